@@ -1,0 +1,84 @@
+//! People with eligible care needs (or carers with a budget of their own).
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use crate::db::Tx;
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPerson {
+    pub name: String,
+    pub date_of_birth: NaiveDate,
+    pub has_capacity: bool,
+    #[serde(default)]
+    pub excluded_from_direct_payments: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Person {
+    pub id: Uuid,
+    pub name: String,
+    pub date_of_birth: NaiveDate,
+    pub has_capacity: bool,
+    pub excluded_from_direct_payments: bool,
+}
+
+pub async fn create(tx: &Tx<'_>, council_id: Uuid, new: &NewPerson) -> AppResult<Person> {
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(AppError::invalid("name", "must be 1 to 200 characters"));
+    }
+    let today = chrono::Utc::now().date_naive();
+    if new.date_of_birth > today || new.date_of_birth.year_ce().1 < 1900 {
+        return Err(AppError::invalid("date_of_birth", "must be a real date of birth, not in the future"));
+    }
+    let id = Uuid::new_v4();
+    tx.execute(
+        "INSERT INTO people (council_id, id, name, date_of_birth, has_capacity, excluded_from_direct_payments)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[&council_id, &id, &name, &new.date_of_birth, &new.has_capacity, &new.excluded_from_direct_payments],
+    )
+    .await?;
+    Ok(Person {
+        id,
+        name: name.to_string(),
+        date_of_birth: new.date_of_birth,
+        has_capacity: new.has_capacity,
+        excluded_from_direct_payments: new.excluded_from_direct_payments,
+    })
+}
+
+/// The people an actor may see are decided in SQL by `can_see_person` (council staff: everyone;
+/// a budget holder: themselves; organisations and representatives: the people linked to them),
+/// so that every query asking about people applies the same rule.
+const SELECT_VISIBLE: &str = "SELECT p.id, p.name, p.date_of_birth, p.has_capacity, p.excluded_from_direct_payments
+     FROM people p WHERE p.council_id = $1 AND can_see_person($1, $2, p.id)";
+
+pub async fn list(tx: &Tx<'_>, actor: &Actor) -> AppResult<Vec<Person>> {
+    let sql = format!("{SELECT_VISIBLE} ORDER BY p.name, p.id");
+    let rows = tx.query(&sql, &[&actor.council_id, &actor.user_id]).await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
+pub async fn get(tx: &Tx<'_>, actor: &Actor, id: Uuid) -> AppResult<Person> {
+    let sql = format!("{SELECT_VISIBLE} AND p.id = $3");
+    let row = tx
+        .query_opt(&sql, &[&actor.council_id, &actor.user_id, &id])
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(from_row(&row))
+}
+
+fn from_row(row: &tokio_postgres::Row) -> Person {
+    Person {
+        id: row.get(0),
+        name: row.get(1),
+        date_of_birth: row.get(2),
+        has_capacity: row.get(3),
+        excluded_from_direct_payments: row.get(4),
+    }
+}

@@ -1,0 +1,30 @@
+//! Schema migrations: the files in `sql/` (`V{n}__name.sql`), embedded at build time and applied
+//! in order, each in its own transaction, under a PostgreSQL advisory lock so that several allot
+//! processes starting together apply them once. A database whose applied history no longer
+//! matches the files (an applied migration edited or removed) is refused.
+
+use tokio_postgres::Client;
+
+refinery::embed_migrations!("sql");
+
+/// Advisory lock key: "allot" in ASCII, so it is recognisable in pg_locks.
+const MIGRATION_LOCK_KEY: i64 = 0x616c_6c6f_74;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error("database error while migrating: {0}")]
+    Db(#[from] tokio_postgres::Error),
+    #[error("migrations refused: {0}")]
+    Refused(#[from] refinery::Error),
+}
+
+/// Applies every pending migration; returns the names of those applied now.
+pub async fn run(client: &mut Client) -> Result<Vec<String>, MigrateError> {
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY]).await?;
+    let runner = migrations::runner().set_abort_divergent(true).set_abort_missing(true);
+    let result = runner.run_async(client).await;
+    // Unlock even when the run failed; the session lock would otherwise live as long as the pool.
+    client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY]).await?;
+    let report = result?;
+    Ok(report.applied_migrations().iter().map(|m| m.to_string()).collect())
+}

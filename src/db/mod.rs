@@ -1,0 +1,189 @@
+//! The database: connection pool, migrations, per-transaction tenancy, and the embedded server.
+//!
+//! Every piece of tenant work runs in a transaction opened by [`tenant_tx`], which switches to the
+//! `allot_app` role and sets `app.council_id` with `SET LOCAL` semantics, so nothing leaks to the
+//! next borrower of a pooled connection and row-level security applies to every statement.
+
+pub mod embedded;
+pub mod migrate;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::NoTls;
+use uuid::Uuid;
+
+pub use deadpool_postgres::{Client, Pool as DbPool, Transaction as Tx};
+pub use embedded::{EmbeddedPostgres, ServerOptions};
+
+/// Errors of the database layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Postgres(#[from] tokio_postgres::Error),
+}
+
+impl From<deadpool_postgres::PoolError> for DbError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) => DbError::Postgres(e),
+            other => DbError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+impl DbError {
+    /// The SQLSTATE of a server error, if this is one.
+    pub fn code(&self) -> Option<&SqlState> {
+        match self {
+            DbError::Postgres(e) => e.code(),
+            DbError::Unavailable(_) => None,
+        }
+    }
+
+    /// A serialization failure or deadlock: the transaction may succeed if run again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.code(),
+            Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
+        )
+    }
+
+    /// The connection or server is gone (not the caller's fault, not a bug in a query).
+    pub fn is_connection_error(&self) -> bool {
+        match self {
+            DbError::Unavailable(_) => true,
+            DbError::Postgres(e) => e.is_closed() || e.code().is_none() && e.as_db_error().is_none(),
+        }
+    }
+}
+
+/// Where the database is.
+#[derive(Debug, Clone)]
+pub enum DbTarget {
+    /// An existing server (`DATABASE_URL`).
+    Url(String),
+    /// The embedded server in this data directory.
+    Embedded(PathBuf),
+}
+
+/// A connected, migrated database, and the embedded server when there is one.
+pub struct Database {
+    pub pool: Pool,
+    /// Kept so the server is stopped when the database is dropped (if this process started it).
+    pub embedded: Option<EmbeddedPostgres>,
+}
+
+/// Name of the application database inside the embedded cluster.
+pub const EMBEDDED_DBNAME: &str = "allot";
+
+impl Database {
+    /// Connects (starting the embedded server if needed) and applies pending migrations.
+    pub async fn open(target: &DbTarget, pool_size: usize) -> anyhow::Result<Self> {
+        let (config, embedded) = match target {
+            DbTarget::Url(url) => (url.parse::<tokio_postgres::Config>()?, None),
+            DbTarget::Embedded(dir) => {
+                let dir = dir.clone();
+                let pg = tokio::task::spawn_blocking(move || {
+                    EmbeddedPostgres::start(&dir, &ServerOptions::default())
+                })
+                .await??;
+                create_database_if_missing(&pg, EMBEDDED_DBNAME).await?;
+                (pg.config(EMBEDDED_DBNAME), Some(pg))
+            }
+        };
+        let pool = pool_from_config(config, pool_size)?;
+        let mut client = pool.get().await.map_err(DbError::from)?;
+        migrate::run(&mut client).await?;
+        Ok(Self { pool, embedded })
+    }
+}
+
+/// A pool over these connection settings. Connections are checked cheaply when reused.
+pub fn pool_from_config(mut config: tokio_postgres::Config, size: usize) -> anyhow::Result<Pool> {
+    config.application_name("allot");
+    config.connect_timeout(Duration::from_secs(10));
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig { recycling_method: RecyclingMethod::Fast },
+    );
+    Ok(Pool::builder(manager)
+        .max_size(size)
+        .wait_timeout(Some(Duration::from_secs(30)))
+        .create_timeout(Some(Duration::from_secs(10)))
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .build()?)
+}
+
+/// Creates a database in the embedded cluster unless it exists.
+pub async fn create_database_if_missing(pg: &EmbeddedPostgres, dbname: &str) -> anyhow::Result<()> {
+    let (client, connection) = pg.config("postgres").connect(NoTls).await?;
+    let task = tokio::spawn(connection);
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&dbname])
+        .await?
+        .is_some();
+    if !exists {
+        let sql = format!("CREATE DATABASE \"{}\"", dbname.replace('"', "\"\""));
+        if let Err(e) = client.batch_execute(&sql).await {
+            // Another process may have created it in the meantime.
+            if e.code() != Some(&SqlState::DUPLICATE_DATABASE) {
+                return Err(e.into());
+            }
+        }
+    }
+    drop(client);
+    let _ = task.await;
+    Ok(())
+}
+
+/// Opens a transaction acting for one council: role `allot_app`, `app.council_id` set locally.
+pub async fn tenant_tx(client: &mut Client, council_id: Uuid) -> Result<Tx<'_>, DbError> {
+    let tx = client.transaction().await?;
+    let stmt = tx
+        .prepare_cached(
+            "SELECT set_config('role', 'allot_app', true), set_config('app.council_id', $1, true)",
+        )
+        .await?;
+    tx.execute(&stmt, &[&council_id.to_string()]).await?;
+    Ok(tx)
+}
+
+/// Runs `work` in one tenant transaction and commits it if `work` succeeds (rolls back otherwise).
+pub async fn in_tenant_tx<T, F>(pool: &Pool, council_id: Uuid, work: F) -> crate::error::AppResult<T>
+where
+    F: for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, crate::error::AppResult<T>>,
+{
+    let mut client = pool.get().await?;
+    let tx = tenant_tx(&mut client, council_id).await?;
+    let value = work(&tx).await?;
+    tx.commit().await?;
+    Ok(value)
+}
+
+/// A boxed future borrowing a transaction, as taken by [`in_tenant_tx`].
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// A transaction as `allot_app` with no council: sees no tenant rows (sign-in lookups only).
+pub async fn anonymous_tx(client: &mut Client) -> Result<Tx<'_>, DbError> {
+    let tx = client.transaction().await?;
+    tx.batch_execute("SET LOCAL ROLE allot_app").await?;
+    Ok(tx)
+}
+
+/// How many times a transaction is run again after a serialization failure or deadlock.
+pub const MAX_RETRIES: u32 = 8;
+
+/// Backoff before retry `attempt` (1-based): a few milliseconds, growing, with jitter.
+pub fn retry_backoff(attempt: u32) -> Duration {
+    let base = 2u64.saturating_pow(attempt.min(6));
+    let mut jitter = [0u8; 1];
+    // A failed random draw only removes the jitter; the retry still happens.
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut jitter);
+    Duration::from_millis(base + u64::from(jitter[0] % 8))
+}

@@ -1,0 +1,95 @@
+//! The service layer's error: what went wrong in terms a caller can act on. The web layer turns
+//! each kind into a status and code of API.md (`http::error`), or into an HTML error page.
+
+use crate::db::DbError;
+
+/// One failed check, named by the field or rule it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Detail {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    pub message: String,
+}
+
+impl Detail {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: Some(field.into()), rule: None, message: message.into() }
+    }
+    pub fn rule(rule: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: None, rule: Some(rule.into()), message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Input that is well-formed JSON but not acceptable (400 `invalid_request`).
+    #[error("{message}")]
+    Invalid { message: String, details: Vec<Detail> },
+    /// An amount that is not a valid amount (422 `invalid_amount`).
+    #[error("{message}")]
+    InvalidAmount { message: String, details: Vec<Detail> },
+    /// Does not exist, or belongs to someone the caller may not see (404).
+    #[error("not found")]
+    NotFound,
+    /// The caller's role may not do this at all (403 `forbidden`).
+    #[error("your role does not allow this")]
+    Forbidden,
+    /// The decision-making agreement does not allow it (403 `no_authority`).
+    #[error("{message}")]
+    NoAuthority { message: String, details: Vec<Detail> },
+    /// The state does not allow it, or a unique value is taken (409).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// A rule refused it (422 with the rule's code).
+    #[error("{message}")]
+    Refused { code: String, message: String, details: Vec<Detail> },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        AppError::Invalid {
+            message: format!("{field}: {message}"),
+            details: vec![Detail::field(field, message)],
+        }
+    }
+
+    pub fn invalid_amount(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        AppError::InvalidAmount {
+            message: format!("{field}: {message}"),
+            details: vec![Detail::field(field, message)],
+        }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        AppError::Conflict { code: "conflict", message: message.into() }
+    }
+
+    pub fn refused(code: impl Into<String>, message: impl Into<String>) -> Self {
+        let (code, message) = (code.into(), message.into());
+        AppError::Refused {
+            details: vec![Detail::rule(code.clone(), message.clone())],
+            code,
+            message,
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for AppError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        AppError::Db(DbError::Postgres(e))
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for AppError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        AppError::Db(DbError::from(e))
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

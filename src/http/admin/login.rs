@@ -1,0 +1,62 @@
+//! Sign-in and sign-out pages.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
+
+use super::session::{cookie, form_field, CsrfForm, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use super::{AdminError, AdminResult};
+use crate::auth::sessions::{self, LoginError, TokenKind};
+use crate::auth::token;
+use crate::http::AppState;
+use allot_views::pages::login::{login, LoginForm};
+
+/// The sign-in form, with a fresh double-submit CSRF cookie.
+pub async fn show(State(state): State<AppState>, jar: CookieJar) -> Response {
+    let csrf = token::generate();
+    let jar = jar.add(cookie(LOGIN_CSRF_COOKIE, csrf.clone(), state.settings.secure_cookies));
+    let form = LoginForm { csrf_token: csrf, ..Default::default() };
+    (jar, login(&form)).into_response()
+}
+
+/// Checks the form, signs in, and sets the session cookie.
+pub async fn submit(State(state): State<AppState>, jar: CookieJar, body: Bytes) -> AdminResult<Response> {
+    let sent_csrf = form_field(&body, "csrf_token").unwrap_or_default();
+    let cookie_csrf = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    if sent_csrf.is_empty() || !token::same(&sent_csrf, &cookie_csrf) {
+        return Err(AdminError::csrf());
+    }
+    let email = form_field(&body, "email").unwrap_or_default();
+    let password = form_field(&body, "password").unwrap_or_default();
+    let again = |status: StatusCode, message: String| {
+        let form = LoginForm { email: email.clone(), errors: vec![message], csrf_token: sent_csrf.clone() };
+        Ok((status, login(&form)).into_response())
+    };
+    if email.trim().is_empty() || password.is_empty() {
+        return again(StatusCode::BAD_REQUEST, "Enter your email address and password.".into());
+    }
+    match sessions::login(&state.pool, &state.settings, &email, &password, TokenKind::Session).await {
+        Ok(issued) => {
+            let jar = jar
+                .add(cookie(SESSION_COOKIE, issued.secret, state.settings.secure_cookies))
+                .remove(LOGIN_CSRF_COOKIE);
+            Ok((jar, Redirect::to("/")).into_response())
+        }
+        Err(e @ LoginError::InvalidCredentials) => again(StatusCode::UNAUTHORIZED, e.to_string()),
+        Err(e @ LoginError::TooManyAttempts) => again(StatusCode::TOO_MANY_REQUESTS, e.to_string()),
+        Err(LoginError::App(e)) => Err(e.into()),
+    }
+}
+
+/// Ends the session (a CSRF-checked form post) and clears the cookie.
+pub async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    CsrfForm { session, .. }: CsrfForm<serde::de::IgnoredAny>,
+) -> AdminResult<Response> {
+    sessions::revoke(&state.pool, &session.actor, &session.secret).await?;
+    let jar = jar.remove(axum_extra::extract::cookie::Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, Redirect::to("/login")).into_response())
+}

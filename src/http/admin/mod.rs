@@ -1,0 +1,108 @@
+//! The admin pages (server-rendered HTML). Signed-in pages take an [`session::AdminSession`];
+//! every form post goes through [`session::CsrfForm`], which refuses a missing or wrong CSRF token.
+//! Errors render an HTML page with the right status; nothing here leaks whether a thing exists.
+
+mod dashboard;
+mod login;
+mod people;
+pub mod session;
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use maud::Markup;
+
+use super::AppState;
+use crate::error::AppError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard::show))
+        .route("/login", get(login::show).post(login::submit))
+        .route("/logout", axum::routing::post(login::logout))
+        .route("/people", get(people::list))
+        .route("/static/allot.css", get(stylesheet))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        allot_views::static_files::CSS,
+    )
+        .into_response()
+}
+
+/// An error on an admin page, rendered as HTML.
+#[derive(Debug)]
+pub enum AdminError {
+    /// Not signed in (or the session expired): go to the sign-in page.
+    SignIn,
+    Page { status: StatusCode, title: &'static str, message: String },
+}
+
+impl AdminError {
+    pub fn csrf() -> Self {
+        AdminError::Page {
+            status: StatusCode::FORBIDDEN,
+            title: "This form has expired",
+            message: "The form was not sent from this session. Go back, reload the page and try again.".into(),
+        }
+    }
+}
+
+pub fn not_found_page() -> (StatusCode, Markup) {
+    (
+        StatusCode::NOT_FOUND,
+        allot_views::pages::errors::error(
+            "Page not found",
+            "There is nothing at this address, or you may not see it.",
+        ),
+    )
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        match self {
+            AdminError::SignIn => Redirect::to("/login").into_response(),
+            AdminError::Page { status, title, message } => {
+                (status, allot_views::pages::errors::error(title, &message)).into_response()
+            }
+        }
+    }
+}
+
+impl From<AppError> for AdminError {
+    fn from(e: AppError) -> Self {
+        let api = super::error::ApiError::from(e);
+        let title = match api.status {
+            StatusCode::NOT_FOUND => "Page not found",
+            StatusCode::FORBIDDEN => "You cannot do this",
+            StatusCode::SERVICE_UNAVAILABLE => "Service unavailable",
+            StatusCode::INTERNAL_SERVER_ERROR => "Something went wrong",
+            _ => "This cannot be done",
+        };
+        AdminError::Page { status: api.status, title, message: api.message }
+    }
+}
+
+impl From<crate::db::DbError> for AdminError {
+    fn from(e: crate::db::DbError) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for AdminError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+impl From<tokio_postgres::Error> for AdminError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+
+pub type AdminResult<T> = Result<T, AdminError>;

@@ -1,0 +1,52 @@
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::sessions::{self, TokenKind};
+use crate::auth::users::User;
+use crate::http::error::{ApiResult, ErrorEnvelope};
+use crate::http::extract::Json;
+use crate::http::AppState;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    /// Opaque bearer token; send as `Authorization: Bearer <token>`.
+    token: String,
+    expires_in_seconds: u64,
+    user: User,
+}
+
+/// Exchange an email and password for an API token.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 400, body = ErrorEnvelope, description = "invalid_request"),
+        (status = 401, body = ErrorEnvelope, description = "invalid_credentials"),
+        (status = 429, body = ErrorEnvelope, description = "too_many_requests"),
+    ))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    Json(body): Json<TokenRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let issued = sessions::login(&state.pool, &state.settings, &body.email, &body.password, TokenKind::Api).await?;
+    let actor = issued.actor;
+    Ok(Json(TokenResponse {
+        token: issued.secret,
+        expires_in_seconds: state.settings.api_token_ttl.as_secs(),
+        user: User {
+            id: actor.user_id,
+            council_id: actor.council_id,
+            email: actor.email,
+            name: actor.name,
+            role: actor.role,
+            organisation_id: actor.organisation_id,
+            person_id: actor.person_id,
+        },
+    }))
+}

@@ -1,0 +1,45 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use uuid::Uuid;
+
+use crate::auth::{Actor, Role};
+use crate::budgets::people::{self, NewPerson, Person};
+use crate::http::api::List;
+use crate::http::error::{ApiResult, ErrorEnvelope};
+use crate::http::extract::{Json, Path};
+use crate::http::AppState;
+
+/// Record a person with eligible needs.
+#[utoipa::path(post, path = "/api/v1/people", tag = "people", security(("bearer" = [])),
+    request_body = NewPerson,
+    responses((status = 201, body = Person), (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn create(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(body): Json<NewPerson>,
+) -> ApiResult<(StatusCode, Json<Person>)> {
+    actor.require(&[Role::CareManager])?;
+    let person = state
+        .in_tenant_tx(actor.council_id, |tx| Box::pin(async move { people::create(tx, actor.council_id, &body).await }))
+        .await?;
+    Ok((StatusCode::CREATED, Json(person)))
+}
+
+/// The people the caller may see.
+#[utoipa::path(get, path = "/api/v1/people", tag = "people", security(("bearer" = [])),
+    responses((status = 200, body = List<Person>), (status = 401, body = ErrorEnvelope)))]
+pub async fn list(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<List<Person>>> {
+    let items = state.in_tenant_tx(actor.council_id, |tx| Box::pin(async move { people::list(tx, &actor).await })).await?;
+    Ok(Json(List::all(items)))
+}
+
+/// One person.
+#[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Person), (status = 401, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope)))]
+pub async fn get(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>) -> ApiResult<Json<Person>> {
+    let person = state.in_tenant_tx(actor.council_id, |tx| Box::pin(async move { people::get(tx, &actor, id).await })).await?;
+    Ok(Json(person))
+}

@@ -1,0 +1,29 @@
+//! Who is calling: the bearer token of an API request becomes an [`Actor`].
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+use super::AppState;
+use crate::auth::sessions::{self, TokenKind};
+use crate::auth::Actor;
+
+/// The bearer token in a request, if it has one.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty() && t.len() <= 200)
+}
+
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts).ok_or_else(ApiError::unauthenticated)?;
+        match sessions::find(&state.pool, token, TokenKind::Api).await? {
+            Some((actor, _)) => Ok(actor),
+            None => Err(ApiError::unauthenticated()),
+        }
+    }
+}

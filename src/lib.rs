@@ -1,0 +1,15 @@
+//! allot: the double-entry ledger under UK social-care personal budgets.
+//!
+//! Layers (dependencies point down): `http` → `payments`/`budgets` → `ledger` + `rules`;
+//! `http` → the `allot-views` crate. `rules` is pure; `ledger` knows nothing of budgets or HTTP.
+
+pub mod auth;
+pub mod budgets;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod money;
+
+pub use http::{app, AppState};

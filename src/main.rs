@@ -1,0 +1,156 @@
+//! The `allot` command: serve, demo, migrate, council create, audit verify. Thin: each command
+//! opens the database and calls into the library.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use allot::config::Settings;
+use allot::db::{Database, DbTarget};
+use allot::AppState;
+
+#[derive(Parser)]
+#[command(name = "allot", version, about = "Double-entry ledger for UK social-care personal budgets")]
+struct Cli {
+    /// PostgreSQL server to use; without it allot runs an embedded PostgreSQL in --data-dir.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Data directory of the embedded PostgreSQL.
+    #[arg(long, env = "ALLOT_DATA_DIR", default_value = ".allot", global = true)]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the admin pages.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Mark cookies Secure (when allot is reached over HTTPS).
+        #[arg(long, env = "ALLOT_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Serve with the demo council loaded into a fresh database.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage councils.
+    Council {
+        #[command(subcommand)]
+        command: CouncilCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CouncilCommand {
+    /// Create a council and its administrator (password read from standard input).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ALLOT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let target = match &cli.database_url {
+        Some(url) => DbTarget::Url(url.clone()),
+        None => DbTarget::Embedded(cli.data_dir.clone()),
+    };
+    match cli.command {
+        Command::Serve { addr, secure_cookies } => {
+            let database = Database::open(&target, 16).await?;
+            let settings = Settings { secure_cookies, ..Settings::default() };
+            serve(database, settings, addr).await
+        }
+        Command::Demo { addr } => {
+            let database = allot::demo::open_fresh(&target, 16).await?;
+            let settings = Settings::default();
+            let signins = allot::demo::load(&database.pool, settings.password_iterations).await?;
+            println!("{}", allot::demo::describe(&signins, addr));
+            serve(database, settings, addr).await
+        }
+        Command::Migrate => {
+            let database = Database::open(&target, 2).await?;
+            drop(database);
+            println!("Migrations are up to date.");
+            Ok(())
+        }
+        Command::Council { command: CouncilCommand::Create { name, admin_email } } => {
+            let password = read_password()?;
+            let database = Database::open(&target, 2).await?;
+            let (council_id, admin_id) = allot::auth::councils::create(
+                &database.pool,
+                &name,
+                &admin_email,
+                &password,
+                Settings::default().password_iterations,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("Created council {council_id} with administrator {admin_id} ({admin_email}).");
+            Ok(())
+        }
+    }
+}
+
+/// The administrator's password: one line from standard input (prompted when it is a terminal).
+fn read_password() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Administrator password (at least 12 characters): ");
+        std::io::stderr().flush().ok();
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    allot::auth::password::check_policy(&password).map_err(|e| anyhow::anyhow!("password: {e}"))?;
+    Ok(password)
+}
+
+async fn serve(database: Database, settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
+    let state = AppState::new(database.pool.clone(), settings);
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    tracing::info!("allot listening on http://{addr}");
+    axum::serve(listener, allot::app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("shutting down");
+    database.pool.close();
+    drop(database);
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish requests in flight, then stop PostgreSQL if ours.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
