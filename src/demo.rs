@@ -108,7 +108,9 @@ pub async fn open_fresh(target: &DbTarget, pool_size: usize) -> anyhow::Result<D
             .await??;
             let (client, connection) = pg.config("postgres").connect(tokio_postgres::NoTls).await?;
             let task = tokio::spawn(connection);
-            client.batch_execute("DROP DATABASE IF EXISTS allot_demo WITH (FORCE)").await?;
+            client
+                .batch_execute("DROP DATABASE IF EXISTS allot_demo WITH (FORCE)")
+                .await?;
             client.batch_execute("CREATE DATABASE allot_demo").await?;
             drop(client);
             let _ = task.await;
@@ -116,7 +118,10 @@ pub async fn open_fresh(target: &DbTarget, pool_size: usize) -> anyhow::Result<D
             let mut client = pool.get().await.map_err(db::DbError::from)?;
             db::migrate::run(&mut client).await?;
             drop(client);
-            Ok(Database { pool, embedded: Some(pg) })
+            Ok(Database {
+                pool,
+                embedded: Some(pg),
+            })
         }
     }
 }
@@ -144,8 +149,14 @@ pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loa
 
     let mut organisation_ids = HashMap::new();
     for org in &demo.organisations {
-        let new = NewOrganisation { name: org.name.clone(), kind: org.kind, bank: org.bank.clone() };
-        let created = organisations::create(&tx, council_id, &new).await.map_err(|e| fail(&org.key, e))?;
+        let new = NewOrganisation {
+            name: org.name.clone(),
+            kind: org.kind,
+            bank: org.bank.clone(),
+        };
+        let created = organisations::create(&tx, council_id, &new)
+            .await
+            .map_err(|e| fail(&org.key, e))?;
         organisation_ids.insert(org.key.clone(), created.id);
     }
     let mut person_ids = HashMap::new();
@@ -156,7 +167,9 @@ pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loa
             has_capacity: person.has_capacity,
             excluded_from_direct_payments: person.excluded_from_direct_payments,
         };
-        let created = people::create(&tx, council_id, &new).await.map_err(|e| fail(&person.key, e))?;
+        let created = people::create(&tx, council_id, &new)
+            .await
+            .map_err(|e| fail(&person.key, e))?;
         person_ids.insert(person.key.clone(), created.id);
     }
     let mut signins = vec![SignIn {
@@ -166,11 +179,16 @@ pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loa
     }];
     let mut user_ids = HashMap::new();
     for user in &demo.users {
-        let lookup = |map: &HashMap<String, Uuid>, key: &Option<String>| -> anyhow::Result<Option<Uuid>> {
-            key.as_ref()
-                .map(|k| map.get(k).copied().with_context(|| format!("demo user {}: unknown key {k}", user.email)))
-                .transpose()
-        };
+        let lookup =
+            |map: &HashMap<String, Uuid>, key: &Option<String>| -> anyhow::Result<Option<Uuid>> {
+                key.as_ref()
+                    .map(|k| {
+                        map.get(k)
+                            .copied()
+                            .with_context(|| format!("demo user {}: unknown key {k}", user.email))
+                    })
+                    .transpose()
+            };
         let new = NewUser {
             email: user.email.clone(),
             name: user.name.clone(),
@@ -179,9 +197,15 @@ pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loa
             organisation_id: lookup(&organisation_ids, &user.organisation)?,
             person_id: lookup(&person_ids, &user.person)?,
         };
-        let id = users::insert(&tx, council_id, &new, password_iterations).await.map_err(|e| fail(&user.email, e))?;
+        let id = users::insert(&tx, council_id, &new, password_iterations)
+            .await
+            .map_err(|e| fail(&user.email, e))?;
         user_ids.insert(user.email.clone(), id);
-        signins.push(SignIn { email: user.email.clone(), role: user.role, name: user.name.clone() });
+        signins.push(SignIn {
+            email: user.email.clone(),
+            role: user.role,
+            name: user.name.clone(),
+        });
     }
     tx.commit().await?;
     Ok(Loaded {
@@ -197,11 +221,23 @@ pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loa
 /// The text printed when the demo starts.
 pub fn describe(loaded: &Loaded, addr: SocketAddr) -> String {
     let mut text = String::new();
-    let _ = writeln!(text, "\nallot demo: Borsetshire County Council is at http://{addr}/");
+    let _ = writeln!(
+        text,
+        "\nallot demo: Borsetshire County Council is at http://{addr}/"
+    );
     let _ = writeln!(text, "Every demo user's password is: {}\n", loaded.password);
     for signin in &loaded.signins {
-        let _ = writeln!(text, "  {:<24} {:<22} {}", signin.role.label(), signin.name, signin.email);
+        let _ = writeln!(
+            text,
+            "  {:<24} {:<22} {}",
+            signin.role.label(),
+            signin.name,
+            signin.email
+        );
     }
-    let _ = writeln!(text, "\nPress Ctrl-C to stop (the embedded PostgreSQL stops with it).");
+    let _ = writeln!(
+        text,
+        "\nPress Ctrl-C to stop (the embedded PostgreSQL stops with it)."
+    );
     text
 }

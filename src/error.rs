@@ -15,10 +15,18 @@ pub struct Detail {
 
 impl Detail {
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: Some(field.into()), rule: None, message: message.into() }
+        Self {
+            field: Some(field.into()),
+            rule: None,
+            message: message.into(),
+        }
     }
     pub fn rule(rule: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: None, rule: Some(rule.into()), message: message.into() }
+        Self {
+            field: None,
+            rule: Some(rule.into()),
+            message: message.into(),
+        }
     }
 }
 
@@ -26,10 +34,16 @@ impl Detail {
 pub enum AppError {
     /// Input that is well-formed JSON but not acceptable (400 `invalid_request`).
     #[error("{message}")]
-    Invalid { message: String, details: Vec<Detail> },
+    Invalid {
+        message: String,
+        details: Vec<Detail>,
+    },
     /// An amount that is not a valid amount (422 `invalid_amount`).
     #[error("{message}")]
-    InvalidAmount { message: String, details: Vec<Detail> },
+    InvalidAmount {
+        message: String,
+        details: Vec<Detail>,
+    },
     /// Does not exist, or belongs to someone the caller may not see (404).
     #[error("not found")]
     NotFound,
@@ -38,13 +52,20 @@ pub enum AppError {
     Forbidden,
     /// The decision-making agreement does not allow it (403 `no_authority`).
     #[error("{message}")]
-    NoAuthority { message: String, details: Vec<Detail> },
+    NoAuthority {
+        message: String,
+        details: Vec<Detail>,
+    },
     /// The state does not allow it, or a unique value is taken (409).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     /// A rule refused it (422 with the rule's code).
     #[error("{message}")]
-    Refused { code: String, message: String, details: Vec<Detail> },
+    Refused {
+        code: String,
+        message: String,
+        details: Vec<Detail>,
+    },
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -67,7 +88,10 @@ impl AppError {
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
-        AppError::Conflict { code: "conflict", message: message.into() }
+        AppError::Conflict {
+            code: "conflict",
+            message: message.into(),
+        }
     }
 
     pub fn refused(code: impl Into<String>, message: impl Into<String>) -> Self {

@@ -13,7 +13,11 @@ use allot::db::{Database, DbTarget};
 use allot::AppState;
 
 #[derive(Parser)]
-#[command(name = "allot", version, about = "Double-entry ledger for UK social-care personal budgets")]
+#[command(
+    name = "allot",
+    version,
+    about = "Double-entry ledger for UK social-care personal budgets"
+)]
 struct Cli {
     /// PostgreSQL server to use; without it allot runs an embedded PostgreSQL in --data-dir.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
@@ -75,9 +79,15 @@ async fn main() -> anyhow::Result<()> {
         None => DbTarget::Embedded(cli.data_dir.clone()),
     };
     match cli.command {
-        Command::Serve { addr, secure_cookies } => {
+        Command::Serve {
+            addr,
+            secure_cookies,
+        } => {
             let database = Database::open(&target, 16).await?;
-            let settings = Settings { secure_cookies, ..Settings::default() };
+            let settings = Settings {
+                secure_cookies,
+                ..Settings::default()
+            };
             serve(database, settings, addr).await
         }
         Command::Demo { addr } => {
@@ -93,7 +103,9 @@ async fn main() -> anyhow::Result<()> {
             println!("Migrations are up to date.");
             Ok(())
         }
-        Command::Council { command: CouncilCommand::Create { name, admin_email } } => {
+        Command::Council {
+            command: CouncilCommand::Create { name, admin_email },
+        } => {
             let password = read_password()?;
             let database = Database::open(&target, 2).await?;
             let (council_id, admin_id) = allot::auth::councils::create(
@@ -119,7 +131,10 @@ fn read_password() -> anyhow::Result<String> {
         std::io::stderr().flush().ok();
     }
     let mut line = String::new();
-    stdin.lock().read_line(&mut line).context("reading the password from standard input")?;
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
     allot::auth::password::check_policy(&password).map_err(|e| anyhow::anyhow!("password: {e}"))?;
     Ok(password)
@@ -127,9 +142,13 @@ fn read_password() -> anyhow::Result<String> {
 
 async fn serve(database: Database, settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
     let state = AppState::new(database.pool.clone(), settings);
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
     tracing::info!("allot listening on http://{addr}");
-    axum::serve(listener, allot::app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, allot::app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     tracing::info!("shutting down");
     database.pool.close();
     drop(database);

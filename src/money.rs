@@ -15,7 +15,7 @@ pub const INVALID_AMOUNT_MARKER: &str = "invalid amount: ";
 
 /// The largest amount the ledger's NUMERIC(14,2) columns and the API accept.
 pub fn max_amount() -> Decimal {
-    Decimal::new(99_999_999_99, 2)
+    Decimal::new(9_999_999_999, 2)
 }
 
 /// An amount of money, two decimal places, possibly zero or negative (balances).
@@ -55,7 +55,10 @@ impl Money {
     pub fn parse(text: &str) -> Result<Self, AmountError> {
         let text = text.trim();
         let well_formed = !text.is_empty()
-            && text.trim_start_matches('-').chars().all(|c| c.is_ascii_digit() || c == '.')
+            && text
+                .trim_start_matches('-')
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.')
             && text.matches('.').count() <= 1
             && !text.trim_start_matches('-').starts_with('.')
             && !text.ends_with('.');
@@ -119,7 +122,9 @@ impl<'de> Deserialize<'de> for Money {
                 Money::parse(v).map_err(|e| E::custom(format!("{INVALID_AMOUNT_MARKER}{e}")))
             }
             fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Money, E> {
-                Err(E::custom(format!("{INVALID_AMOUNT_MARKER}amounts must be strings, like \"12.50\"")))
+                Err(E::custom(format!(
+                    "{INVALID_AMOUNT_MARKER}amounts must be strings, like \"12.50\""
+                )))
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Money, E> {
                 self.visit_f64(v as f64)
@@ -164,7 +169,9 @@ impl utoipa::PartialSchema for Money {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .pattern(Some(r"^-?[0-9]{1,8}(\.[0-9]{1,2})?$"))
-            .description(Some("GBP amount as a string with at most two decimal places"))
+            .description(Some(
+                "GBP amount as a string with at most two decimal places",
+            ))
             .examples([serde_json::json!("12.50")])
             .into()
     }
@@ -176,7 +183,9 @@ impl utoipa::PartialSchema for PositiveMoney {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .pattern(Some(r"^[0-9]{1,8}(\.[0-9]{1,2})?$"))
-            .description(Some("GBP amount more than zero, as a string with at most two decimal places"))
+            .description(Some(
+                "GBP amount more than zero, as a string with at most two decimal places",
+            ))
             .examples([serde_json::json!("12.50")])
             .into()
     }
@@ -192,23 +201,33 @@ mod tests {
         assert_eq!(Money::parse("12").unwrap().to_string(), "12.00");
         assert_eq!(Money::parse("12.5").unwrap().to_string(), "12.50");
         assert_eq!(Money::parse("0.01").unwrap().to_string(), "0.01");
-        assert_eq!(Money::parse("99999999.99").unwrap().to_string(), "99999999.99");
+        assert_eq!(
+            Money::parse("99999999.99").unwrap().to_string(),
+            "99999999.99"
+        );
     }
 
     #[test]
     fn refuses_bad_amounts() {
         assert_eq!(Money::parse("12.345"), Err(AmountError::TooManyDecimals));
         assert_eq!(Money::parse("100000000.00"), Err(AmountError::TooLarge));
-        for bad in ["", "abc", "1e3", "12.", ".5", "1,000", "+5", "--1", "1.2.3", " "] {
+        for bad in [
+            "", "abc", "1e3", "12.", ".5", "1,000", "+5", "--1", "1.2.3", " ",
+        ] {
             assert_eq!(Money::parse(bad), Err(AmountError::NotANumber), "{bad:?}");
         }
         assert_eq!(Money::parse_positive("0"), Err(AmountError::NotPositive));
-        assert_eq!(Money::parse_positive("-1.00"), Err(AmountError::NotPositive));
+        assert_eq!(
+            Money::parse_positive("-1.00"),
+            Err(AmountError::NotPositive)
+        );
     }
 
     #[test]
     fn json_numbers_are_refused() {
-        let err = serde_json::from_str::<Money>("12.5").unwrap_err().to_string();
+        let err = serde_json::from_str::<Money>("12.5")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with(INVALID_AMOUNT_MARKER), "{err}");
         let ok: Money = serde_json::from_str("\"12.5\"").unwrap();
         assert_eq!(serde_json::to_string(&ok).unwrap(), "\"12.50\"");

@@ -17,12 +17,19 @@ pub async fn create(
 ) -> AppResult<(Uuid, Uuid)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(AppError::invalid("name", "a council needs a name of 1 to 200 characters"));
+        return Err(AppError::invalid(
+            "name",
+            "a council needs a name of 1 to 200 characters",
+        ));
     }
     let council_id = Uuid::new_v4();
     let mut client = pool.get().await?;
     let tx = db::tenant_tx(&mut client, council_id).await?;
-    tx.execute("INSERT INTO councils (id, name) VALUES ($1, $2)", &[&council_id, &name]).await?;
+    tx.execute(
+        "INSERT INTO councils (id, name) VALUES ($1, $2)",
+        &[&council_id, &name],
+    )
+    .await?;
     let admin = NewUser {
         email: admin_email.to_string(),
         name: "Council administrator".to_string(),

@@ -68,7 +68,10 @@ impl Role {
 
     /// Council staff see every person of their council.
     pub fn is_council_staff(self) -> bool {
-        matches!(self, Role::CouncilAdmin | Role::CareManager | Role::FinanceOfficer | Role::Auditor)
+        matches!(
+            self,
+            Role::CouncilAdmin | Role::CareManager | Role::FinanceOfficer | Role::Auditor
+        )
     }
 
     /// Roles that belong to an organisation (and must name one).

@@ -24,7 +24,11 @@ pub struct PasswordHash {
 impl std::fmt::Debug for PasswordHash {
     // Never print the hash or the salt, even in debug logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PasswordHash(pbkdf2-sha256, {} iterations)", self.iterations)
+        write!(
+            f,
+            "PasswordHash(pbkdf2-sha256, {} iterations)",
+            self.iterations
+        )
     }
 }
 
@@ -58,8 +62,18 @@ pub fn hash(password: &str, iterations: u32) -> PasswordHash {
         // The system random source failing means the machine cannot do cryptography at all.
         .expect("the operating system's random number generator failed");
     let mut out = vec![0u8; HASH_LEN];
-    pbkdf2::derive(pbkdf2::PBKDF2_HMAC_SHA256, nonzero(iterations), &salt, password.as_bytes(), &mut out);
-    PasswordHash { iterations, salt, hash: out }
+    pbkdf2::derive(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        nonzero(iterations),
+        &salt,
+        password.as_bytes(),
+        &mut out,
+    );
+    PasswordHash {
+        iterations,
+        salt,
+        hash: out,
+    }
 }
 
 /// Checks a password against a stored hash in constant time.
@@ -76,7 +90,11 @@ pub fn verify(password: &str, stored: &PasswordHash) -> bool {
 
 /// Spends the same time as a real check, so unknown emails cannot be told from wrong passwords.
 pub fn verify_dummy(password: &str, iterations: u32) {
-    let dummy = PasswordHash { iterations, salt: vec![0; SALT_LEN], hash: vec![0; HASH_LEN] };
+    let dummy = PasswordHash {
+        iterations,
+        salt: vec![0; SALT_LEN],
+        hash: vec![0; HASH_LEN],
+    };
     let _ = verify(password, &dummy);
 }
 
@@ -110,7 +128,10 @@ mod tests {
     fn policy() {
         assert_eq!(check_policy("short"), Err(PasswordPolicyError::TooShort));
         assert!(check_policy("twelve chars").is_ok());
-        assert_eq!(check_policy(&"x".repeat(257)), Err(PasswordPolicyError::TooLong));
+        assert_eq!(
+            check_policy(&"x".repeat(257)),
+            Err(PasswordPolicyError::TooLong)
+        );
     }
 
     #[test]

@@ -117,12 +117,16 @@ pub async fn login(
         None => {
             let password_text = password_text.to_string();
             let iterations = settings.password_iterations;
-            let _ = tokio::task::spawn_blocking(move || password::verify_dummy(&password_text, iterations)).await;
+            let _ = tokio::task::spawn_blocking(move || {
+                password::verify_dummy(&password_text, iterations)
+            })
+            .await;
             false
         }
     };
     if !matched {
-        tx.execute("INSERT INTO login_failures (email) VALUES ($1)", &[&email]).await?;
+        tx.execute("INSERT INTO login_failures (email) VALUES ($1)", &[&email])
+            .await?;
         // Old failures are no longer counted; drop them as we go so the table stays small.
         tx.execute(
             "DELETE FROM login_failures WHERE failed_at < now() - make_interval(secs => $1)",
@@ -132,9 +136,12 @@ pub async fn login(
         tx.commit().await?;
         return Err(LoginError::InvalidCredentials);
     }
-    tx.execute("DELETE FROM login_failures WHERE email = $1", &[&email]).await?;
+    tx.execute("DELETE FROM login_failures WHERE email = $1", &[&email])
+        .await?;
     tx.commit().await?;
-    let Some(row) = row else { return Err(LoginError::InvalidCredentials) };
+    let Some(row) = row else {
+        return Err(LoginError::InvalidCredentials);
+    };
     let (council_id, user_id): (Uuid, Uuid) = (row.get(0), row.get(1));
     let ttl = match kind {
         TokenKind::Api => settings.api_token_ttl,
@@ -153,22 +160,41 @@ pub async fn issue(
 ) -> AppResult<Issued> {
     let secret = token::generate();
     let csrf_token = (kind == TokenKind::Session).then(token::generate);
-    let expires_at = Utc::now() + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
+    let expires_at =
+        Utc::now() + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
     let mut client = pool.get().await?;
     let tx = db::tenant_tx(&mut client, council_id).await?;
     tx.execute(
         "INSERT INTO auth_tokens (council_id, token_hash, user_id, kind, csrf_token, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
-        &[&council_id, &token::hash(&secret), &user_id, &kind.as_str(), &csrf_token, &expires_at],
+        &[
+            &council_id,
+            &token::hash(&secret),
+            &user_id,
+            &kind.as_str(),
+            &csrf_token,
+            &expires_at,
+        ],
     )
     .await?;
     tx.commit().await?;
-    let actor = find(pool, &secret, kind).await?.map(|(a, _)| a).ok_or(AppError::NotFound)?;
-    Ok(Issued { secret, csrf_token, actor })
+    let actor = find(pool, &secret, kind)
+        .await?
+        .map(|(a, _)| a)
+        .ok_or(AppError::NotFound)?;
+    Ok(Issued {
+        secret,
+        csrf_token,
+        actor,
+    })
 }
 
 /// The actor behind a secret (and the session's CSRF token), if it is valid and unexpired.
-pub async fn find(pool: &DbPool, secret: &str, kind: TokenKind) -> AppResult<Option<(Actor, Option<String>)>> {
+pub async fn find(
+    pool: &DbPool,
+    secret: &str,
+    kind: TokenKind,
+) -> AppResult<Option<(Actor, Option<String>)>> {
     let mut client = pool.get().await?;
     let tx = db::anonymous_tx(&mut client).await?;
     let stmt = tx
@@ -177,7 +203,9 @@ pub async fn find(pool: &DbPool, secret: &str, kind: TokenKind) -> AppResult<Opt
              FROM auth_find_token($1, $2)",
         )
         .await?;
-    let row = tx.query_opt(&stmt, &[&token::hash(secret), &kind.as_str()]).await?;
+    let row = tx
+        .query_opt(&stmt, &[&token::hash(secret), &kind.as_str()])
+        .await?;
     tx.commit().await?;
     Ok(row.and_then(|row| {
         let role = Role::parse(row.get(5))?;

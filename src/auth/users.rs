@@ -1,7 +1,7 @@
 //! Users of a council: staff, organisation staff, budget holders and representatives.
 
-use tokio_postgres::error::SqlState;
 use crate::db::Tx;
+use tokio_postgres::error::SqlState;
 use uuid::Uuid;
 
 use super::{password, Role};
@@ -35,13 +35,19 @@ pub fn normalise_email(email: &str) -> AppResult<String> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         })
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if valid {
         Ok(email)
     } else {
-        Err(AppError::invalid("email", "must be an email address like name@example.org"))
+        Err(AppError::invalid(
+            "email",
+            "must be an email address like name@example.org",
+        ))
     }
 }
 
@@ -57,22 +63,35 @@ pub async fn insert(
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::invalid("name", "must be 1 to 200 characters"));
     }
-    password::check_policy(&user.password).map_err(|e| AppError::invalid("password", e.to_string()))?;
+    password::check_policy(&user.password)
+        .map_err(|e| AppError::invalid("password", e.to_string()))?;
     match (user.role.needs_organisation(), user.organisation_id) {
         (true, None) => {
-            return Err(AppError::invalid("organisation_id", "brokers and provider staff belong to an organisation"))
+            return Err(AppError::invalid(
+                "organisation_id",
+                "brokers and provider staff belong to an organisation",
+            ))
         }
         (false, Some(_)) => {
-            return Err(AppError::invalid("organisation_id", "only brokers and provider staff belong to an organisation"))
+            return Err(AppError::invalid(
+                "organisation_id",
+                "only brokers and provider staff belong to an organisation",
+            ))
         }
         _ => {}
     }
     if user.role == Role::BudgetHolder && user.person_id.is_none() {
-        return Err(AppError::invalid("person_id", "a budget holder is one of the council's people"));
+        return Err(AppError::invalid(
+            "person_id",
+            "a budget holder is one of the council's people",
+        ));
     }
     if let Some(org) = user.organisation_id {
         let found = tx
-            .query_opt("SELECT 1 FROM organisations WHERE council_id = $1 AND id = $2", &[&council_id, &org])
+            .query_opt(
+                "SELECT 1 FROM organisations WHERE council_id = $1 AND id = $2",
+                &[&council_id, &org],
+            )
             .await?;
         if found.is_none() {
             return Err(AppError::NotFound);
@@ -80,7 +99,10 @@ pub async fn insert(
     }
     if let Some(person) = user.person_id {
         let found = tx
-            .query_opt("SELECT 1 FROM people WHERE council_id = $1 AND id = $2", &[&council_id, &person])
+            .query_opt(
+                "SELECT 1 FROM people WHERE council_id = $1 AND id = $2",
+                &[&council_id, &person],
+            )
             .await?;
         if found.is_none() {
             return Err(AppError::NotFound);

@@ -18,21 +18,35 @@ pub struct BankDetails {
 impl BankDetails {
     /// The sort code as six digits, dashes and spaces removed.
     pub fn sort_code_digits(&self) -> String {
-        self.sort_code.chars().filter(|c| *c != '-' && *c != ' ').collect()
+        self.sort_code
+            .chars()
+            .filter(|c| *c != '-' && *c != ' ')
+            .collect()
     }
 
     /// Checks the form of every field; `prefix` names the object in errors (e.g. `bank`).
     pub fn validate(&self, prefix: &str) -> AppResult<()> {
         let sort_code = self.sort_code_digits();
         if sort_code.len() != 6 || !sort_code.chars().all(|c| c.is_ascii_digit()) {
-            return Err(AppError::invalid(&format!("{prefix}.sort_code"), "a sort code is six digits, like 12-34-56"));
+            return Err(AppError::invalid(
+                &format!("{prefix}.sort_code"),
+                "a sort code is six digits, like 12-34-56",
+            ));
         }
-        if self.account_number.len() != 8 || !self.account_number.chars().all(|c| c.is_ascii_digit()) {
-            return Err(AppError::invalid(&format!("{prefix}.account_number"), "an account number is eight digits"));
+        if self.account_number.len() != 8
+            || !self.account_number.chars().all(|c| c.is_ascii_digit())
+        {
+            return Err(AppError::invalid(
+                &format!("{prefix}.account_number"),
+                "an account number is eight digits",
+            ));
         }
         let name = self.account_name.trim();
         if name.is_empty() || name.chars().count() > 70 {
-            return Err(AppError::invalid(&format!("{prefix}.account_name"), "must be 1 to 70 characters"));
+            return Err(AppError::invalid(
+                &format!("{prefix}.account_name"),
+                "must be 1 to 70 characters",
+            ));
         }
         Ok(())
     }
@@ -43,13 +57,21 @@ mod tests {
     use super::*;
 
     fn bank(sort_code: &str, account_number: &str, account_name: &str) -> BankDetails {
-        BankDetails { sort_code: sort_code.into(), account_number: account_number.into(), account_name: account_name.into() }
+        BankDetails {
+            sort_code: sort_code.into(),
+            account_number: account_number.into(),
+            account_name: account_name.into(),
+        }
     }
 
     #[test]
     fn accepts_well_formed_details() {
-        assert!(bank("12-34-56", "12345678", "A Person").validate("bank").is_ok());
-        assert!(bank("123456", "00000001", "A Person").validate("bank").is_ok());
+        assert!(bank("12-34-56", "12345678", "A Person")
+            .validate("bank")
+            .is_ok());
+        assert!(bank("123456", "00000001", "A Person")
+            .validate("bank")
+            .is_ok());
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! user-controlled trusts. Provider organisations hold people's money (each person's in an account
 //! of its own, never pooled); brokers draft plans.
 
-use serde::{Deserialize, Serialize};
 use crate::db::Tx;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::bank::BankDetails;
@@ -59,7 +59,11 @@ pub struct Organisation {
     pub bank: Option<BankDetails>,
 }
 
-pub async fn create(tx: &Tx<'_>, council_id: Uuid, new: &NewOrganisation) -> AppResult<Organisation> {
+pub async fn create(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    new: &NewOrganisation,
+) -> AppResult<Organisation> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::invalid("name", "must be 1 to 200 characters"));
@@ -83,7 +87,12 @@ pub async fn create(tx: &Tx<'_>, council_id: Uuid, new: &NewOrganisation) -> App
         ],
     )
     .await?;
-    Ok(Organisation { id, name: name.to_string(), kind: new.kind, bank: new.bank.clone() })
+    Ok(Organisation {
+        id,
+        name: name.to_string(),
+        kind: new.kind,
+        bank: new.bank.clone(),
+    })
 }
 
 pub async fn get(tx: &Tx<'_>, council_id: Uuid, id: Uuid) -> AppResult<Organisation> {
@@ -114,9 +123,11 @@ fn from_row(row: &tokio_postgres::Row) -> Organisation {
     let account_number: Option<String> = row.get(4);
     let account_name: Option<String> = row.get(5);
     let bank = match (sort_code, account_number, account_name) {
-        (Some(sort_code), Some(account_number), Some(account_name)) => {
-            Some(BankDetails { sort_code, account_number, account_name })
-        }
+        (Some(sort_code), Some(account_number), Some(account_name)) => Some(BankDetails {
+            sort_code,
+            account_number,
+            account_name,
+        }),
         _ => None,
     };
     Organisation {

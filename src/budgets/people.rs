@@ -1,8 +1,8 @@
 //! People with eligible care needs (or carers with a budget of their own).
 
+use crate::db::Tx;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
-use crate::db::Tx;
 use uuid::Uuid;
 
 use crate::auth::Actor;
@@ -34,7 +34,10 @@ pub async fn create(tx: &Tx<'_>, council_id: Uuid, new: &NewPerson) -> AppResult
     }
     let today = chrono::Utc::now().date_naive();
     if new.date_of_birth > today || new.date_of_birth.year_ce().1 < 1900 {
-        return Err(AppError::invalid("date_of_birth", "must be a real date of birth, not in the future"));
+        return Err(AppError::invalid(
+            "date_of_birth",
+            "must be a real date of birth, not in the future",
+        ));
     }
     let id = Uuid::new_v4();
     tx.execute(
@@ -55,7 +58,8 @@ pub async fn create(tx: &Tx<'_>, council_id: Uuid, new: &NewPerson) -> AppResult
 /// The people an actor may see are decided in SQL by `can_see_person` (council staff: everyone;
 /// a budget holder: themselves; organisations and representatives: the people linked to them),
 /// so that every query asking about people applies the same rule.
-const SELECT_VISIBLE: &str = "SELECT p.id, p.name, p.date_of_birth, p.has_capacity, p.excluded_from_direct_payments
+const SELECT_VISIBLE: &str =
+    "SELECT p.id, p.name, p.date_of_birth, p.has_capacity, p.excluded_from_direct_payments
      FROM people p WHERE p.council_id = $1 AND can_see_person($1, $2, p.id)";
 
 pub async fn list(tx: &Tx<'_>, actor: &Actor) -> AppResult<Vec<Person>> {

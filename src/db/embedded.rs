@@ -52,7 +52,10 @@ pub struct ServerOptions {
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        Self { max_connections: 100, settings: Vec::new() }
+        Self {
+            max_connections: 100,
+            settings: Vec::new(),
+        }
     }
 }
 
@@ -100,7 +103,11 @@ impl EmbeddedPostgres {
     /// Connection settings for a database of this cluster, over the unix socket.
     pub fn config(&self, dbname: &str) -> tokio_postgres::Config {
         let mut config = tokio_postgres::Config::new();
-        config.host_path(&self.socket_dir).port(5432).user("postgres").dbname(dbname);
+        config
+            .host_path(&self.socket_dir)
+            .port(5432)
+            .user("postgres")
+            .dbname(dbname);
         config
     }
 
@@ -143,7 +150,10 @@ impl EmbeddedPostgres {
         }
         self.started_here = false;
         let pgdata = self.pgdata.display().to_string();
-        let result = self.run("pg_ctl", &["stop", "-D", &pgdata, "-m", "fast", "-w", "-t", "60"]);
+        let result = self.run(
+            "pg_ctl",
+            &["stop", "-D", &pgdata, "-m", "fast", "-w", "-t", "60"],
+        );
         if let Err(e) = result {
             tracing::warn!(error = %e, "could not stop the embedded PostgreSQL");
         }
@@ -174,7 +184,16 @@ impl EmbeddedPostgres {
         let pgdata = self.pgdata.display().to_string();
         self.run(
             "initdb",
-            &["-D", &pgdata, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"],
+            &[
+                "-D",
+                &pgdata,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ],
         )
         .map(drop)
     }
@@ -192,14 +211,30 @@ impl EmbeddedPostgres {
         }
         self.run(
             "pg_ctl",
-            &["start", "-D", &pgdata, "-l", &log, "-w", "-t", "60", "-o", &server_opts],
+            &[
+                "start",
+                "-D",
+                &pgdata,
+                "-l",
+                &log,
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                &server_opts,
+            ],
         )
         .map(drop)
     }
 
     fn user_prefix(&self) -> Vec<String> {
         match &self.run_as {
-            Some(user) => vec!["runuser".into(), "-u".into(), user.name.clone(), "--".into()],
+            Some(user) => vec![
+                "runuser".into(),
+                "-u".into(),
+                user.name.clone(),
+                "--".into(),
+            ],
             None => Vec::new(),
         }
     }
@@ -257,7 +292,10 @@ fn socket_dir_for(data_dir: &Path) -> PathBuf {
     if preferred.as_os_str().len() + 15 < 100 {
         return preferred;
     }
-    let digest = ring::digest::digest(&ring::digest::SHA256, data_dir.as_os_str().as_encoded_bytes());
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        data_dir.as_os_str().as_encoded_bytes(),
+    );
     PathBuf::from(format!("/tmp/allot-{}", hex::encode(&digest.as_ref()[..8])))
 }
 

@@ -8,7 +8,7 @@ use tokio_postgres::Client;
 refinery::embed_migrations!("sql");
 
 /// Advisory lock key: "allot" in ASCII, so it is recognisable in pg_locks.
-const MIGRATION_LOCK_KEY: i64 = 0x616c_6c6f_74;
+const MIGRATION_LOCK_KEY: i64 = 0x0061_6c6c_6f74;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
@@ -20,11 +20,21 @@ pub enum MigrateError {
 
 /// Applies every pending migration; returns the names of those applied now.
 pub async fn run(client: &mut Client) -> Result<Vec<String>, MigrateError> {
-    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY]).await?;
-    let runner = migrations::runner().set_abort_divergent(true).set_abort_missing(true);
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY])
+        .await?;
+    let runner = migrations::runner()
+        .set_abort_divergent(true)
+        .set_abort_missing(true);
     let result = runner.run_async(client).await;
     // Unlock even when the run failed; the session lock would otherwise live as long as the pool.
-    client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY]).await?;
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])
+        .await?;
     let report = result?;
-    Ok(report.applied_migrations().iter().map(|m| m.to_string()).collect())
+    Ok(report
+        .applied_migrations()
+        .iter()
+        .map(|m| m.to_string())
+        .collect())
 }

@@ -6,6 +6,7 @@
 
 pub mod embedded;
 pub mod migrate;
+pub mod testing;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -57,7 +58,9 @@ impl DbError {
     pub fn is_connection_error(&self) -> bool {
         match self {
             DbError::Unavailable(_) => true,
-            DbError::Postgres(e) => e.is_closed() || e.code().is_none() && e.as_db_error().is_none(),
+            DbError::Postgres(e) => {
+                e.is_closed() || e.code().is_none() && e.as_db_error().is_none()
+            }
         }
     }
 }
@@ -110,7 +113,9 @@ pub fn pool_from_config(mut config: tokio_postgres::Config, size: usize) -> anyh
     let manager = Manager::from_config(
         config,
         NoTls,
-        ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
     );
     Ok(Pool::builder(manager)
         .max_size(size)
@@ -155,7 +160,11 @@ pub async fn tenant_tx(client: &mut Client, council_id: Uuid) -> Result<Tx<'_>, 
 }
 
 /// Runs `work` in one tenant transaction and commits it if `work` succeeds (rolls back otherwise).
-pub async fn in_tenant_tx<T, F>(pool: &Pool, council_id: Uuid, work: F) -> crate::error::AppResult<T>
+pub async fn in_tenant_tx<T, F>(
+    pool: &Pool,
+    council_id: Uuid,
+    work: F,
+) -> crate::error::AppResult<T>
 where
     F: for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, crate::error::AppResult<T>>,
 {

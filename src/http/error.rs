@@ -5,9 +5,9 @@
 //! naming the field or rule); a database that cannot be reached is 503 `unavailable`; anything
 //! else is logged in full and answered with a bare 500 `internal` that reveals nothing.
 
+use super::extract::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Serialize;
 
 use crate::auth::sessions::LoginError;
@@ -38,7 +38,12 @@ pub struct ErrorBody {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self { status, code: code.to_string(), message: message.into(), details: Vec::new() }
+        Self {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+            details: Vec::new(),
+        }
     }
 
     pub fn with_details(mut self, details: Vec<Detail>) -> Self {
@@ -59,11 +64,19 @@ impl ApiError {
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "There is nothing here, or you may not see it.")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "There is nothing here, or you may not see it.",
+        )
     }
 
     pub fn payload_too_large() -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large.")
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The request body is too large.",
+        )
     }
 
     pub fn internal() -> Self {
@@ -86,7 +99,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorEnvelope {
-            error: ErrorBody { code: self.code, message: self.message, details: self.details },
+            error: ErrorBody {
+                code: self.code,
+                message: self.message,
+                details: self.details,
+            },
         };
         (self.status, Json(body)).into_response()
     }
@@ -97,19 +114,27 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Invalid { message, details } => ApiError::invalid_request(message, details),
             AppError::InvalidAmount { message, details } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_amount", message).with_details(details)
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_amount", message)
+                    .with_details(details)
             }
             AppError::NotFound => ApiError::not_found(),
-            AppError::Forbidden => {
-                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Your role does not allow this.")
-            }
+            AppError::Forbidden => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Your role does not allow this.",
+            ),
             AppError::NoAuthority { message, details } => {
                 ApiError::new(StatusCode::FORBIDDEN, "no_authority", message).with_details(details)
             }
-            AppError::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
-            AppError::Refused { code, message, details } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, &code, message).with_details(details)
+            AppError::Conflict { code, message } => {
+                ApiError::new(StatusCode::CONFLICT, code, message)
             }
+            AppError::Refused {
+                code,
+                message,
+                details,
+            } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, &code, message)
+                .with_details(details),
             AppError::Db(e) => e.into(),
         }
     }
@@ -130,12 +155,16 @@ impl From<DbError> for ApiError {
 impl From<LoginError> for ApiError {
     fn from(e: LoginError) -> Self {
         match e {
-            LoginError::InvalidCredentials => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", e.to_string())
-            }
-            LoginError::TooManyAttempts => {
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", e.to_string())
-            }
+            LoginError::InvalidCredentials => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                e.to_string(),
+            ),
+            LoginError::TooManyAttempts => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                e.to_string(),
+            ),
             LoginError::App(e) => e.into(),
         }
     }

@@ -20,7 +20,11 @@ impl Gbp {
             }
             grouped.push(digit);
         }
-        let sign = if self.0.is_sign_negative() && !self.0.is_zero() { "\u{2212}" } else { "" };
+        let sign = if self.0.is_sign_negative() && !self.0.is_zero() {
+            "\u{2212}"
+        } else {
+            ""
+        };
         format!("{sign}£{grouped}.{pence}")
     }
 }

@@ -28,9 +28,13 @@ pub async fn show(State(state): State<AppState>, session: AdminSession) -> Admin
         })
         .await?;
     data.notes = match session.actor.role {
-        Role::CareManager => vec!["Check reviews that are due, and approve support plans waiting for you.".into()],
+        Role::CareManager => {
+            vec!["Check reviews that are due, and approve support plans waiting for you.".into()]
+        }
         Role::FinanceOfficer => vec!["Prepare or approve the next payment run.".into()],
-        Role::Auditor => vec!["Verify the ledger's hash chain and sample payments for evidence.".into()],
+        Role::Auditor => {
+            vec!["Verify the ledger's hash chain and sample payments for evidence.".into()]
+        }
         Role::CouncilAdmin => vec!["Add organisations and users for your council.".into()],
         _ => Vec::new(),
     };

@@ -27,7 +27,10 @@ pub fn router() -> Router<AppState> {
 
 async fn stylesheet() -> Response {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         allot_views::static_files::CSS,
     )
         .into_response()
@@ -38,7 +41,11 @@ async fn stylesheet() -> Response {
 pub enum AdminError {
     /// Not signed in (or the session expired): go to the sign-in page.
     SignIn,
-    Page { status: StatusCode, title: &'static str, message: String },
+    Page {
+        status: StatusCode,
+        title: &'static str,
+        message: String,
+    },
 }
 
 impl AdminError {
@@ -46,7 +53,9 @@ impl AdminError {
         AdminError::Page {
             status: StatusCode::FORBIDDEN,
             title: "This form has expired",
-            message: "The form was not sent from this session. Go back, reload the page and try again.".into(),
+            message:
+                "The form was not sent from this session. Go back, reload the page and try again."
+                    .into(),
         }
     }
 }
@@ -65,9 +74,11 @@ impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         match self {
             AdminError::SignIn => Redirect::to("/login").into_response(),
-            AdminError::Page { status, title, message } => {
-                (status, allot_views::pages::errors::error(title, &message)).into_response()
-            }
+            AdminError::Page {
+                status,
+                title,
+                message,
+            } => (status, allot_views::pages::errors::error(title, &message)).into_response(),
         }
     }
 }
@@ -82,7 +93,11 @@ impl From<AppError> for AdminError {
             StatusCode::INTERNAL_SERVER_ERROR => "Something went wrong",
             _ => "This cannot be done",
         };
-        AdminError::Page { status: api.status, title, message: api.message }
+        AdminError::Page {
+            status: api.status,
+            title,
+            message: api.message,
+        }
     }
 }
 
@@ -103,6 +118,5 @@ impl From<tokio_postgres::Error> for AdminError {
         AppError::from(e).into()
     }
 }
-
 
 pub type AdminResult<T> = Result<T, AdminError>;

@@ -11,7 +11,11 @@ use allot_views::pages::people::{people as people_page, PersonRow};
 pub async fn list(State(state): State<AppState>, session: AdminSession) -> AdminResult<Markup> {
     let shell = session.shell(&state, "/people").await?;
     let actor = session.actor.clone();
-    let rows = state.in_tenant_tx(actor.council_id, |tx| Box::pin(async move { people::list(tx, &actor).await })).await?;
+    let rows = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { people::list(tx, &actor).await })
+        })
+        .await?;
     let rows: Vec<PersonRow> = rows
         .into_iter()
         .map(|p| PersonRow {

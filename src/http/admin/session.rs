@@ -30,7 +30,9 @@ impl AdminSession {
     pub async fn shell(&self, state: &AppState, current: &str) -> Result<Shell, AdminError> {
         let council_id = self.actor.council_id;
         let council_name = state
-            .in_tenant_tx(council_id, |tx| Box::pin(async move { crate::auth::councils::name(tx, council_id).await }))
+            .in_tenant_tx(council_id, |tx| {
+                Box::pin(async move { crate::auth::councils::name(tx, council_id).await })
+            })
             .await?;
         Ok(Shell {
             council_name,
@@ -45,9 +47,15 @@ impl AdminSession {
 
 /// The links each role sees. Later pages add themselves here.
 pub fn navigation(role: Role) -> Vec<NavItem> {
-    let mut nav = vec![NavItem { label: "Dashboard", href: "/" }];
+    let mut nav = vec![NavItem {
+        label: "Dashboard",
+        href: "/",
+    }];
     if role != Role::BudgetHolder {
-        nav.push(NavItem { label: "People", href: "/people" });
+        nav.push(NavItem {
+            label: "People",
+            href: "/people",
+        });
     }
     nav
 }
@@ -67,12 +75,19 @@ impl FromRequestParts<AppState> for AdminSession {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AdminError> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let secret = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()).ok_or(AdminError::SignIn)?;
+        let secret = jar
+            .get(SESSION_COOKIE)
+            .map(|c| c.value().to_string())
+            .ok_or(AdminError::SignIn)?;
         if secret.len() > 200 {
             return Err(AdminError::SignIn);
         }
         match sessions::find(&state.pool, &secret, TokenKind::Session).await? {
-            Some((actor, Some(csrf_token))) => Ok(AdminSession { actor, csrf_token, secret }),
+            Some((actor, Some(csrf_token))) => Ok(AdminSession {
+                actor,
+                csrf_token,
+                secret,
+            }),
             _ => Err(AdminError::SignIn),
         }
     }
@@ -90,13 +105,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, AdminError> {
         let (mut parts, body) = req.into_parts();
         let session = AdminSession::from_request_parts(&mut parts, state).await?;
-        let bytes = Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(|_| {
-            AdminError::Page {
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|_| AdminError::Page {
                 status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                 title: "The form is too large",
                 message: "The form sent more than this page accepts.".into(),
-            }
-        })?;
+            })?;
         let sent = form_field(&bytes, "csrf_token").ok_or_else(AdminError::csrf)?;
         if !token::same(&sent, &session.csrf_token) {
             return Err(AdminError::csrf());
@@ -112,5 +127,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
 
 /// One field of a urlencoded form body.
 pub fn form_field(bytes: &[u8], name: &str) -> Option<String> {
-    form_urlencoded::parse(bytes).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    form_urlencoded::parse(bytes)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }

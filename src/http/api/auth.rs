@@ -34,7 +34,14 @@ pub async fn create_token(
     State(state): State<AppState>,
     Json(body): Json<TokenRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let issued = sessions::login(&state.pool, &state.settings, &body.email, &body.password, TokenKind::Api).await?;
+    let issued = sessions::login(
+        &state.pool,
+        &state.settings,
+        &body.email,
+        &body.password,
+        TokenKind::Api,
+    )
+    .await?;
     let actor = issued.actor;
     Ok(Json(TokenResponse {
         token: issued.secret,

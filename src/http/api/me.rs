@@ -46,7 +46,10 @@ pub async fn me(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<M
         email: actor.email,
         name: actor.name,
         role: actor.role,
-        council: CouncilRef { id: actor.council_id, name: council_name },
+        council: CouncilRef {
+            id: actor.council_id,
+            name: council_name,
+        },
         organisation,
         person_id: actor.person_id,
     }))

@@ -45,7 +45,10 @@ pub struct List<T: utoipa::ToSchema> {
 impl<T: utoipa::ToSchema> List<T> {
     /// A complete list in one page.
     pub fn all(items: Vec<T>) -> Self {
-        Self { items, next_cursor: None }
+        Self {
+            items,
+            next_cursor: None,
+        }
     }
 }
 

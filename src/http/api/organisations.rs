@@ -20,7 +20,9 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Organisation>)> {
     actor.require(&[Role::CouncilAdmin])?;
     let organisation = state
-        .in_tenant_tx(actor.council_id, |tx| Box::pin(async move { organisations::create(tx, actor.council_id, &body).await }))
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { organisations::create(tx, actor.council_id, &body).await })
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(organisation)))
 }
@@ -29,12 +31,17 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations", security(("bearer" = [])),
     responses((status = 200, body = List<Organisation>), (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope)))]
-pub async fn list(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<List<Organisation>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> ApiResult<Json<List<Organisation>>> {
     if !actor.role.is_council_staff() {
         return Err(crate::error::AppError::Forbidden.into());
     }
     let items = state
-        .in_tenant_tx(actor.council_id, |tx| Box::pin(async move { organisations::list(tx, actor.council_id).await }))
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { organisations::list(tx, actor.council_id).await })
+        })
         .await?;
     Ok(Json(List::all(items)))
 }

@@ -21,7 +21,9 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Person>)> {
     actor.require(&[Role::CareManager])?;
     let person = state
-        .in_tenant_tx(actor.council_id, |tx| Box::pin(async move { people::create(tx, actor.council_id, &body).await }))
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { people::create(tx, actor.council_id, &body).await })
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(person)))
 }
@@ -30,7 +32,11 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/people", tag = "people", security(("bearer" = [])),
     responses((status = 200, body = List<Person>), (status = 401, body = ErrorEnvelope)))]
 pub async fn list(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<List<Person>>> {
-    let items = state.in_tenant_tx(actor.council_id, |tx| Box::pin(async move { people::list(tx, &actor).await })).await?;
+    let items = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { people::list(tx, &actor).await })
+        })
+        .await?;
     Ok(Json(List::all(items)))
 }
 
@@ -39,7 +45,15 @@ pub async fn list(State(state): State<AppState>, actor: Actor) -> ApiResult<Json
     params(("id" = Uuid, Path)),
     responses((status = 200, body = Person), (status = 401, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope)))]
-pub async fn get(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>) -> ApiResult<Json<Person>> {
-    let person = state.in_tenant_tx(actor.council_id, |tx| Box::pin(async move { people::get(tx, &actor, id).await })).await?;
+pub async fn get(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Person>> {
+    let person = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { people::get(tx, &actor, id).await })
+        })
+        .await?;
     Ok(Json(person))
 }
