@@ -1,0 +1,134 @@
+//! Tenancy and row-level security, migrations, and stored passwords, on the real database.
+
+mod support;
+
+use allot::auth::Role;
+use allot::db::{self, testing::TestDb};
+use support::TestApp;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::NoTls;
+use uuid::Uuid;
+
+async fn superuser(test_db: &TestDb) -> tokio_postgres::Client {
+    let (client, connection) = test_db.config.connect(NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+#[tokio::test]
+async fn without_the_council_setting_nothing_is_visible() {
+    let app = TestApp::new().await;
+    let council = app.council("Council A").await;
+    app.user(&council, Role::CareManager, None, None).await;
+    let mut client = app.db.pool.get().await.unwrap();
+    let tx = db::anonymous_tx(&mut client).await.unwrap();
+    for table in ["councils", "users", "people", "organisations", "auth_tokens"] {
+        let count: i64 = tx.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await.unwrap().get(0);
+        assert_eq!(count, 0, "{table} visible without a council");
+    }
+    tx.rollback().await.unwrap();
+
+    // The superuser sees the rows, so the zero above is row-level security at work.
+    let su = superuser(&app.db).await;
+    let users: i64 = su.query_one("SELECT count(*) FROM users", &[]).await.unwrap().get(0);
+    assert_eq!(users, 2);
+}
+
+#[tokio::test]
+async fn one_council_cannot_read_or_write_anothers_rows() {
+    let app = TestApp::new().await;
+    let a = app.council("Council A").await;
+    let b = app.council("Council B").await;
+    let mut client = app.db.pool.get().await.unwrap();
+
+    let tx = db::tenant_tx(&mut client, a.id).await.unwrap();
+    // Even a query that forgets its WHERE council_id sees only its own council.
+    let councils: Vec<Uuid> = tx.query("SELECT id FROM councils", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(councils, vec![a.id]);
+    let user_councils: Vec<Uuid> =
+        tx.query("SELECT DISTINCT council_id FROM users", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(user_councils, vec![a.id]);
+    let err = tx
+        .execute(
+            "INSERT INTO people (council_id, id, name, date_of_birth, has_capacity) VALUES ($1, $2, 'X', '1950-01-01', true)",
+            &[&b.id, &Uuid::new_v4()],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE), "{err}");
+    tx.rollback().await.unwrap();
+
+    // After the transaction the setting is gone from the pooled connection.
+    let tx = db::anonymous_tx(&mut client).await.unwrap();
+    let setting: Option<String> =
+        tx.query_one("SELECT nullif(current_setting('app.council_id', true), '')", &[]).await.unwrap().get(0);
+    assert_eq!(setting, None);
+    let role: String = tx.query_one("SELECT current_user::text", &[]).await.unwrap().get(0);
+    assert_eq!(role, "allot_app");
+    tx.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_application_role_cannot_bypass_row_level_security() {
+    let test_db = TestDb::new().await;
+    let su = superuser(&test_db).await;
+    let row = su
+        .query_one("SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'allot_app'", &[])
+        .await
+        .unwrap();
+    assert!(!row.get::<_, bool>(0) && !row.get::<_, bool>(1) && !row.get::<_, bool>(2));
+    let unprotected: Vec<String> = su
+        .query(
+            "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT c.relrowsecurity
+               AND EXISTS (SELECT 1 FROM information_schema.columns col
+                           WHERE col.table_name = c.relname AND col.column_name = 'council_id')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(unprotected.is_empty(), "tenant tables without row-level security: {unprotected:?}");
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent_and_refuse_edited_history() {
+    let test_db = TestDb::new().await;
+    let mut client = test_db.pool.get().await.unwrap();
+    let applied = db::migrate::run(&mut client).await.unwrap();
+    assert!(applied.is_empty(), "already migrated from the template: {applied:?}");
+
+    let su = superuser(&test_db).await;
+    su.execute("UPDATE refinery_schema_history SET checksum = '1' WHERE version = 1", &[]).await.unwrap();
+    let err = db::migrate::run(&mut client).await.unwrap_err();
+    assert!(err.to_string().contains("is different than filesystem one"), "{err}");
+}
+
+#[tokio::test]
+async fn passwords_are_stored_as_pbkdf2_with_parameters() {
+    let app = TestApp::with_settings(allot::config::Settings::default()).await;
+    let council = app.council("Council A").await;
+    let su = superuser(&app.db).await;
+    let row = su
+        .query_one(
+            "SELECT password_algorithm, password_iterations, length(password_salt), length(password_hash), password_hash
+             FROM users WHERE id = $1",
+            &[&council.admin_id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "pbkdf2-sha256");
+    assert_eq!(row.get::<_, i32>(1), 600_000);
+    assert_eq!(row.get::<_, i32>(2), 16);
+    assert_eq!(row.get::<_, i32>(3), 32);
+    let hash: Vec<u8> = row.get(4);
+    assert!(!String::from_utf8_lossy(&hash).contains(support::PASSWORD));
+    let tokens: i64 = su
+        .query_one("SELECT count(*) FROM auth_tokens WHERE length(token_hash) = 32", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(tokens, 1, "the admin's token is stored hashed");
+}
