@@ -11,5 +11,6 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod money;
+pub mod rules;
 
 pub use http::{app, AppState};

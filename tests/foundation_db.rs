@@ -22,15 +22,29 @@ async fn without_the_council_setting_nothing_is_visible() {
     app.user(&council, Role::CareManager, None, None).await;
     let mut client = app.db.pool.get().await.unwrap();
     let tx = db::anonymous_tx(&mut client).await.unwrap();
-    for table in ["councils", "users", "people", "organisations", "auth_tokens"] {
-        let count: i64 = tx.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await.unwrap().get(0);
+    for table in [
+        "councils",
+        "users",
+        "people",
+        "organisations",
+        "auth_tokens",
+    ] {
+        let count: i64 = tx
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .await
+            .unwrap()
+            .get(0);
         assert_eq!(count, 0, "{table} visible without a council");
     }
     tx.rollback().await.unwrap();
 
     // The superuser sees the rows, so the zero above is row-level security at work.
     let su = superuser(&app.db).await;
-    let users: i64 = su.query_one("SELECT count(*) FROM users", &[]).await.unwrap().get(0);
+    let users: i64 = su
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(users, 2);
 }
 
@@ -43,10 +57,21 @@ async fn one_council_cannot_read_or_write_anothers_rows() {
 
     let tx = db::tenant_tx(&mut client, a.id).await.unwrap();
     // Even a query that forgets its WHERE council_id sees only its own council.
-    let councils: Vec<Uuid> = tx.query("SELECT id FROM councils", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    let councils: Vec<Uuid> = tx
+        .query("SELECT id FROM councils", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     assert_eq!(councils, vec![a.id]);
-    let user_councils: Vec<Uuid> =
-        tx.query("SELECT DISTINCT council_id FROM users", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    let user_councils: Vec<Uuid> = tx
+        .query("SELECT DISTINCT council_id FROM users", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     assert_eq!(user_councils, vec![a.id]);
     let err = tx
         .execute(
@@ -60,10 +85,20 @@ async fn one_council_cannot_read_or_write_anothers_rows() {
 
     // After the transaction the setting is gone from the pooled connection.
     let tx = db::anonymous_tx(&mut client).await.unwrap();
-    let setting: Option<String> =
-        tx.query_one("SELECT nullif(current_setting('app.council_id', true), '')", &[]).await.unwrap().get(0);
+    let setting: Option<String> = tx
+        .query_one(
+            "SELECT nullif(current_setting('app.council_id', true), '')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(setting, None);
-    let role: String = tx.query_one("SELECT current_user::text", &[]).await.unwrap().get(0);
+    let role: String = tx
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(role, "allot_app");
     tx.rollback().await.unwrap();
 }
@@ -73,7 +108,10 @@ async fn the_application_role_cannot_bypass_row_level_security() {
     let test_db = TestDb::new().await;
     let su = superuser(&test_db).await;
     let row = su
-        .query_one("SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'allot_app'", &[])
+        .query_one(
+            "SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'allot_app'",
+            &[],
+        )
         .await
         .unwrap();
     assert!(!row.get::<_, bool>(0) && !row.get::<_, bool>(1) && !row.get::<_, bool>(2));
@@ -90,7 +128,10 @@ async fn the_application_role_cannot_bypass_row_level_security() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert!(unprotected.is_empty(), "tenant tables without row-level security: {unprotected:?}");
+    assert!(
+        unprotected.is_empty(),
+        "tenant tables without row-level security: {unprotected:?}"
+    );
 }
 
 #[tokio::test]
@@ -98,12 +139,23 @@ async fn migrations_are_idempotent_and_refuse_edited_history() {
     let test_db = TestDb::new().await;
     let mut client = test_db.pool.get().await.unwrap();
     let applied = db::migrate::run(&mut client).await.unwrap();
-    assert!(applied.is_empty(), "already migrated from the template: {applied:?}");
+    assert!(
+        applied.is_empty(),
+        "already migrated from the template: {applied:?}"
+    );
 
     let su = superuser(&test_db).await;
-    su.execute("UPDATE refinery_schema_history SET checksum = '1' WHERE version = 1", &[]).await.unwrap();
+    su.execute(
+        "UPDATE refinery_schema_history SET checksum = '1' WHERE version = 1",
+        &[],
+    )
+    .await
+    .unwrap();
     let err = db::migrate::run(&mut client).await.unwrap_err();
-    assert!(err.to_string().contains("is different than filesystem one"), "{err}");
+    assert!(
+        err.to_string().contains("is different than filesystem one"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -126,7 +178,10 @@ async fn passwords_are_stored_as_pbkdf2_with_parameters() {
     let hash: Vec<u8> = row.get(4);
     assert!(!String::from_utf8_lossy(&hash).contains(support::PASSWORD));
     let tokens: i64 = su
-        .query_one("SELECT count(*) FROM auth_tokens WHERE length(token_hash) = 32", &[])
+        .query_one(
+            "SELECT count(*) FROM auth_tokens WHERE length(token_hash) = 32",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);

@@ -301,19 +301,31 @@ fn socket_dir_for(data_dir: &Path) -> PathBuf {
 
 /// Where `initdb` and `pg_ctl` are: PATH, then `pg_config --bindir`, then Debian's layout.
 pub fn find_bin_dir() -> Option<PathBuf> {
+    find_bin_dir_from(
+        std::env::var_os("PATH"),
+        Path::new("pg_config"),
+        Path::new("/usr/lib/postgresql"),
+    )
+}
+
+fn find_bin_dir_from(
+    path: Option<std::ffi::OsString>,
+    pg_config: &Path,
+    debian_root: &Path,
+) -> Option<PathBuf> {
     let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
-    if let Some(path) = std::env::var_os("PATH") {
+    if let Some(path) = path {
         if let Some(dir) = std::env::split_paths(&path).find(|d| has_tools(d)) {
             return Some(dir);
         }
     }
-    if let Ok(output) = Command::new("pg_config").arg("--bindir").output() {
+    if let Ok(output) = Command::new(pg_config).arg("--bindir").output() {
         let dir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
         if output.status.success() && has_tools(&dir) {
             return Some(dir);
         }
     }
-    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir(debian_root)
         .ok()?
         .filter_map(|entry| entry.ok())
         .filter_map(|entry| {
@@ -324,4 +336,46 @@ pub fn find_bin_dir() -> Option<PathBuf> {
         .collect();
     versions.sort();
     versions.pop().map(|(_, dir)| dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_binaries_are_a_clear_error() {
+        let none = find_bin_dir_from(
+            Some("".into()),
+            Path::new("/nonexistent/pg_config"),
+            Path::new("/nonexistent"),
+        );
+        assert_eq!(none, None);
+        let message = EmbeddedError::BinariesNotFound.to_string();
+        assert!(message.contains("apt-get install postgresql"), "{message}");
+        assert!(message.contains("DATABASE_URL"), "{message}");
+    }
+
+    #[test]
+    fn binaries_are_found_in_the_debian_layout() {
+        let root = tempfile::tempdir().unwrap();
+        for version in ["13", "15"] {
+            let bin = root.path().join(version).join("bin");
+            fs::create_dir_all(&bin).unwrap();
+            for tool in ["initdb", "pg_ctl"] {
+                fs::write(bin.join(tool), "").unwrap();
+            }
+        }
+        let found = find_bin_dir_from(None, Path::new("/nonexistent/pg_config"), root.path());
+        assert_eq!(found, Some(root.path().join("15").join("bin")));
+    }
+
+    #[test]
+    fn long_data_directories_get_a_short_socket_directory() {
+        let short = socket_dir_for(Path::new("/srv/allot"));
+        assert_eq!(short, Path::new("/srv/allot/run"));
+        let deep = PathBuf::from(format!("/{}", "d".repeat(120)));
+        let socket = socket_dir_for(&deep);
+        assert!(socket.to_string_lossy().starts_with("/tmp/allot-"));
+        assert!(socket.as_os_str().len() + 15 < 100);
+    }
 }
