@@ -1,0 +1,43 @@
+# allot developer recipes. CI (.ci/run) calls these same recipes.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# List the recipes.
+default:
+    @just --list
+
+# Run allot with the demo council on the embedded PostgreSQL.
+demo:
+    cargo run --release -- demo
+
+# Serve allot (embedded PostgreSQL unless DATABASE_URL is set).
+serve:
+    cargo run --release -- serve
+
+# Formatting and lints, as CI runs them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --all-targets -- -D warnings
+
+# The whole test suite (real PostgreSQL started by the harness, real Chromium for browser tests).
+test:
+    cargo test
+
+# Only the browser tests.
+e2e:
+    cargo test --test browser
+
+# Benchmarks against pgbench on the same throwaway cluster (prints figures; asserts nothing).
+bench:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    shopt -s nullglob
+    benches=(benches/*.rs)
+    if [ ${#benches[@]} -eq 0 ]; then echo "no benchmarks yet"; exit 0; fi
+    for b in "${benches[@]}"; do cargo bench --bench "$(basename "$b" .rs)"; done
+
+# Property tests with many more cases than the default run.
+fuzz:
+    PROPTEST_CASES=2000 cargo test --release proptest
+
+# Lints and tests: what CI runs.
+ci: lint test
