@@ -102,9 +102,10 @@ pub async fn open_fresh(target: &DbTarget, pool_size: usize) -> anyhow::Result<D
         DbTarget::Url(_) => Database::open(target, pool_size).await,
         DbTarget::Embedded(dir) => {
             let dir = dir.clone();
-            let pg =
-                tokio::task::spawn_blocking(move || db::EmbeddedPostgres::start(&dir, &db::ServerOptions::default()))
-                    .await??;
+            let pg = tokio::task::spawn_blocking(move || {
+                db::EmbeddedPostgres::start(&dir, &db::ServerOptions::default())
+            })
+            .await??;
             let (client, connection) = pg.config("postgres").connect(tokio_postgres::NoTls).await?;
             let task = tokio::spawn(connection);
             client
@@ -178,15 +179,16 @@ pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loa
     }];
     let mut user_ids = HashMap::new();
     for user in &demo.users {
-        let lookup = |map: &HashMap<String, Uuid>, key: &Option<String>| -> anyhow::Result<Option<Uuid>> {
-            key.as_ref()
-                .map(|k| {
-                    map.get(k)
-                        .copied()
-                        .with_context(|| format!("demo user {}: unknown key {k}", user.email))
-                })
-                .transpose()
-        };
+        let lookup =
+            |map: &HashMap<String, Uuid>, key: &Option<String>| -> anyhow::Result<Option<Uuid>> {
+                key.as_ref()
+                    .map(|k| {
+                        map.get(k)
+                            .copied()
+                            .with_context(|| format!("demo user {}: unknown key {k}", user.email))
+                    })
+                    .transpose()
+            };
         let new = NewUser {
             email: user.email.clone(),
             name: user.name.clone(),
@@ -219,7 +221,10 @@ pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loa
 /// The text printed when the demo starts.
 pub fn describe(loaded: &Loaded, addr: SocketAddr) -> String {
     let mut text = String::new();
-    let _ = writeln!(text, "\nallot demo: Borsetshire County Council is at http://{addr}/");
+    let _ = writeln!(
+        text,
+        "\nallot demo: Borsetshire County Council is at http://{addr}/"
+    );
     let _ = writeln!(text, "Every demo user's password is: {}\n", loaded.password);
     for signin in &loaded.signins {
         let _ = writeln!(
@@ -230,6 +235,9 @@ pub fn describe(loaded: &Loaded, addr: SocketAddr) -> String {
             signin.email
         );
     }
-    let _ = writeln!(text, "\nPress Ctrl-C to stop (the embedded PostgreSQL stops with it).");
+    let _ = writeln!(
+        text,
+        "\nPress Ctrl-C to stop (the embedded PostgreSQL stops with it)."
+    );
     text
 }

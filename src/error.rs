@@ -34,10 +34,16 @@ impl Detail {
 pub enum AppError {
     /// Input that is well-formed JSON but not acceptable (400 `invalid_request`).
     #[error("{message}")]
-    Invalid { message: String, details: Vec<Detail> },
+    Invalid {
+        message: String,
+        details: Vec<Detail>,
+    },
     /// An amount that is not a valid amount (422 `invalid_amount`).
     #[error("{message}")]
-    InvalidAmount { message: String, details: Vec<Detail> },
+    InvalidAmount {
+        message: String,
+        details: Vec<Detail>,
+    },
     /// Does not exist, or belongs to someone the caller may not see (404).
     #[error("not found")]
     NotFound,
@@ -46,7 +52,10 @@ pub enum AppError {
     Forbidden,
     /// The decision-making agreement does not allow it (403 `no_authority`).
     #[error("{message}")]
-    NoAuthority { message: String, details: Vec<Detail> },
+    NoAuthority {
+        message: String,
+        details: Vec<Detail>,
+    },
     /// The state does not allow it, or a unique value is taken (409).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },

@@ -79,7 +79,10 @@ async fn main() -> anyhow::Result<()> {
         None => DbTarget::Embedded(cli.data_dir.clone()),
     };
     match cli.command {
-        Command::Serve { addr, secure_cookies } => {
+        Command::Serve {
+            addr,
+            secure_cookies,
+        } => {
             let database = Database::open(&target, 16).await?;
             let settings = Settings {
                 secure_cookies,

@@ -169,7 +169,9 @@ impl utoipa::PartialSchema for Money {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .pattern(Some(r"^-?[0-9]{1,8}(\.[0-9]{1,2})?$"))
-            .description(Some("GBP amount as a string with at most two decimal places"))
+            .description(Some(
+                "GBP amount as a string with at most two decimal places",
+            ))
             .examples([serde_json::json!("12.50")])
             .into()
     }
@@ -199,23 +201,33 @@ mod tests {
         assert_eq!(Money::parse("12").unwrap().to_string(), "12.00");
         assert_eq!(Money::parse("12.5").unwrap().to_string(), "12.50");
         assert_eq!(Money::parse("0.01").unwrap().to_string(), "0.01");
-        assert_eq!(Money::parse("99999999.99").unwrap().to_string(), "99999999.99");
+        assert_eq!(
+            Money::parse("99999999.99").unwrap().to_string(),
+            "99999999.99"
+        );
     }
 
     #[test]
     fn refuses_bad_amounts() {
         assert_eq!(Money::parse("12.345"), Err(AmountError::TooManyDecimals));
         assert_eq!(Money::parse("100000000.00"), Err(AmountError::TooLarge));
-        for bad in ["", "abc", "1e3", "12.", ".5", "1,000", "+5", "--1", "1.2.3", " "] {
+        for bad in [
+            "", "abc", "1e3", "12.", ".5", "1,000", "+5", "--1", "1.2.3", " ",
+        ] {
             assert_eq!(Money::parse(bad), Err(AmountError::NotANumber), "{bad:?}");
         }
         assert_eq!(Money::parse_positive("0"), Err(AmountError::NotPositive));
-        assert_eq!(Money::parse_positive("-1.00"), Err(AmountError::NotPositive));
+        assert_eq!(
+            Money::parse_positive("-1.00"),
+            Err(AmountError::NotPositive)
+        );
     }
 
     #[test]
     fn json_numbers_are_refused() {
-        let err = serde_json::from_str::<Money>("12.5").unwrap_err().to_string();
+        let err = serde_json::from_str::<Money>("12.5")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with(INVALID_AMOUNT_MARKER), "{err}");
         let ok: Money = serde_json::from_str("\"12.5\"").unwrap();
         assert_eq!(serde_json::to_string(&ok).unwrap(), "\"12.50\"");

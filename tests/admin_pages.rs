@@ -11,12 +11,16 @@ use support::{Reply, TestApp, PASSWORD};
 use allot::auth::Role;
 
 fn cookie_value(reply: &Reply, name: &str) -> Option<String> {
-    reply.headers.get_all(header::SET_COOKIE).iter().find_map(|v| {
-        let v = v.to_str().ok()?;
-        let (pair, _) = v.split_once(';').unwrap_or((v, ""));
-        let (k, val) = pair.split_once('=')?;
-        (k == name && !val.is_empty()).then(|| val.to_string())
-    })
+    reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .find_map(|v| {
+            let v = v.to_str().ok()?;
+            let (pair, _) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = pair.split_once('=')?;
+            (k == name && !val.is_empty()).then(|| val.to_string())
+        })
 }
 
 fn select(html: &str, css: &str) -> Vec<String> {
@@ -111,7 +115,10 @@ async fn signed_out_visitors_are_sent_to_sign_in() {
     let login = app.call(Method::GET, "/login", None, None).await;
     assert_eq!(login.status, StatusCode::OK);
     assert_eq!(select(&login.text, "h1"), vec!["Sign in"]);
-    assert_eq!(attr(&login.text, "label[for=email]", "for").as_deref(), Some("email"));
+    assert_eq!(
+        attr(&login.text, "label[for=email]", "for").as_deref(),
+        Some("email")
+    );
     assert!(login.text.contains("lang=\"en-GB\""));
 }
 
@@ -141,7 +148,10 @@ async fn wrong_password_on_the_form_is_401_and_then_throttled() {
     let email = email_of(&app, &token).await;
     let login = app.call(Method::GET, "/login", None, None).await;
     let csrf = cookie_value(&login, "allot_login_csrf").unwrap();
-    let body = format!("csrf_token={csrf}&email={}&password=wrong+password", urlencode(&email));
+    let body = format!(
+        "csrf_token={csrf}&email={}&password=wrong+password",
+        urlencode(&email)
+    );
     let cookie = format!("allot_login_csrf={csrf}");
     for _ in 0..app.state.settings.login_max_failures {
         let reply = form_post(&app, "/login", &cookie, &body).await;
@@ -165,9 +175,14 @@ async fn forms_without_the_csrf_token_are_refused() {
         urlencode(&email),
         urlencode(PASSWORD)
     );
-    assert_eq!(form_post(&app, "/login", "", &body).await.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        form_post(&app, "/login", "allot_login_csrf=xyz", &body).await.status,
+        form_post(&app, "/login", "", &body).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        form_post(&app, "/login", "allot_login_csrf=xyz", &body)
+            .await
+            .status,
         StatusCode::FORBIDDEN
     );
 
@@ -178,7 +193,9 @@ async fn forms_without_the_csrf_token_are_refused() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        form_post(&app, "/logout", &cookies, "csrf_token=forged").await.status,
+        form_post(&app, "/logout", &cookies, "csrf_token=forged")
+            .await
+            .status,
         StatusCode::FORBIDDEN
     );
     let dashboard = page(&app, "/", &cookies).await;
@@ -217,7 +234,10 @@ async fn user_data_is_escaped() {
     assert!(!people.text.contains("<script>alert"));
     assert!(people.text.contains("&lt;script&gt;"));
     assert!(!people.text.contains("Council <b>"));
-    assert_eq!(select(&people.text, "tbody td a"), vec!["<script>alert('x')</script>"]);
+    assert_eq!(
+        select(&people.text, "tbody td a"),
+        vec!["<script>alert('x')</script>"]
+    );
 }
 
 #[tokio::test]
@@ -234,9 +254,17 @@ async fn budget_holders_see_only_themselves() {
                 json!({"name": name, "date_of_birth": "1950-01-01", "has_capacity": true}),
             )
             .await;
-        ids.push(reply.json["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap());
+        ids.push(
+            reply.json["id"]
+                .as_str()
+                .unwrap()
+                .parse::<uuid::Uuid>()
+                .unwrap(),
+        );
     }
-    let (_, holder) = app.user(&council, Role::BudgetHolder, None, Some(ids[0])).await;
+    let (_, holder) = app
+        .user(&council, Role::BudgetHolder, None, Some(ids[0]))
+        .await;
     let list = app.get("/api/v1/people", &holder).await;
     let names: Vec<&str> = list.json["items"]
         .as_array()
@@ -246,7 +274,9 @@ async fn budget_holders_see_only_themselves() {
         .collect();
     assert_eq!(names, vec!["Ann"]);
     assert_eq!(
-        app.get(&format!("/api/v1/people/{}", ids[1]), &holder).await.status,
+        app.get(&format!("/api/v1/people/{}", ids[1]), &holder)
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
 }

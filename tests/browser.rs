@@ -29,7 +29,11 @@ impl Driver {
                 "{path} is missing: install Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
             );
         }
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -69,7 +73,8 @@ async fn browser(driver: &Driver, profile: &std::path::Path) -> WebDriver {
     ] {
         caps.add_arg(arg).unwrap();
     }
-    caps.add_arg(&format!("--user-data-dir={}", profile.display())).unwrap();
+    caps.add_arg(&format!("--user-data-dir={}", profile.display()))
+        .unwrap();
     WebDriver::new(format!("http://127.0.0.1:{}", driver.port), caps)
         .await
         .expect("start Chromium")
@@ -127,19 +132,39 @@ async fn a_care_manager_signs_in_browses_people_and_signs_out() {
         wait_heading(&browser, "Sign in").await;
 
         // A wrong password keeps us on the form with an error summary.
-        browser.find(By::Id("email")).await?.send_keys(&email).await?;
+        browser
+            .find(By::Id("email"))
+            .await?
+            .send_keys(&email)
+            .await?;
         browser
             .find(By::Id("password"))
             .await?
             .send_keys("not my password")
             .await?;
-        browser.find(By::Css("button[type=submit]")).await?.click().await?;
+        browser
+            .find(By::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
         wait_heading(&browser, "Sign in").await;
-        let summary = browser.find(By::Css(".error-summary")).await?.text().await?;
+        let summary = browser
+            .find(By::Css(".error-summary"))
+            .await?
+            .text()
+            .await?;
         assert!(summary.contains("not right"), "{summary}");
 
-        browser.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
-        browser.find(By::Css("button[type=submit]")).await?.click().await?;
+        browser
+            .find(By::Id("password"))
+            .await?
+            .send_keys(PASSWORD)
+            .await?;
+        browser
+            .find(By::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
         wait_heading(&browser, "Dashboard").await;
         let header = browser.find(By::Css(".site-header")).await?.text().await?;
         assert!(header.contains("Borsetshire County Council"), "{header}");
@@ -153,7 +178,11 @@ async fn a_care_manager_signs_in_browses_people_and_signs_out() {
         );
 
         // Keyboard users get a skip link as the first focusable element.
-        browser.find(By::Css("body")).await?.send_keys(Key::Tab).await?;
+        browser
+            .find(By::Css("body"))
+            .await?
+            .send_keys(Key::Tab)
+            .await?;
         let focused = browser.active_element().await?.text().await?;
         assert_eq!(focused, "Skip to main content");
 

@@ -12,12 +12,19 @@ use nix::unistd::Pid;
 
 fn allot(data_dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_allot"));
-    command.env_remove("DATABASE_URL").arg("--data-dir").arg(data_dir);
+    command
+        .env_remove("DATABASE_URL")
+        .arg("--data-dir")
+        .arg(data_dir);
     command
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn http_get(port: u16, path: &str) -> Option<String> {
@@ -82,7 +89,10 @@ fn serve_and_stop(signal: Signal) {
     kill(Pid::from_raw(child.id() as i32), signal).unwrap();
     let status = wait_for_exit(&mut child);
     assert!(status.success(), "{status}");
-    assert!(!postgres_running(dir.path()), "PostgreSQL left running after {signal}");
+    assert!(
+        !postgres_running(dir.path()),
+        "PostgreSQL left running after {signal}"
+    );
 }
 
 #[test]
@@ -99,8 +109,15 @@ fn sigterm_stops_allot_and_its_postgres() {
 fn migrate_and_council_create_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let output = allot(dir.path()).arg("migrate").output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(!postgres_running(dir.path()), "migrate leaves nothing running");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !postgres_running(dir.path()),
+        "migrate leaves nothing running"
+    );
 
     let mut child = allot(dir.path())
         .args([
@@ -123,11 +140,22 @@ fn migrate_and_council_create_from_the_command_line() {
         .write_all(b"a sufficiently long password\n")
         .unwrap();
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains("admin@felpersham.example"));
 
     let mut short = allot(dir.path())
-        .args(["council", "create", "--name", "X", "--admin-email", "x@x.example"])
+        .args([
+            "council",
+            "create",
+            "--name",
+            "X",
+            "--admin-email",
+            "x@x.example",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -31,7 +31,10 @@ async fn token_sign_in_and_me() {
     assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
     let new_token = signed_in.json["token"].as_str().unwrap();
     assert_eq!(signed_in.json["user"]["role"], "care_manager");
-    assert_eq!(app.get("/api/v1/me", new_token).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/me", new_token).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -92,7 +95,10 @@ async fn sign_in_is_throttled_after_repeated_failures() {
         )
     };
     for _ in 0..app.state.settings.login_max_failures {
-        assert_eq!(attempt("wrong password!").await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            attempt("wrong password!").await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
     // Even the right password is refused while throttled.
     let throttled = attempt(PASSWORD).await;
@@ -114,9 +120,15 @@ async fn expired_and_revoked_tokens_are_refused() {
     )
     .await
     .unwrap();
-    assert_eq!(app.get("/api/v1/me", &issued.secret).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/me", &issued.secret).await.status,
+        StatusCode::OK
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    assert_eq!(app.get("/api/v1/me", &issued.secret).await.code(), "unauthenticated");
+    assert_eq!(
+        app.get("/api/v1/me", &issued.secret).await.code(),
+        "unauthenticated"
+    );
 
     let live = app.token(council.id, user_id).await;
     allot::auth::sessions::revoke(&app.db.pool, &issued.actor, &live)
@@ -291,7 +303,12 @@ async fn bad_input_gets_the_error_envelope_and_changes_nothing() {
             .body(Body::from(body))
             .unwrap();
         let reply = app.send(request).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}: {}", reply.text);
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            reply.text
+        );
         assert_eq!(reply.code(), code, "{body}");
         assert!(reply.json["error"]["message"].is_string());
         assert!(reply.json["error"]["details"].is_array());
@@ -317,7 +334,10 @@ async fn bad_input_gets_the_error_envelope_and_changes_nothing() {
         .header(header::CONTENT_TYPE, "text/plain")
         .body(Body::from("hello"))
         .unwrap();
-    assert_eq!(app.send(not_json).await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        app.send(not_json).await.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
 
     let bad_bank = app
         .post(
@@ -327,18 +347,22 @@ async fn bad_input_gets_the_error_envelope_and_changes_nothing() {
         )
         .await;
     assert_eq!(bad_bank.status, StatusCode::BAD_REQUEST);
-    assert_eq!(bad_bank.json["error"]["details"][0]["field"], "bank.sort_code");
+    assert_eq!(
+        bad_bank.json["error"]["details"][0]["field"],
+        "bank.sort_code"
+    );
 
     assert!(app.get("/api/v1/people", &cm).await.json["items"]
         .as_array()
         .unwrap()
         .is_empty());
-    assert!(
-        app.get("/api/v1/organisations", &council.admin_token).await.json["items"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert!(app
+        .get("/api/v1/organisations", &council.admin_token)
+        .await
+        .json["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     let unknown_path = app.get("/api/v1/nothing-here", &cm).await;
     assert_eq!(unknown_path.status, StatusCode::NOT_FOUND);
     assert_eq!(unknown_path.code(), "not_found");

@@ -22,7 +22,13 @@ async fn without_the_council_setting_nothing_is_visible() {
     app.user(&council, Role::CareManager, None, None).await;
     let mut client = app.db.pool.get().await.unwrap();
     let tx = db::anonymous_tx(&mut client).await.unwrap();
-    for table in ["councils", "users", "people", "organisations", "auth_tokens"] {
+    for table in [
+        "councils",
+        "users",
+        "people",
+        "organisations",
+        "auth_tokens",
+    ] {
         let count: i64 = tx
             .query_one(&format!("SELECT count(*) FROM {table}"), &[])
             .await
@@ -34,7 +40,11 @@ async fn without_the_council_setting_nothing_is_visible() {
 
     // The superuser sees the rows, so the zero above is row-level security at work.
     let su = superuser(&app.db).await;
-    let users: i64 = su.query_one("SELECT count(*) FROM users", &[]).await.unwrap().get(0);
+    let users: i64 = su
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(users, 2);
 }
 
@@ -76,12 +86,19 @@ async fn one_council_cannot_read_or_write_anothers_rows() {
     // After the transaction the setting is gone from the pooled connection.
     let tx = db::anonymous_tx(&mut client).await.unwrap();
     let setting: Option<String> = tx
-        .query_one("SELECT nullif(current_setting('app.council_id', true), '')", &[])
+        .query_one(
+            "SELECT nullif(current_setting('app.council_id', true), '')",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
     assert_eq!(setting, None);
-    let role: String = tx.query_one("SELECT current_user::text", &[]).await.unwrap().get(0);
+    let role: String = tx
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(role, "allot_app");
     tx.rollback().await.unwrap();
 }
@@ -122,7 +139,10 @@ async fn migrations_are_idempotent_and_refuse_edited_history() {
     let test_db = TestDb::new().await;
     let mut client = test_db.pool.get().await.unwrap();
     let applied = db::migrate::run(&mut client).await.unwrap();
-    assert!(applied.is_empty(), "already migrated from the template: {applied:?}");
+    assert!(
+        applied.is_empty(),
+        "already migrated from the template: {applied:?}"
+    );
 
     let su = superuser(&test_db).await;
     su.execute(
@@ -132,7 +152,10 @@ async fn migrations_are_idempotent_and_refuse_edited_history() {
     .await
     .unwrap();
     let err = db::migrate::run(&mut client).await.unwrap_err();
-    assert!(err.to_string().contains("is different than filesystem one"), "{err}");
+    assert!(
+        err.to_string().contains("is different than filesystem one"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -155,7 +178,10 @@ async fn passwords_are_stored_as_pbkdf2_with_parameters() {
     let hash: Vec<u8> = row.get(4);
     assert!(!String::from_utf8_lossy(&hash).contains(support::PASSWORD));
     let tokens: i64 = su
-        .query_one("SELECT count(*) FROM auth_tokens WHERE length(token_hash) = 32", &[])
+        .query_one(
+            "SELECT count(*) FROM auth_tokens WHERE length(token_hash) = 32",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);

@@ -25,8 +25,11 @@ pub async fn create(
     let council_id = Uuid::new_v4();
     let mut client = pool.get().await?;
     let tx = db::tenant_tx(&mut client, council_id).await?;
-    tx.execute("INSERT INTO councils (id, name) VALUES ($1, $2)", &[&council_id, &name])
-        .await?;
+    tx.execute(
+        "INSERT INTO councils (id, name) VALUES ($1, $2)",
+        &[&council_id, &name],
+    )
+    .await?;
     let admin = NewUser {
         email: admin_email.to_string(),
         name: "Council administrator".to_string(),

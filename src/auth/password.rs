@@ -24,7 +24,11 @@ pub struct PasswordHash {
 impl std::fmt::Debug for PasswordHash {
     // Never print the hash or the salt, even in debug logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PasswordHash(pbkdf2-sha256, {} iterations)", self.iterations)
+        write!(
+            f,
+            "PasswordHash(pbkdf2-sha256, {} iterations)",
+            self.iterations
+        )
     }
 }
 
@@ -124,7 +128,10 @@ mod tests {
     fn policy() {
         assert_eq!(check_policy("short"), Err(PasswordPolicyError::TooShort));
         assert!(check_policy("twelve chars").is_ok());
-        assert_eq!(check_policy(&"x".repeat(257)), Err(PasswordPolicyError::TooLong));
+        assert_eq!(
+            check_policy(&"x".repeat(257)),
+            Err(PasswordPolicyError::TooLong)
+        );
     }
 
     #[test]

@@ -117,7 +117,10 @@ pub async fn login(
         None => {
             let password_text = password_text.to_string();
             let iterations = settings.password_iterations;
-            let _ = tokio::task::spawn_blocking(move || password::verify_dummy(&password_text, iterations)).await;
+            let _ = tokio::task::spawn_blocking(move || {
+                password::verify_dummy(&password_text, iterations)
+            })
+            .await;
             false
         }
     };
@@ -157,7 +160,8 @@ pub async fn issue(
 ) -> AppResult<Issued> {
     let secret = token::generate();
     let csrf_token = (kind == TokenKind::Session).then(token::generate);
-    let expires_at = Utc::now() + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
+    let expires_at =
+        Utc::now() + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
     let mut client = pool.get().await?;
     let tx = db::tenant_tx(&mut client, council_id).await?;
     tx.execute(
@@ -186,7 +190,11 @@ pub async fn issue(
 }
 
 /// The actor behind a secret (and the session's CSRF token), if it is valid and unexpired.
-pub async fn find(pool: &DbPool, secret: &str, kind: TokenKind) -> AppResult<Option<(Actor, Option<String>)>> {
+pub async fn find(
+    pool: &DbPool,
+    secret: &str,
+    kind: TokenKind,
+) -> AppResult<Option<(Actor, Option<String>)>> {
     let mut client = pool.get().await?;
     let tx = db::anonymous_tx(&mut client).await?;
     let stmt = tx
@@ -195,7 +203,9 @@ pub async fn find(pool: &DbPool, secret: &str, kind: TokenKind) -> AppResult<Opt
              FROM auth_find_token($1, $2)",
         )
         .await?;
-    let row = tx.query_opt(&stmt, &[&token::hash(secret), &kind.as_str()]).await?;
+    let row = tx
+        .query_opt(&stmt, &[&token::hash(secret), &kind.as_str()])
+        .await?;
     tx.commit().await?;
     Ok(row.and_then(|row| {
         let role = Role::parse(row.get(5))?;

@@ -18,7 +18,9 @@ pub fn generate() -> String {
 
 /// What is stored for a secret.
 pub fn hash(secret: &str) -> Vec<u8> {
-    digest::digest(&digest::SHA256, secret.as_bytes()).as_ref().to_vec()
+    digest::digest(&digest::SHA256, secret.as_bytes())
+        .as_ref()
+        .to_vec()
 }
 
 /// Compares two secrets (CSRF tokens) by their SHA-256: the time taken can only reveal how much

@@ -35,7 +35,10 @@ pub fn normalise_email(email: &str) -> AppResult<String> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         })
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if valid {
@@ -49,13 +52,19 @@ pub fn normalise_email(email: &str) -> AppResult<String> {
 }
 
 /// Validates and inserts a user in the council of `tx`; returns the new id.
-pub async fn insert(tx: &Tx<'_>, council_id: Uuid, user: &NewUser, iterations: u32) -> AppResult<Uuid> {
+pub async fn insert(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    user: &NewUser,
+    iterations: u32,
+) -> AppResult<Uuid> {
     let email = normalise_email(&user.email)?;
     let name = user.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::invalid("name", "must be 1 to 200 characters"));
     }
-    password::check_policy(&user.password).map_err(|e| AppError::invalid("password", e.to_string()))?;
+    password::check_policy(&user.password)
+        .map_err(|e| AppError::invalid("password", e.to_string()))?;
     match (user.role.needs_organisation(), user.organisation_id) {
         (true, None) => {
             return Err(AppError::invalid(

@@ -18,7 +18,10 @@ pub struct BankDetails {
 impl BankDetails {
     /// The sort code as six digits, dashes and spaces removed.
     pub fn sort_code_digits(&self) -> String {
-        self.sort_code.chars().filter(|c| *c != '-' && *c != ' ').collect()
+        self.sort_code
+            .chars()
+            .filter(|c| *c != '-' && *c != ' ')
+            .collect()
     }
 
     /// Checks the form of every field; `prefix` names the object in errors (e.g. `bank`).
@@ -30,7 +33,9 @@ impl BankDetails {
                 "a sort code is six digits, like 12-34-56",
             ));
         }
-        if self.account_number.len() != 8 || !self.account_number.chars().all(|c| c.is_ascii_digit()) {
+        if self.account_number.len() != 8
+            || !self.account_number.chars().all(|c| c.is_ascii_digit())
+        {
             return Err(AppError::invalid(
                 &format!("{prefix}.account_number"),
                 "an account number is eight digits",
@@ -61,8 +66,12 @@ mod tests {
 
     #[test]
     fn accepts_well_formed_details() {
-        assert!(bank("12-34-56", "12345678", "A Person").validate("bank").is_ok());
-        assert!(bank("123456", "00000001", "A Person").validate("bank").is_ok());
+        assert!(bank("12-34-56", "12345678", "A Person")
+            .validate("bank")
+            .is_ok());
+        assert!(bank("123456", "00000001", "A Person")
+            .validate("bank")
+            .is_ok());
     }
 
     #[test]

@@ -59,7 +59,11 @@ pub struct Organisation {
     pub bank: Option<BankDetails>,
 }
 
-pub async fn create(tx: &Tx<'_>, council_id: Uuid, new: &NewOrganisation) -> AppResult<Organisation> {
+pub async fn create(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    new: &NewOrganisation,
+) -> AppResult<Organisation> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::invalid("name", "must be 1 to 200 characters"));

@@ -43,14 +43,7 @@ pub async fn create(tx: &Tx<'_>, council_id: Uuid, new: &NewPerson) -> AppResult
     tx.execute(
         "INSERT INTO people (council_id, id, name, date_of_birth, has_capacity, excluded_from_direct_payments)
          VALUES ($1, $2, $3, $4, $5, $6)",
-        &[
-            &council_id,
-            &id,
-            &name,
-            &new.date_of_birth,
-            &new.has_capacity,
-            &new.excluded_from_direct_payments,
-        ],
+        &[&council_id, &id, &name, &new.date_of_birth, &new.has_capacity, &new.excluded_from_direct_payments],
     )
     .await?;
     Ok(Person {
@@ -65,7 +58,8 @@ pub async fn create(tx: &Tx<'_>, council_id: Uuid, new: &NewPerson) -> AppResult
 /// The people an actor may see are decided in SQL by `can_see_person` (council staff: everyone;
 /// a budget holder: themselves; organisations and representatives: the people linked to them),
 /// so that every query asking about people applies the same rule.
-const SELECT_VISIBLE: &str = "SELECT p.id, p.name, p.date_of_birth, p.has_capacity, p.excluded_from_direct_payments
+const SELECT_VISIBLE: &str =
+    "SELECT p.id, p.name, p.date_of_birth, p.has_capacity, p.excluded_from_direct_payments
      FROM people p WHERE p.council_id = $1 AND can_see_person($1, $2, p.id)";
 
 pub async fn list(tx: &Tx<'_>, actor: &Actor) -> AppResult<Vec<Person>> {

@@ -150,7 +150,10 @@ impl EmbeddedPostgres {
         }
         self.started_here = false;
         let pgdata = self.pgdata.display().to_string();
-        let result = self.run("pg_ctl", &["stop", "-D", &pgdata, "-m", "fast", "-w", "-t", "60"]);
+        let result = self.run(
+            "pg_ctl",
+            &["stop", "-D", &pgdata, "-m", "fast", "-w", "-t", "60"],
+        );
         if let Err(e) = result {
             tracing::warn!(error = %e, "could not stop the embedded PostgreSQL");
         }
@@ -208,14 +211,30 @@ impl EmbeddedPostgres {
         }
         self.run(
             "pg_ctl",
-            &["start", "-D", &pgdata, "-l", &log, "-w", "-t", "60", "-o", &server_opts],
+            &[
+                "start",
+                "-D",
+                &pgdata,
+                "-l",
+                &log,
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                &server_opts,
+            ],
         )
         .map(drop)
     }
 
     fn user_prefix(&self) -> Vec<String> {
         match &self.run_as {
-            Some(user) => vec!["runuser".into(), "-u".into(), user.name.clone(), "--".into()],
+            Some(user) => vec![
+                "runuser".into(),
+                "-u".into(),
+                user.name.clone(),
+                "--".into(),
+            ],
             None => Vec::new(),
         }
     }
@@ -273,7 +292,10 @@ fn socket_dir_for(data_dir: &Path) -> PathBuf {
     if preferred.as_os_str().len() + 15 < 100 {
         return preferred;
     }
-    let digest = ring::digest::digest(&ring::digest::SHA256, data_dir.as_os_str().as_encoded_bytes());
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        data_dir.as_os_str().as_encoded_bytes(),
+    );
     PathBuf::from(format!("/tmp/allot-{}", hex::encode(&digest.as_ref()[..8])))
 }
 
@@ -286,7 +308,11 @@ pub fn find_bin_dir() -> Option<PathBuf> {
     )
 }
 
-fn find_bin_dir_from(path: Option<std::ffi::OsString>, pg_config: &Path, debian_root: &Path) -> Option<PathBuf> {
+fn find_bin_dir_from(
+    path: Option<std::ffi::OsString>,
+    pg_config: &Path,
+    debian_root: &Path,
+) -> Option<PathBuf> {
     let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
     if let Some(path) = path {
         if let Some(dir) = std::env::split_paths(&path).find(|d| has_tools(d)) {

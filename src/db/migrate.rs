@@ -23,12 +23,18 @@ pub async fn run(client: &mut Client) -> Result<Vec<String>, MigrateError> {
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY])
         .await?;
-    let runner = migrations::runner().set_abort_divergent(true).set_abort_missing(true);
+    let runner = migrations::runner()
+        .set_abort_divergent(true)
+        .set_abort_missing(true);
     let result = runner.run_async(client).await;
     // Unlock even when the run failed; the session lock would otherwise live as long as the pool.
     client
         .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])
         .await?;
     let report = result?;
-    Ok(report.applied_migrations().iter().map(|m| m.to_string()).collect())
+    Ok(report
+        .applied_migrations()
+        .iter()
+        .map(|m| m.to_string())
+        .collect())
 }

@@ -58,7 +58,9 @@ impl DbError {
     pub fn is_connection_error(&self) -> bool {
         match self {
             DbError::Unavailable(_) => true,
-            DbError::Postgres(e) => e.is_closed() || e.code().is_none() && e.as_db_error().is_none(),
+            DbError::Postgres(e) => {
+                e.is_closed() || e.code().is_none() && e.as_db_error().is_none()
+            }
         }
     }
 }
@@ -89,8 +91,10 @@ impl Database {
             DbTarget::Url(url) => (url.parse::<tokio_postgres::Config>()?, None),
             DbTarget::Embedded(dir) => {
                 let dir = dir.clone();
-                let pg = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir, &ServerOptions::default()))
-                    .await??;
+                let pg = tokio::task::spawn_blocking(move || {
+                    EmbeddedPostgres::start(&dir, &ServerOptions::default())
+                })
+                .await??;
                 create_database_if_missing(&pg, EMBEDDED_DBNAME).await?;
                 (pg.config(EMBEDDED_DBNAME), Some(pg))
             }
@@ -147,14 +151,20 @@ pub async fn create_database_if_missing(pg: &EmbeddedPostgres, dbname: &str) -> 
 pub async fn tenant_tx(client: &mut Client, council_id: Uuid) -> Result<Tx<'_>, DbError> {
     let tx = client.transaction().await?;
     let stmt = tx
-        .prepare_cached("SELECT set_config('role', 'allot_app', true), set_config('app.council_id', $1, true)")
+        .prepare_cached(
+            "SELECT set_config('role', 'allot_app', true), set_config('app.council_id', $1, true)",
+        )
         .await?;
     tx.execute(&stmt, &[&council_id.to_string()]).await?;
     Ok(tx)
 }
 
 /// Runs `work` in one tenant transaction and commits it if `work` succeeds (rolls back otherwise).
-pub async fn in_tenant_tx<T, F>(pool: &Pool, council_id: Uuid, work: F) -> crate::error::AppResult<T>
+pub async fn in_tenant_tx<T, F>(
+    pool: &Pool,
+    council_id: Uuid,
+    work: F,
+) -> crate::error::AppResult<T>
 where
     F: for<'a> FnOnce(&'a Tx<'a>) -> BoxFuture<'a, crate::error::AppResult<T>>,
 {

@@ -27,7 +27,9 @@ fn cluster() -> &'static tokio_postgres::Config {
         // Set up on a thread of its own: it runs a runtime, and tests call this from inside theirs.
         std::thread::spawn(start_cluster)
             .join()
-            .unwrap_or_else(|_| panic!("the test PostgreSQL cluster could not be started (see above)"))
+            .unwrap_or_else(|_| {
+                panic!("the test PostgreSQL cluster could not be started (see above)")
+            })
     })
 }
 
@@ -36,7 +38,8 @@ fn start_cluster() -> tokio_postgres::Config {
     let dir = std::env::temp_dir().join(format!("allot-test-{parent}"));
     fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
     let lock_path = dir.join("harness.lock");
-    let lock = File::create(&lock_path).unwrap_or_else(|e| panic!("creating {}: {e}", lock_path.display()));
+    let lock = File::create(&lock_path)
+        .unwrap_or_else(|e| panic!("creating {}: {e}", lock_path.display()));
     lock.lock()
         .unwrap_or_else(|e| panic!("locking {}: {e}", lock_path.display()));
 
@@ -75,7 +78,9 @@ async fn create_template(pg: &EmbeddedPostgres) -> anyhow::Result<()> {
     client
         .batch_execute(&format!("DROP DATABASE IF EXISTS {TEMPLATE}"))
         .await?;
-    client.batch_execute(&format!("CREATE DATABASE {TEMPLATE}")).await?;
+    client
+        .batch_execute(&format!("CREATE DATABASE {TEMPLATE}"))
+        .await?;
     let (mut template, connection) = pg.config(TEMPLATE).connect(NoTls).await?;
     let template_task = tokio::spawn(connection);
     super::migrate::run(&mut template).await?;
@@ -126,7 +131,10 @@ impl TestDb {
     pub async fn new() -> TestDb {
         let base = cluster().clone();
         let name = format!("t_{}", Uuid::new_v4().simple());
-        let (client, connection) = base.connect(NoTls).await.unwrap_or_else(|e| panic!("connecting: {e}"));
+        let (client, connection) = base
+            .connect(NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("connecting: {e}"));
         let task = tokio::spawn(connection);
         let mut attempt = 0;
         loop {

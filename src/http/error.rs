@@ -114,17 +114,27 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Invalid { message, details } => ApiError::invalid_request(message, details),
             AppError::InvalidAmount { message, details } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_amount", message).with_details(details)
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_amount", message)
+                    .with_details(details)
             }
             AppError::NotFound => ApiError::not_found(),
-            AppError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Your role does not allow this."),
+            AppError::Forbidden => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Your role does not allow this.",
+            ),
             AppError::NoAuthority { message, details } => {
                 ApiError::new(StatusCode::FORBIDDEN, "no_authority", message).with_details(details)
             }
-            AppError::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
-            AppError::Refused { code, message, details } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, &code, message).with_details(details)
+            AppError::Conflict { code, message } => {
+                ApiError::new(StatusCode::CONFLICT, code, message)
             }
+            AppError::Refused {
+                code,
+                message,
+                details,
+            } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, &code, message)
+                .with_details(details),
             AppError::Db(e) => e.into(),
         }
     }
@@ -145,12 +155,16 @@ impl From<DbError> for ApiError {
 impl From<LoginError> for ApiError {
     fn from(e: LoginError) -> Self {
         match e {
-            LoginError::InvalidCredentials => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", e.to_string())
-            }
-            LoginError::TooManyAttempts => {
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", e.to_string())
-            }
+            LoginError::InvalidCredentials => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                e.to_string(),
+            ),
+            LoginError::TooManyAttempts => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                e.to_string(),
+            ),
             LoginError::App(e) => e.into(),
         }
     }

@@ -40,7 +40,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 "Send the request body as JSON with `Content-Type: application/json`.",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
         parse_json(&bytes).map(Json)
     }
 }
@@ -49,9 +51,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
-    deserializer
-        .end()
-        .map_err(|e| ApiError::invalid_request(format!("The request body is not valid JSON: {e}"), Vec::new()))?;
+    deserializer.end().map_err(|e| {
+        ApiError::invalid_request(
+            format!("The request body is not valid JSON: {e}"),
+            Vec::new(),
+        )
+    })?;
     Ok(value)
 }
 
@@ -74,10 +79,17 @@ fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
         )
         .with_details(vec![Detail::field(field_name, reason)]);
     }
-    let reason = message.split(" at line ").next().unwrap_or_default().to_string();
+    let reason = message
+        .split(" at line ")
+        .next()
+        .unwrap_or_default()
+        .to_string();
     match inner.classify() {
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-            ApiError::invalid_request(format!("The request body is not valid JSON: {reason}"), Vec::new())
+            ApiError::invalid_request(
+                format!("The request body is not valid JSON: {reason}"),
+                Vec::new(),
+            )
         }
         _ => {
             let field_name = field.unwrap_or_else(|| "body".into());
@@ -128,14 +140,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
         let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
-        serde_path_to_error::deserialize(deserializer).map(Query).map_err(|e| {
-            let field = e.path().to_string();
-            let reason = e.into_inner().to_string();
-            ApiError::invalid_request(
-                format!("Query parameter {field}: {reason}"),
-                vec![Detail::field(field, reason)],
-            )
-        })
+        serde_path_to_error::deserialize(deserializer)
+            .map(Query)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                let reason = e.into_inner().to_string();
+                ApiError::invalid_request(
+                    format!("Query parameter {field}: {reason}"),
+                    vec![Detail::field(field, reason)],
+                )
+            })
     }
 }
 

@@ -37,9 +37,15 @@ impl AppState {
     }
 
     /// Runs `work` in one transaction acting for `council_id` (see [`crate::db::in_tenant_tx`]).
-    pub async fn in_tenant_tx<T, F>(&self, council_id: uuid::Uuid, work: F) -> crate::error::AppResult<T>
+    pub async fn in_tenant_tx<T, F>(
+        &self,
+        council_id: uuid::Uuid,
+        work: F,
+    ) -> crate::error::AppResult<T>
     where
-        F: for<'a> FnOnce(&'a crate::db::Tx<'a>) -> crate::db::BoxFuture<'a, crate::error::AppResult<T>>,
+        F: for<'a> FnOnce(
+            &'a crate::db::Tx<'a>,
+        ) -> crate::db::BoxFuture<'a, crate::error::AppResult<T>>,
     {
         crate::db::in_tenant_tx(&self.pool, council_id, work).await
     }

@@ -41,7 +41,11 @@ pub struct Approver {
 /// One approval may meet several needs at once (a care manager who also holds an `approve` grant meets both an
 /// over-limit and an over-plan-line need): each need asks for a person other than the payer, not for different
 /// people per need.
-pub fn approve(pending: &PendingFacts, approver: &Approver, already_approved: &[Uuid]) -> ApprovalOutcome {
+pub fn approve(
+    pending: &PendingFacts,
+    approver: &Approver,
+    already_approved: &[Uuid],
+) -> ApprovalOutcome {
     let refuse = |code: RuleCode, message: String| ApprovalOutcome::Refuse {
         refusal: Refusal::new(code, message),
     };
@@ -61,14 +65,25 @@ pub fn approve(pending: &PendingFacts, approver: &Approver, already_approved: &[
         .grants
         .iter()
         .filter(|g| g.user_id == approver.user_id)
-        .any(|g| grant_can_approve(g, &pending.person, pending.today, pending.category, pending.amount));
+        .any(|g| {
+            grant_can_approve(
+                g,
+                &pending.person,
+                pending.today,
+                pending.category,
+                pending.amount,
+            )
+        });
     let meets = |need: &ApprovalNeed| match need.reason {
         HoldReason::OverPlanLine => approver.is_care_manager,
         HoldReason::OverLimit | HoldReason::Cosign => can_approve_by_grant,
     };
-    let (met, remaining): (Vec<&ApprovalNeed>, Vec<&ApprovalNeed>) = pending.outstanding.iter().partition(|n| meets(n));
+    let (met, remaining): (Vec<&ApprovalNeed>, Vec<&ApprovalNeed>) =
+        pending.outstanding.iter().partition(|n| meets(n));
     if met.is_empty() && !remaining.is_empty() {
-        let only_plan = remaining.iter().all(|n| n.reason == HoldReason::OverPlanLine);
+        let only_plan = remaining
+            .iter()
+            .all(|n| n.reason == HoldReason::OverPlanLine);
         let message = if only_plan {
             "Only a care manager can approve spending beyond the support plan.".to_owned()
         } else {
@@ -92,7 +107,12 @@ pub fn approve(pending: &PendingFacts, approver: &Approver, already_approved: &[
 }
 
 /// Recomputes who could still meet a need today, leaving out everyone who has already approved.
-fn refresh(need: &ApprovalNeed, pending: &PendingFacts, approver: &Approver, already: &[Uuid]) -> ApprovalNeed {
+fn refresh(
+    need: &ApprovalNeed,
+    pending: &PendingFacts,
+    approver: &Approver,
+    already: &[Uuid],
+) -> ApprovalNeed {
     let eligible_approvers = match need.eligible_approvers {
         Approvers::AnyCareManager => Approvers::AnyCareManager,
         Approvers::Users(_) => Approvers::Users(

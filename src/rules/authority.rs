@@ -6,7 +6,9 @@
 
 use super::decision::{ApprovalNeed, Approvers, HoldReason, Refusal, RuleCode};
 use super::facts::{GrantFacts, PersonFacts};
-use super::grants::{capacity_role_misfit, counts, covers_category, fits_person, has_power, in_force};
+use super::grants::{
+    capacity_role_misfit, counts, covers_category, fits_person, has_power, in_force,
+};
 use super::money::{format_date, format_money};
 use super::types::{Category, Power};
 use chrono::NaiveDate;
@@ -96,11 +98,21 @@ fn usable_pay_grants<'a>(
                 .to_owned(),
         );
     }
-    let paying: Vec<&GrantFacts> = own.into_iter().filter(|g| has_power(g, Power::Pay)).collect();
+    let paying: Vec<&GrantFacts> = own
+        .into_iter()
+        .filter(|g| has_power(g, Power::Pay))
+        .collect();
     if paying.is_empty() {
-        return refuse("Your agreement for this budget lets you approve payments but not make them.".to_owned());
+        return refuse(
+            "Your agreement for this budget lets you approve payments but not make them."
+                .to_owned(),
+        );
     }
-    let fitting: Vec<&GrantFacts> = paying.iter().copied().filter(|g| fits_person(g, person)).collect();
+    let fitting: Vec<&GrantFacts> = paying
+        .iter()
+        .copied()
+        .filter(|g| fits_person(g, person))
+        .collect();
     if fitting.is_empty() {
         // Every grant here failed the capacity_role test, so each has a misfit sentence; the first explains.
         let reason = paying
@@ -112,11 +124,18 @@ fn usable_pay_grants<'a>(
             "Your agreement for this budget does not count at the moment. {reason}"
         ));
     }
-    let current: Vec<&GrantFacts> = fitting.iter().copied().filter(|g| in_force(g, today)).collect();
+    let current: Vec<&GrantFacts> = fitting
+        .iter()
+        .copied()
+        .filter(|g| in_force(g, today))
+        .collect();
     if current.is_empty() {
         return refuse(date_sentence(&fitting, today));
     }
-    let covering: Vec<&GrantFacts> = current.into_iter().filter(|g| covers_category(g, category)).collect();
+    let covering: Vec<&GrantFacts> = current
+        .into_iter()
+        .filter(|g| covers_category(g, category))
+        .collect();
     if covering.is_empty() {
         return refuse(format!(
             "Your agreement for this budget does not cover {} payments.",
@@ -156,11 +175,17 @@ fn within_limit(grant: &GrantFacts, amount: Decimal) -> bool {
 }
 
 fn needs_cosign(grant: &GrantFacts, amount: Decimal) -> bool {
-    grant.cosign_above.is_some_and(|threshold| amount > threshold)
+    grant
+        .cosign_above
+        .is_some_and(|threshold| amount > threshold)
 }
 
 fn highest_limit(grants: &[&GrantFacts]) -> Decimal {
-    grants.iter().map(|g| g.max_per_payment).max().unwrap_or(Decimal::ZERO)
+    grants
+        .iter()
+        .map(|g| g.max_per_payment)
+        .max()
+        .unwrap_or(Decimal::ZERO)
 }
 
 /// Whether this grant lets its party approve this payment today: `approve` power, in force, fitting the person,

@@ -49,7 +49,10 @@ pub fn fits_person(grant: &GrantFacts, person: &PersonFacts) -> bool {
 
 fn has_court_order(grant: &GrantFacts) -> bool {
     // A reference of only spaces is as good as none: nobody could look the order up.
-    grant.court_order_ref.as_deref().is_some_and(|r| !r.trim().is_empty())
+    grant
+        .court_order_ref
+        .as_deref()
+        .is_some_and(|r| !r.trim().is_empty())
 }
 
 /// Whether `on` falls within the grant's dates; both the first and the last day count.

@@ -34,16 +34,22 @@ pub mod types;
 mod tests;
 
 pub use approval::{approve, Approver, PendingFacts};
-pub use decision::{ApprovalNeed, ApprovalOutcome, Approvers, Decision, Flag, FlagCode, HoldReason, Refusal, RuleCode};
+pub use decision::{
+    ApprovalNeed, ApprovalOutcome, Approvers, Decision, Flag, FlagCode, HoldReason, Refusal,
+    RuleCode,
+};
 pub use facts::{
-    AccountFacts, GrantFacts, PayeeFacts, PersonFacts, PlanFacts, PlanLineFacts, SpendFacts, SpendRequest, StayFacts,
+    AccountFacts, GrantFacts, PayeeFacts, PersonFacts, PlanFacts, PlanLineFacts, SpendFacts,
+    SpendRequest, StayFacts,
 };
 pub use grants::validate_grant;
 pub use money::split_evenly;
 pub use policy::CouncilPolicy;
 pub use release::{release_amount, release_eligibility, ReleaseAmount, ReleaseFacts};
 pub use spending::decide;
-pub use types::{ActingAs, Category, ContributionBasis, Deployment, PayeeKind, Power, Relationship, UnknownValue};
+pub use types::{
+    ActingAs, Category, ContributionBasis, Deployment, PayeeKind, Power, Relationship, UnknownValue,
+};
 
 /// The version of these rules, stored with every decision. Change it whenever a rule's outcome can change.
 pub const RULESET_VERSION: &str = "2026-11-1";

@@ -36,10 +36,16 @@ impl Default for CouncilPolicy {
             receipt_threshold: Decimal::new(25000, 2),
             hold_expiry_days: 14,
             dp_may_buy_council_services: true,
-            blocked_merchant_categories: ["gambling", "alcohol", "dating_escort", "pawn_shop", "tobacco"]
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
+            blocked_merchant_categories: [
+                "gambling",
+                "alcohol",
+                "dating_escort",
+                "pawn_shop",
+                "tobacco",
+            ]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
             surplus_weeks_dp: 8,
             surplus_weeks_isf: 4,
             interim_max_weeks: 6,

@@ -38,7 +38,10 @@ pub struct ReleaseFacts {
 pub fn release_eligibility(facts: &ReleaseFacts) -> Result<(), Vec<Refusal>> {
     let mut refusals = Vec::new();
     if !facts.plan_approved && !interim_applies(facts) {
-        refusals.push(Refusal::new(RuleCode::PlanNotApproved, plan_sentence(facts)));
+        refusals.push(Refusal::new(
+            RuleCode::PlanNotApproved,
+            plan_sentence(facts),
+        ));
     }
     if facts.deployment.is_direct_payment() {
         if facts.person.excluded_from_direct_payments {
@@ -60,7 +63,9 @@ pub fn release_eligibility(facts: &ReleaseFacts) -> Result<(), Vec<Refusal>> {
 /// The last day urgent interim support may be paid for: `interim_max_weeks` after it began, first day included.
 pub fn interim_last_day(started: NaiveDate, policy: &CouncilPolicy) -> Option<NaiveDate> {
     let days = u64::from(policy.interim_max_weeks) * 7;
-    started.checked_add_days(Days::new(days)).and_then(|d| d.pred_opt())
+    started
+        .checked_add_days(Days::new(days))
+        .and_then(|d| d.pred_opt())
 }
 
 fn interim_applies(facts: &ReleaseFacts) -> bool {
@@ -106,10 +111,10 @@ fn capacity_conditions(facts: &ReleaseFacts) -> Vec<Refusal> {
             ));
         }
     } else {
-        let has_authorised = facts
-            .grants
-            .iter()
-            .any(|g| g.acting_as == ActingAs::AuthorisedPerson && counts(g, &facts.person, facts.period_start));
+        let has_authorised = facts.grants.iter().any(|g| {
+            g.acting_as == ActingAs::AuthorisedPerson
+                && counts(g, &facts.person, facts.period_start)
+        });
         if !has_authorised {
             refusals.push(refuse(
                 "The person lacks capacity to manage a direct payment and no authorised person is in place to \

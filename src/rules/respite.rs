@@ -102,7 +102,10 @@ pub fn linked_days(from: NaiveDate, to: NaiveDate, previous: &[(NaiveDate, Naive
         .filter(|&end| end >= from && window_start(end) <= to)
         .map(|end| {
             let start = window_start(end);
-            chain.iter().map(|&(f, t)| overlap_days(f, t, start, end)).sum::<i64>()
+            chain
+                .iter()
+                .map(|&(f, t)| overlap_days(f, t, start, end))
+                .sum::<i64>()
         })
         .max()
         .unwrap_or(0)
@@ -127,9 +130,14 @@ fn overlap_days(from: NaiveDate, to: NaiveDate, start: NaiveDate, end: NaiveDate
 }
 
 /// The merged blocks of nights linked to the new stay, in date order.
-fn linked_chain(from: NaiveDate, to: NaiveDate, previous: &[(NaiveDate, NaiveDate)]) -> Vec<(NaiveDate, NaiveDate)> {
+fn linked_chain(
+    from: NaiveDate,
+    to: NaiveDate,
+    previous: &[(NaiveDate, NaiveDate)],
+) -> Vec<(NaiveDate, NaiveDate)> {
     // Stays recorded back to front are data errors already refused when entered; leave them out.
-    let mut stays: Vec<(NaiveDate, NaiveDate)> = previous.iter().copied().filter(|(f, t)| f <= t).collect();
+    let mut stays: Vec<(NaiveDate, NaiveDate)> =
+        previous.iter().copied().filter(|(f, t)| f <= t).collect();
     stays.push((from, to));
     stays.sort();
 

@@ -2,7 +2,9 @@
 //! and reports every failure together so the person can fix everything at once.
 
 use super::authority::{pay_authority, PayAuthority};
-use super::decision::{ApprovalNeed, Approvers, Decision, Flag, FlagCode, HoldReason, Refusal, RuleCode};
+use super::decision::{
+    ApprovalNeed, Approvers, Decision, Flag, FlagCode, HoldReason, Refusal, RuleCode,
+};
 use super::facts::{PlanFacts, SpendFacts, SpendRequest};
 use super::family::check_family_payment;
 use super::money::{format_date, format_money};
@@ -38,7 +40,11 @@ pub fn decide(facts: &SpendFacts, request: &SpendRequest) -> Decision {
     }
     refusals.extend(check_payee(facts, request));
     refusals.extend(check_family_payment(&facts.payee, request.deployment));
-    let previous: Vec<_> = facts.previous_stays.iter().map(|s| (s.from, s.to)).collect();
+    let previous: Vec<_> = facts
+        .previous_stays
+        .iter()
+        .map(|s| (s.from, s.to))
+        .collect();
     refusals.extend(check_care_home_stay(
         request.category,
         facts.payee.kind,
@@ -89,10 +95,15 @@ fn check_plan(facts: &SpendFacts, request: &SpendRequest) -> Result<Option<Appro
     let plan: &PlanFacts = match &facts.plan {
         Some(plan) if plan.approved => plan,
         Some(_) => {
-            return refuse("The support plan has not been approved yet, so nothing can be paid from it.".into());
+            return refuse(
+                "The support plan has not been approved yet, so nothing can be paid from it."
+                    .into(),
+            );
         }
         None => {
-            return refuse("This budget has no support plan yet, so nothing can be paid from it.".into());
+            return refuse(
+                "This budget has no support plan yet, so nothing can be paid from it.".into(),
+            );
         }
     };
     let lines: Vec<_> = plan
@@ -108,7 +119,11 @@ fn check_plan(facts: &SpendFacts, request: &SpendRequest) -> Result<Option<Appro
         ));
     }
     let allocation: Decimal = lines.iter().map(|l| l.annual_allocation).sum();
-    let after = lines.iter().map(|l| l.spent_this_plan_year).sum::<Decimal>() + request.amount;
+    let after = lines
+        .iter()
+        .map(|l| l.spent_this_plan_year)
+        .sum::<Decimal>()
+        + request.amount;
     if after <= allocation {
         return Ok(None);
     }
@@ -141,7 +156,8 @@ fn check_payee(facts: &SpendFacts, request: &SpendRequest) -> Option<Refusal> {
             (true, true) => return None,
             (false, true) => "This payee is no longer active, so payments cannot be made to them.".to_owned(),
             (true, false) => {
-                "This payee's bank details have not been verified yet, so payments cannot be made to them.".to_owned()
+                "This payee's bank details have not been verified yet, so payments cannot be made to them."
+                    .to_owned()
             }
             (false, false) => "This payee is no longer active and their bank details have not been verified, \
                                so payments cannot be made to them."

@@ -16,7 +16,11 @@ use allot_views::pages::login::{login, LoginForm};
 /// The sign-in form, with a fresh double-submit CSRF cookie.
 pub async fn show(State(state): State<AppState>, jar: CookieJar) -> Response {
     let csrf = token::generate();
-    let jar = jar.add(cookie(LOGIN_CSRF_COOKIE, csrf.clone(), state.settings.secure_cookies));
+    let jar = jar.add(cookie(
+        LOGIN_CSRF_COOKIE,
+        csrf.clone(),
+        state.settings.secure_cookies,
+    ));
     let form = LoginForm {
         csrf_token: csrf,
         ..Default::default()
@@ -25,7 +29,11 @@ pub async fn show(State(state): State<AppState>, jar: CookieJar) -> Response {
 }
 
 /// Checks the form, signs in, and sets the session cookie.
-pub async fn submit(State(state): State<AppState>, jar: CookieJar, body: Bytes) -> AdminResult<Response> {
+pub async fn submit(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    body: Bytes,
+) -> AdminResult<Response> {
     let sent_csrf = form_field(&body, "csrf_token").unwrap_or_default();
     let cookie_csrf = jar
         .get(LOGIN_CSRF_COOKIE)
@@ -45,12 +53,27 @@ pub async fn submit(State(state): State<AppState>, jar: CookieJar, body: Bytes) 
         Ok((status, login(&form)).into_response())
     };
     if email.trim().is_empty() || password.is_empty() {
-        return again(StatusCode::BAD_REQUEST, "Enter your email address and password.".into());
+        return again(
+            StatusCode::BAD_REQUEST,
+            "Enter your email address and password.".into(),
+        );
     }
-    match sessions::login(&state.pool, &state.settings, &email, &password, TokenKind::Session).await {
+    match sessions::login(
+        &state.pool,
+        &state.settings,
+        &email,
+        &password,
+        TokenKind::Session,
+    )
+    .await
+    {
         Ok(issued) => {
             let jar = jar
-                .add(cookie(SESSION_COOKIE, issued.secret, state.settings.secure_cookies))
+                .add(cookie(
+                    SESSION_COOKIE,
+                    issued.secret,
+                    state.settings.secure_cookies,
+                ))
                 .remove(LOGIN_CSRF_COOKIE);
             Ok((jar, Redirect::to("/")).into_response())
         }

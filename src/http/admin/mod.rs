@@ -53,7 +53,9 @@ impl AdminError {
         AdminError::Page {
             status: StatusCode::FORBIDDEN,
             title: "This form has expired",
-            message: "The form was not sent from this session. Go back, reload the page and try again.".into(),
+            message:
+                "The form was not sent from this session. Go back, reload the page and try again."
+                    .into(),
         }
     }
 }
@@ -72,9 +74,11 @@ impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         match self {
             AdminError::SignIn => Redirect::to("/login").into_response(),
-            AdminError::Page { status, title, message } => {
-                (status, allot_views::pages::errors::error(title, &message)).into_response()
-            }
+            AdminError::Page {
+                status,
+                title,
+                message,
+            } => (status, allot_views::pages::errors::error(title, &message)).into_response(),
         }
     }
 }

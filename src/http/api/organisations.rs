@@ -31,7 +31,10 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations", security(("bearer" = [])),
     responses((status = 200, body = List<Organisation>), (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope)))]
-pub async fn list(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<List<Organisation>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> ApiResult<Json<List<Organisation>>> {
     if !actor.role.is_council_staff() {
         return Err(crate::error::AppError::Forbidden.into());
     }

@@ -45,7 +45,11 @@ pub async fn list(State(state): State<AppState>, actor: Actor) -> ApiResult<Json
     params(("id" = Uuid, Path)),
     responses((status = 200, body = Person), (status = 401, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope)))]
-pub async fn get(State(state): State<AppState>, actor: Actor, Path(id): Path<Uuid>) -> ApiResult<Json<Person>> {
+pub async fn get(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Person>> {
     let person = state
         .in_tenant_tx(actor.council_id, |tx| {
             Box::pin(async move { people::get(tx, &actor, id).await })

@@ -2,14 +2,16 @@
 
 use super::fixtures::*;
 use crate::rules::{
-    approve, decide, ApprovalNeed, ApprovalOutcome, Approver, Approvers, Decision, HoldReason, PendingFacts, RuleCode,
-    SpendFacts, SpendRequest,
+    approve, decide, ApprovalNeed, ApprovalOutcome, Approver, Approvers, Decision, HoldReason,
+    PendingFacts, RuleCode, SpendFacts, SpendRequest,
 };
 
 /// The pending facts for a request that `decide` holds.
 fn pending(f: &SpendFacts, r: &SpendRequest) -> PendingFacts {
     let outstanding: Vec<ApprovalNeed> = match decide(f, r) {
-        Decision::Hold { approvals_required, .. } => approvals_required,
+        Decision::Hold {
+            approvals_required, ..
+        } => approvals_required,
         other => panic!("expected a hold, got {other:?}"),
     };
     PendingFacts {
@@ -138,7 +140,10 @@ fn cosign_and_plan_needs_are_met_one_after_the_other() {
         user_id: CARE_MANAGER,
         is_care_manager: true,
     };
-    assert_eq!(approve(&p, &care_manager, &[APPROVER]), ApprovalOutcome::Post);
+    assert_eq!(
+        approve(&p, &care_manager, &[APPROVER]),
+        ApprovalOutcome::Post
+    );
 }
 
 #[test]
@@ -169,7 +174,10 @@ fn remaining_needs_list_who_can_still_meet_them() {
     // Anyone who has already approved is left out of the list.
     match approve(&p, &care_manager, &[STRANGER]) {
         ApprovalOutcome::NeedMore { remaining } => {
-            assert_eq!(remaining[0].eligible_approvers, Approvers::Users(vec![APPROVER]));
+            assert_eq!(
+                remaining[0].eligible_approvers,
+                Approvers::Users(vec![APPROVER])
+            );
         }
         other => panic!("expected one more approval, got {other:?}"),
     }

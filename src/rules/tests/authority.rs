@@ -6,7 +6,9 @@ use crate::rules::{decide, ActingAs, Approvers, Category, Decision, HoldReason, 
 /// The hold's single need, or a test failure.
 fn single_need(decision: &Decision) -> (HoldReason, Approvers) {
     match decision {
-        Decision::Hold { approvals_required, .. } if approvals_required.len() == 1 => (
+        Decision::Hold {
+            approvals_required, ..
+        } if approvals_required.len() == 1 => (
             approvals_required[0].reason,
             approvals_required[0].eligible_approvers.clone(),
         ),
@@ -34,7 +36,10 @@ fn above_the_limit_with_nobody_to_approve_is_refused() {
     let decision = decide(&facts(), &request("1000.01"));
     assert_eq!(codes(&decision), vec![RuleCode::NoAuthority]);
     let message = &decision.refusals()[0].message;
-    assert!(message.contains("above your limit of £1000.00"), "{message}");
+    assert!(
+        message.contains("above your limit of £1000.00"),
+        "{message}"
+    );
     assert!(message.contains("Nobody else"), "{message}");
 }
 
@@ -59,7 +64,10 @@ fn cosign_above_below_at_and_above() {
 fn cosign_with_nobody_to_cosign_is_refused() {
     let mut f = facts();
     f.grants[0].cosign_above = Some(d("500.00"));
-    assert_eq!(codes(&decide(&f, &request("500.01"))), vec![RuleCode::NoAuthority]);
+    assert_eq!(
+        codes(&decide(&f, &request("500.01"))),
+        vec![RuleCode::NoAuthority]
+    );
 }
 
 #[test]
@@ -74,7 +82,10 @@ fn approvers_must_cover_the_amount_and_never_include_the_payer() {
         single_need(&decide(&f, &request("1200.00"))),
         (HoldReason::OverLimit, Approvers::Users(vec![APPROVER]))
     );
-    assert_eq!(codes(&decide(&f, &request("1200.01"))), vec![RuleCode::NoAuthority]);
+    assert_eq!(
+        codes(&decide(&f, &request("1200.01"))),
+        vec![RuleCode::NoAuthority]
+    );
 }
 
 #[test]
@@ -89,8 +100,16 @@ fn validity_is_inclusive_of_first_and_last_day() {
         let mut f = facts();
         f.grants[0].valid_from = from;
         f.grants[0].valid_to = to;
-        let want = if posts { vec![] } else { vec![RuleCode::NoAuthority] };
-        assert_eq!(codes(&decide(&f, &request("100.00"))), want, "{from} to {to:?}");
+        let want = if posts {
+            vec![]
+        } else {
+            vec![RuleCode::NoAuthority]
+        };
+        assert_eq!(
+            codes(&decide(&f, &request("100.00"))),
+            want,
+            "{from} to {to:?}"
+        );
     }
 }
 
@@ -99,7 +118,9 @@ fn expired_grant_names_the_end_date() {
     let mut f = facts();
     f.grants[0].valid_to = Some(date(2026, 6, 14));
     let decision = decide(&f, &request("100.00"));
-    assert!(decision.refusals()[0].message.contains("ended on 14 June 2026"));
+    assert!(decision.refusals()[0]
+        .message
+        .contains("ended on 14 June 2026"));
 }
 
 #[test]
@@ -116,9 +137,17 @@ fn category_power_and_missing_grant() {
             |f| f.grants[0].categories = Some(vec![Category::Transport]),
             false,
         ),
-        ("approve only", |f| f.grants[0].powers = vec![Power::Approve], false),
+        (
+            "approve only",
+            |f| f.grants[0].powers = vec![Power::Approve],
+            false,
+        ),
         ("no grant", |f| f.grants.clear(), false),
-        ("someone else's grant", |f| f.grants[0].user_id = STRANGER, false),
+        (
+            "someone else's grant",
+            |f| f.grants[0].user_id = STRANGER,
+            false,
+        ),
         (
             "an expired grant beside a current one",
             |f| {
@@ -132,7 +161,11 @@ fn category_power_and_missing_grant() {
     for (name, change, posts) in cases {
         let mut f = facts();
         change(&mut f);
-        let want = if *posts { vec![] } else { vec![RuleCode::NoAuthority] };
+        let want = if *posts {
+            vec![]
+        } else {
+            vec![RuleCode::NoAuthority]
+        };
         assert_eq!(codes(&decide(&f, &request("100.00"))), want, "{name}");
     }
 }
@@ -144,9 +177,14 @@ fn authority_and_plan_holds_are_listed_together() {
         p.lines[0].spent_this_plan_year = d("9500.00");
     }
     match decide(&f, &request("1000.01")) {
-        Decision::Hold { approvals_required, .. } => {
+        Decision::Hold {
+            approvals_required, ..
+        } => {
             let reasons: Vec<_> = approvals_required.iter().map(|n| n.reason).collect();
-            assert_eq!(reasons, vec![HoldReason::OverLimit, HoldReason::OverPlanLine]);
+            assert_eq!(
+                reasons,
+                vec![HoldReason::OverLimit, HoldReason::OverPlanLine]
+            );
         }
         other => panic!("expected a hold, got {other:?}"),
     }
@@ -156,7 +194,10 @@ fn authority_and_plan_holds_are_listed_together() {
 fn approvers_must_cover_the_category() {
     let mut f = facts_with_approver();
     f.grants[1].categories = Some(vec![Category::Transport]);
-    assert_eq!(codes(&decide(&f, &request("1000.01"))), vec![RuleCode::NoAuthority]);
+    assert_eq!(
+        codes(&decide(&f, &request("1000.01"))),
+        vec![RuleCode::NoAuthority]
+    );
     f.grants[1].categories = Some(vec![Category::Transport, Category::PersonalCare]);
     assert!(is_hold(&decide(&f, &request("1000.01"))));
 }

@@ -29,11 +29,15 @@ fn grants_follow_the_capacity_record() {
         f.grants[0].lpa_registered = lpa;
         f.grants[0].court_order_ref = court.map(str::to_owned);
         let name = format!("{acting_as} capacity={has_capacity} lpa={lpa} court={court:?}");
-        let want = if allowed { vec![] } else { vec![RuleCode::NoAuthority] };
+        let want = if allowed {
+            vec![]
+        } else {
+            vec![RuleCode::NoAuthority]
+        };
         assert_eq!(codes(&decide(&f, &request("100.00"))), want, "{name}");
         // Recording the same grant gives the same answer, as capacity_role.
-        let recorded =
-            validate_grant(&f.grants[0], &f.person).map_err(|rs| rs.iter().map(|r| r.code).collect::<Vec<_>>());
+        let recorded = validate_grant(&f.grants[0], &f.person)
+            .map_err(|rs| rs.iter().map(|r| r.code).collect::<Vec<_>>());
         let want = if allowed {
             Ok(())
         } else {
@@ -49,7 +53,10 @@ fn an_approver_whose_grant_no_longer_fits_does_not_count() {
     f.grants[1].acting_as = ActingAs::NominatedPerson;
     f.person.has_capacity = false;
     f.grants[0].acting_as = ActingAs::AuthorisedPerson;
-    assert_eq!(codes(&decide(&f, &request("1000.01"))), vec![RuleCode::NoAuthority]);
+    assert_eq!(
+        codes(&decide(&f, &request("1000.01"))),
+        vec![RuleCode::NoAuthority]
+    );
     f.person.has_capacity = true;
     f.grants[0].acting_as = ActingAs::Person;
     assert!(is_hold(&decide(&f, &request("1000.01"))));

@@ -27,7 +27,10 @@ const TABLE: &[(R, bool, bool)] = &[
 fn the_table_covers_every_relationship() {
     assert_eq!(TABLE.len(), R::ALL.len());
     for r in R::ALL {
-        assert!(TABLE.iter().any(|(t, _, _)| t == r), "{r} missing from the table");
+        assert!(
+            TABLE.iter().any(|(t, _, _)| t == r),
+            "{r} missing from the table"
+        );
     }
 }
 
@@ -42,7 +45,10 @@ fn reg_3_for_each_relationship_and_household() {
                 f.payee.lives_with_person = lives_with;
                 let got = check_family_payment(&f.payee, deployment).map(|r| r.code);
                 let want = refused.then_some(RuleCode::FamilyMemberPayment);
-                assert_eq!(got, want, "{relationship} lives_with={lives_with} {deployment}");
+                assert_eq!(
+                    got, want,
+                    "{relationship} lives_with={lives_with} {deployment}"
+                );
             }
         }
     }

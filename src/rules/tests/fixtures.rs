@@ -2,8 +2,9 @@
 //! outcome is caused by the change the test makes.
 
 use crate::rules::{
-    AccountFacts, ActingAs, Category, CouncilPolicy, Decision, Deployment, GrantFacts, PayeeFacts, PayeeKind,
-    PersonFacts, PlanFacts, PlanLineFacts, Power, Relationship, RuleCode, SpendFacts, SpendRequest,
+    AccountFacts, ActingAs, Category, CouncilPolicy, Decision, Deployment, GrantFacts, PayeeFacts,
+    PayeeKind, PersonFacts, PlanFacts, PlanLineFacts, Power, Relationship, RuleCode, SpendFacts,
+    SpendRequest,
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -23,7 +24,8 @@ pub fn d(s: &str) -> Decimal {
 
 /// A calendar date; tests only pass real ones.
 pub fn date(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap_or_else(|| panic!("test date {y}-{m}-{day} does not exist"))
+    NaiveDate::from_ymd_opt(y, m, day)
+        .unwrap_or_else(|| panic!("test date {y}-{m}-{day} does not exist"))
 }
 
 /// The business date every test runs on.
@@ -31,7 +33,12 @@ pub fn today() -> NaiveDate {
     date(2026, 6, 15)
 }
 
-pub fn line(category: Category, deployment: Deployment, allocation: &str, spent: &str) -> PlanLineFacts {
+pub fn line(
+    category: Category,
+    deployment: Deployment,
+    allocation: &str,
+    spent: &str,
+) -> PlanLineFacts {
     PlanLineFacts {
         category,
         deployment,

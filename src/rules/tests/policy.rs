@@ -17,8 +17,16 @@ fn council_services_follow_policy_for_direct_payments_only() {
         }
         f.payee.kind = PayeeKind::CouncilService;
         f.policy.dp_may_buy_council_services = allowed;
-        let want = if posts { vec![] } else { vec![RuleCode::CouncilService] };
-        assert_eq!(codes(&decide(&f, &r)), want, "allowed={allowed} {deployment}");
+        let want = if posts {
+            vec![]
+        } else {
+            vec![RuleCode::CouncilService]
+        };
+        assert_eq!(
+            codes(&decide(&f, &r)),
+            want,
+            "allowed={allowed} {deployment}"
+        );
     }
 }
 
@@ -60,14 +68,21 @@ fn evidence_flag_above_the_threshold_only() {
         r.evidence_attached = evidence;
         let decision = decide(&facts(), &r);
         assert!(is_post(&decision), "{amount}: {decision:?}");
-        let has_flag = decision.flags().iter().any(|f| f.code == FlagCode::EvidenceRequired);
+        let has_flag = decision
+            .flags()
+            .iter()
+            .any(|f| f.code == FlagCode::EvidenceRequired);
         assert_eq!(has_flag, flagged, "{amount} evidence={evidence}");
     }
 }
 
 #[test]
 fn review_overdue_is_flagged_but_the_payment_posts() {
-    let cases = [(Some(date(2026, 6, 14)), true), (Some(today()), false), (None, false)];
+    let cases = [
+        (Some(date(2026, 6, 14)), true),
+        (Some(today()), false),
+        (None, false),
+    ];
     for (due, flagged) in cases {
         let mut f = facts();
         if let Some(p) = f.plan.as_mut() {
@@ -75,7 +90,10 @@ fn review_overdue_is_flagged_but_the_payment_posts() {
         }
         let decision = decide(&f, &request("100.00"));
         assert!(is_post(&decision), "{due:?}: {decision:?}");
-        let has_flag = decision.flags().iter().any(|f| f.code == FlagCode::ReviewOverdue);
+        let has_flag = decision
+            .flags()
+            .iter()
+            .any(|f| f.code == FlagCode::ReviewOverdue);
         assert_eq!(has_flag, flagged, "{due:?}");
     }
 }

@@ -4,8 +4,8 @@ use super::fixtures::*;
 use crate::rules::money::to_pence;
 use crate::rules::respite::check_care_home_stay;
 use crate::rules::{
-    decide, release_amount, split_evenly, ActingAs, Category, ContributionBasis, Decision, Deployment, FlagCode,
-    PayeeKind, Power, Relationship, RuleCode, SpendFacts, SpendRequest,
+    decide, release_amount, split_evenly, ActingAs, Category, ContributionBasis, Decision,
+    Deployment, FlagCode, PayeeKind, Power, Relationship, RuleCode, SpendFacts, SpendRequest,
 };
 use chrono::Days;
 use proptest::prelude::*;

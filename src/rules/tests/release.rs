@@ -2,8 +2,8 @@
 
 use super::fixtures::*;
 use crate::rules::{
-    release_amount, release_eligibility, ActingAs, ContributionBasis, CouncilPolicy, Deployment, Power, ReleaseAmount,
-    ReleaseFacts, RuleCode,
+    release_amount, release_eligibility, ActingAs, ContributionBasis, CouncilPolicy, Deployment,
+    Power, ReleaseAmount, ReleaseFacts, RuleCode,
 };
 use chrono::Days;
 
@@ -61,7 +61,11 @@ fn urgent_interim_support_is_council_managed_and_time_limited() {
         f.plan_approved = false;
         f.urgent_interim_from = Some(started);
         f.period_start = period_start;
-        let want = if ok { vec![] } else { vec![RuleCode::PlanNotApproved] };
+        let want = if ok {
+            vec![]
+        } else {
+            vec![RuleCode::PlanNotApproved]
+        };
         assert_eq!(failed(&f), want, "{deployment} {period_start}");
     }
 }
@@ -167,12 +171,40 @@ fn release_amounts() {
     // (weekly, weeks, contribution, basis, reablement) -> (release, owed, pay in)
     use ContributionBasis::{Gross, Net};
     let cases = [
-        ("300.00", 4, "50.00", Net, false, ("1000.00", "0.00", "200.00")),
-        ("300.00", 4, "50.00", Gross, false, ("1200.00", "200.00", "0.00")),
+        (
+            "300.00",
+            4,
+            "50.00",
+            Net,
+            false,
+            ("1000.00", "0.00", "200.00"),
+        ),
+        (
+            "300.00",
+            4,
+            "50.00",
+            Gross,
+            false,
+            ("1200.00", "200.00", "0.00"),
+        ),
         ("300.00", 4, "50.00", Net, true, ("1200.00", "0.00", "0.00")),
-        ("300.00", 4, "50.00", Gross, true, ("1200.00", "0.00", "0.00")),
+        (
+            "300.00",
+            4,
+            "50.00",
+            Gross,
+            true,
+            ("1200.00", "0.00", "0.00"),
+        ),
         ("40.00", 4, "50.00", Net, false, ("0.00", "0.00", "160.00")),
-        ("40.00", 2, "50.00", Gross, false, ("80.00", "80.00", "0.00")),
+        (
+            "40.00",
+            2,
+            "50.00",
+            Gross,
+            false,
+            ("80.00", "80.00", "0.00"),
+        ),
         ("123.45", 0, "10.00", Net, false, ("0.00", "0.00", "0.00")),
         ("100.00", 2, "-5.00", Net, false, ("200.00", "0.00", "0.00")),
     ];

@@ -2,7 +2,9 @@
 
 use super::fixtures::*;
 use crate::rules::respite::{check_care_home_stay, linked_days};
-use crate::rules::{decide, Category, Deployment, PayeeKind, RuleCode, SpendFacts, SpendRequest, StayFacts};
+use crate::rules::{
+    decide, Category, Deployment, PayeeKind, RuleCode, SpendFacts, SpendRequest, StayFacts,
+};
 use chrono::{Days, NaiveDate};
 
 fn plus(day: NaiveDate, n: u64) -> NaiveDate {
@@ -35,7 +37,11 @@ fn a_single_stay_of_28_days_posts_and_29_is_refused() {
         if posts {
             assert!(is_post(&decision), "{nights}: {decision:?}");
         } else {
-            assert_eq!(codes(&decision), vec![RuleCode::ResidentialCareLimit], "{nights}");
+            assert_eq!(
+                codes(&decision),
+                vec![RuleCode::ResidentialCareLimit],
+                "{nights}"
+            );
         }
     }
 }
@@ -51,7 +57,11 @@ fn stays_less_than_4_weeks_apart_are_added_together() {
         if posts {
             assert!(is_post(&decision), "{days_apart} days apart: {decision:?}");
         } else {
-            assert_eq!(codes(&decision), vec![RuleCode::ResidentialCareLimit], "{days_apart}");
+            assert_eq!(
+                codes(&decision),
+                vec![RuleCode::ResidentialCareLimit],
+                "{days_apart}"
+            );
         }
     }
 }
@@ -81,7 +91,10 @@ fn a_later_stay_already_paid_counts_too() {
 fn the_same_stay_paid_twice_counts_each_night_once() {
     let from = date(2026, 7, 1);
     let to = plus(from, 20);
-    assert_eq!(linked_days(from, to, &[(from, to), (from, plus(from, 9))]), 21);
+    assert_eq!(
+        linked_days(from, to, &[(from, to), (from, plus(from, 9))]),
+        21
+    );
 }
 
 #[test]
@@ -89,7 +102,9 @@ fn only_nights_within_12_months_count() {
     // One night every 28 days (27 days apart, so all linked) for more than two years: at most 14 of them fall
     // in any 12 months, so the limit is not reached even though the chain has 31 nights.
     let start = date(2024, 1, 1);
-    let previous: Vec<_> = (0..30).map(|i| (plus(start, 28 * i), plus(start, 28 * i))).collect();
+    let previous: Vec<_> = (0..30)
+        .map(|i| (plus(start, 28 * i), plus(start, 28 * i)))
+        .collect();
     let new = plus(start, 28 * 30);
     let counted = linked_days(new, new, &previous);
     assert!((13..=14).contains(&counted), "counted {counted}");
@@ -156,7 +171,9 @@ fn stays_more_than_12_months_away_do_not_count_against_this_one() {
     // A one-night stay, then one night every 28 days (linked) for 20 stays, then 40 nights more than a year
     // later: the long stays were the later payments' concern; this stay's 12 months hold at most 14 nights.
     let start = date(2025, 1, 1);
-    let mut previous: Vec<_> = (1..=20).map(|i| (plus(start, 28 * i), plus(start, 28 * i))).collect();
+    let mut previous: Vec<_> = (1..=20)
+        .map(|i| (plus(start, 28 * i), plus(start, 28 * i)))
+        .collect();
     let late = plus(start, 28 * 20 + 10);
     previous.push((late, plus(late, 19)));
     previous.push((plus(late, 25), plus(late, 44)));

@@ -1,18 +1,25 @@
 //! `decide`: the plan, funds, payee, council-service, merchant and flag rules, and several failures together.
 
 use super::fixtures::*;
-use crate::rules::{decide, Approvers, Category, Decision, Deployment, HoldReason, PayeeKind, RuleCode};
+use crate::rules::{
+    decide, Approvers, Category, Decision, Deployment, HoldReason, PayeeKind, RuleCode,
+};
 
 #[test]
 fn base_request_posts_without_flags() {
-    assert_eq!(decide(&facts(), &request("100.00")), Decision::Post { flags: vec![] });
+    assert_eq!(
+        decide(&facts(), &request("100.00")),
+        Decision::Post { flags: vec![] }
+    );
 }
 
 #[test]
 fn not_in_plan_cases() {
     type Change = fn(&mut crate::rules::SpendFacts, &mut crate::rules::SpendRequest);
     let cases: &[(&str, Change)] = &[
-        ("category not in the plan", |_, r| r.category = Category::Transport),
+        ("category not in the plan", |_, r| {
+            r.category = Category::Transport
+        }),
         ("plan not approved", |f, _| {
             if let Some(p) = f.plan.as_mut() {
                 p.approved = false;
@@ -53,10 +60,15 @@ fn over_plan_line_holds_for_a_care_manager() {
         let decision = decide(&f, &request(amount));
         if held {
             match &decision {
-                Decision::Hold { approvals_required, .. } => {
+                Decision::Hold {
+                    approvals_required, ..
+                } => {
                     assert_eq!(approvals_required.len(), 1);
                     assert_eq!(approvals_required[0].reason, HoldReason::OverPlanLine);
-                    assert_eq!(approvals_required[0].eligible_approvers, Approvers::AnyCareManager);
+                    assert_eq!(
+                        approvals_required[0].eligible_approvers,
+                        Approvers::AnyCareManager
+                    );
                 }
                 other => panic!("{amount}: expected a hold, got {other:?}"),
             }
@@ -73,7 +85,10 @@ fn over_plan_line_refused_when_no_care_manager_could_approve() {
     if let Some(p) = f.plan.as_mut() {
         p.lines[0].spent_this_plan_year = d("10000.00");
     }
-    assert_eq!(codes(&decide(&f, &request("0.01"))), vec![RuleCode::OverPlanLine]);
+    assert_eq!(
+        codes(&decide(&f, &request("0.01"))),
+        vec![RuleCode::OverPlanLine]
+    );
 }
 
 #[test]
@@ -86,7 +101,11 @@ fn insufficient_funds_at_the_balance_and_a_penny_over() {
         if posts {
             assert!(is_post(&decision), "{amount}: {decision:?}");
         } else {
-            assert_eq!(codes(&decision), vec![RuleCode::InsufficientFunds], "{amount}");
+            assert_eq!(
+                codes(&decision),
+                vec![RuleCode::InsufficientFunds],
+                "{amount}"
+            );
         }
     }
 }
@@ -111,7 +130,11 @@ fn payee_must_be_active_verified_and_the_one_asked_for() {
         } else {
             vec![RuleCode::PayeeNotApproved]
         };
-        assert_eq!(codes(&decision), want, "active={active} verified={verified} id={id}");
+        assert_eq!(
+            codes(&decision),
+            want,
+            "active={active} verified={verified} id={id}"
+        );
     }
 }
 
@@ -159,5 +182,8 @@ fn refusal_sentences_are_plain_english() {
         message.starts_with("This payment would go to the person's partner"),
         "{message}"
     );
-    assert!(message.contains("direct payments cannot pay a spouse"), "{message}");
+    assert!(
+        message.contains("direct payments cannot pay a spouse"),
+        "{message}"
+    );
 }

@@ -1,8 +1,8 @@
 //! The vocabularies: one spelling each for serde, `as_str` and `FromStr`; the codes RULES.md names.
 
 use crate::rules::{
-    ActingAs, Category, ContributionBasis, CouncilPolicy, Decision, Deployment, FlagCode, PayeeKind, Power,
-    Relationship, RuleCode, RULESET_VERSION,
+    ActingAs, Category, ContributionBasis, CouncilPolicy, Decision, Deployment, FlagCode,
+    PayeeKind, Power, Relationship, RuleCode, RULESET_VERSION,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use std::fmt::Debug;
@@ -20,7 +20,11 @@ where
         assert_eq!(text.parse::<T>().ok(), Some(*value), "{text}");
         let json = serde_json::to_string(value).unwrap_or_default();
         assert_eq!(json, format!("\"{text}\""));
-        assert_eq!(serde_json::from_str::<T>(&json).ok(), Some(*value), "{json}");
+        assert_eq!(
+            serde_json::from_str::<T>(&json).ok(),
+            Some(*value),
+            "{json}"
+        );
     }
     assert!("Not A Value".parse::<T>().is_err());
 }
@@ -96,8 +100,9 @@ fn policy_defaults_and_partial_json() {
     assert!(policy.dp_may_buy_council_services);
     assert!(policy.blocks_merchant("PAWN_SHOP") && !policy.blocks_merchant("pharmacy"));
     // Settings stored before a field existed still load, taking the default for the missing field.
-    let partial: CouncilPolicy = serde_json::from_str(r#"{"version": 3, "receipt_threshold": "100.00"}"#)
-        .unwrap_or_else(|e| panic!("partial policy: {e}"));
+    let partial: CouncilPolicy =
+        serde_json::from_str(r#"{"version": 3, "receipt_threshold": "100.00"}"#)
+            .unwrap_or_else(|e| panic!("partial policy: {e}"));
     assert_eq!(
         (partial.version, partial.receipt_threshold.to_string()),
         (3, "100.00".to_owned())
