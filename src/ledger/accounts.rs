@@ -142,7 +142,7 @@ pub async fn lock_accounts(
         .prepare_cached(
             "SELECT a.id, a.no_overdraft, a.posted_debits, a.posted_credits, a.pending_debits,
                     a.pending_credits, p.closed_through
-             FROM (SELECT pg_advisory_xact_lock_shared($3, hashtext($1::text)) AS locked,
+             FROM (SELECT pg_advisory_xact_lock_shared($3, hashtext($1::uuid::text)) AS locked,
                           (SELECT max(closed_through) FROM ledger_period_closes
                            WHERE council_id = $1) AS closed_through
                    OFFSET 0) p

@@ -22,7 +22,7 @@ pub async fn close_period(
     through: NaiveDate,
 ) -> Result<NaiveDate, LedgerError> {
     tx.execute(
-        "SELECT pg_advisory_xact_lock($2, hashtext($1::text))",
+        "SELECT pg_advisory_xact_lock($2, hashtext($1::uuid::text))",
         &[&council_id, &PERIOD_LOCK_CLASS],
     )
     .await?;

@@ -30,7 +30,7 @@ pub async fn seal_batch_in_tx(
     limit: i64,
 ) -> Result<usize, LedgerError> {
     tx.execute(
-        "SELECT pg_advisory_xact_lock($2, hashtext($1::text))",
+        "SELECT pg_advisory_xact_lock($2, hashtext($1::uuid::text))",
         &[&council_id, &SEAL_LOCK_CLASS],
     )
     .await?;
