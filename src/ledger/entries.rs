@@ -49,10 +49,9 @@ fn entry_from_row(row: &Row, legs: Vec<Leg>) -> Result<Entry, LedgerError> {
         (true, Some("voided")) => EntryStatus::Voided,
         (true, Some("expired")) => EntryStatus::Expired,
         (true, Some(other)) => {
-            return Err(LedgerError::invalid(
-                "outcome",
-                format!("unknown hold outcome {other:?}"),
-            ))
+            return Err(LedgerError::Internal(format!(
+                "unknown hold outcome {other:?}"
+            )))
         }
     };
     Ok(Entry {
@@ -80,7 +79,7 @@ pub fn leg_from_row(row: &Row, first: usize) -> Result<Leg, LedgerError> {
         leg_no: row.get(first),
         account_id: row.get(first + 1),
         side: Side::from_code(&side)
-            .ok_or_else(|| LedgerError::invalid("side", format!("unknown side {side:?}")))?,
+            .ok_or_else(|| LedgerError::Internal(format!("unknown side {side:?}")))?,
         amount: row.get(first + 3),
     })
 }

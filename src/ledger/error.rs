@@ -43,6 +43,9 @@ pub enum LedgerError {
     PeriodClosed,
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
+    /// Something that cannot happen unless the database or the code is wrong.
+    #[error("internal ledger error: {0}")]
+    Internal(String),
     #[error(transparent)]
     Db(DbError),
 }
@@ -131,6 +134,7 @@ impl From<LedgerError> for AppError {
                 code: "idempotency_key_reused",
                 message: "This Idempotency-Key was already used for a different request. Use a new key for a new request.".into(),
             },
+            LedgerError::Internal(what) => AppError::Internal(what),
             LedgerError::Db(e) => AppError::Db(e),
         }
     }

@@ -97,7 +97,8 @@ pub async fn begin(
     let row = tx
         .query_opt(&select, &[&council_id, &scope, &key])
         .await?
-        .ok_or_else(|| LedgerError::invalid("Idempotency-Key", "the key vanished; try again"))?;
+        // The conflicting row was committed (the insert waited for it) and is never deleted.
+        .ok_or_else(|| LedgerError::Internal("an idempotency key vanished".into()))?;
     let stored: Vec<u8> = row.get(0);
     // Fingerprints are not secrets (they are hashes of what the caller sent): a plain comparison.
     if stored != fingerprint {
@@ -108,7 +109,7 @@ pub async fn begin(
     match (status, body) {
         (Some(status), Some(body)) => Ok(Begin::Replay {
             status: u16::try_from(status)
-                .map_err(|_| LedgerError::invalid("response_status", "out of range"))?,
+                .map_err(|_| LedgerError::Internal("stored response status out of range".into()))?,
             body,
         }),
         _ => Ok(Begin::Fresh),
@@ -139,9 +140,8 @@ pub async fn finish(
         .execute(&stmt, &[&council_id, &scope, &key, &status, body])
         .await?;
     if updated != 1 {
-        return Err(LedgerError::invalid(
-            "Idempotency-Key",
-            "finish without a matching begin in this transaction",
+        return Err(LedgerError::Internal(
+            "idempotency finish without a matching begin in this transaction".into(),
         ));
     }
     Ok(())

@@ -34,7 +34,7 @@ pub async fn close_period(
     .await?;
     closed_through(tx, council_id)
         .await?
-        .ok_or_else(|| LedgerError::invalid("through", "the period was not closed"))
+        .ok_or_else(|| LedgerError::Internal("the period was not closed".into()))
 }
 
 /// The last day of the council's closed period, if any.

@@ -104,10 +104,7 @@ pub(super) fn account_ids(entry: &NewEntry) -> Vec<Uuid> {
 pub(super) fn single(mut written: Vec<Entry>) -> Result<Entry, LedgerError> {
     match (written.pop(), written.is_empty()) {
         (Some(entry), true) => Ok(entry),
-        _ => Err(LedgerError::invalid(
-            "entries",
-            "expected exactly one entry",
-        )),
+        _ => Err(LedgerError::Internal("expected exactly one entry".into())),
     }
 }
 

@@ -120,7 +120,7 @@ pub async fn statement(
         }
         let side_code: String = row.get(3);
         let side = Side::from_code(&side_code)
-            .ok_or_else(|| LedgerError::invalid("side", format!("unknown side {side_code:?}")))?;
+            .ok_or_else(|| LedgerError::Internal(format!("unknown side {side_code:?}")))?;
         let amount: Decimal = row.get(4);
         balance += side.signed(amount);
         last_position = Some((row.get(5), row.get(6), row.get(7)));

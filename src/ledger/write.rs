@@ -198,7 +198,7 @@ impl Plan {
             .map(|e| {
                 let (seq, recorded_at) = *recorded
                     .get(&e.id)
-                    .ok_or_else(|| LedgerError::invalid("entries", "an entry was not recorded"))?;
+                    .ok_or_else(|| LedgerError::Internal("an entry was not recorded".into()))?;
                 Ok(Entry {
                     id: e.id,
                     status: if e.pending {

@@ -55,7 +55,7 @@ pub async fn seal_batch_in_tx(
     for id in &queued {
         let entry = entries
             .get(id)
-            .ok_or_else(|| LedgerError::invalid("entry", "a queued entry could not be read"))?;
+            .ok_or_else(|| LedgerError::Internal("a queued entry could not be read".into()))?;
         position += 1;
         let hash = link_hash(council_id, position, &prev, entry).to_vec();
         positions.push(position);
