@@ -4,10 +4,12 @@
 //! released), voided, or expired once `expires_at` has passed.
 //!
 //! Exactly once, even racing: resolving locks the hold's accounts first (in id order, like every
-//! posting), then deletes the hold's row from `ledger_open_holds` and records the outcome in
-//! `ledger_hold_resolutions`. Only one transaction can delete the row; the others find it gone
-//! once the winner commits and get [`LedgerError::NotPending`]. The resolution's primary key and
-//! the unique `hold_id` of posting entries stand behind that in the database.
+//! posting), so resolvers of one hold queue; the one that gets the locks checks the hold is
+//! still open (a competitor that resolved it has committed by then), then deletes the hold's row
+//! from `ledger_open_holds` and records the outcome in `ledger_hold_resolutions`. Only one
+//! transaction can delete the row; the others get [`LedgerError::NotPending`] with nothing
+//! written. The resolution's primary key and the unique `hold_id` of posting entries stand
+//! behind that in the database.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -69,6 +71,7 @@ pub async fn post_pending_with_in_tx(
     let metadata = metadata.unwrap_or_else(|| hold.metadata.clone());
     check_details(&hold.description, &metadata)?;
     let locked = lock_accounts(tx, council_id, &leg_accounts(&hold.legs)).await?;
+    still_open(tx, council_id, hold.id).await?;
     let mut plan = Plan::new(&locked);
     plan.release(&hold.legs)?;
     plan.add(Planned {
@@ -105,6 +108,7 @@ pub async fn void_pending_with_in_tx(
     check_details("", &metadata)?;
     let mut hold = open_hold(tx, council_id, entry_id).await?;
     let locked = lock_accounts(tx, council_id, &leg_accounts(&hold.legs)).await?;
+    still_open(tx, council_id, hold.id).await?;
     let mut plan = Plan::new(&locked);
     plan.release(&hold.legs)?;
     resolve_one(tx, council_id, hold.id, "voided", &metadata).await?;
@@ -197,6 +201,18 @@ async fn open_hold(tx: &Tx<'_>, council_id: Uuid, entry_id: Uuid) -> Result<Entr
         return Err(LedgerError::NotPending);
     }
     Ok(hold)
+}
+
+/// After its accounts are locked: whoever resolved the hold first has committed (they held those
+/// locks), so a fresh read tells whether it is still open, before anything is planned or written.
+async fn still_open(tx: &Tx<'_>, council_id: Uuid, hold_id: Uuid) -> Result<(), LedgerError> {
+    let stmt = tx
+        .prepare_cached("SELECT 1 FROM ledger_open_holds WHERE council_id = $1 AND hold_id = $2")
+        .await?;
+    match tx.query_opt(&stmt, &[&council_id, &hold_id]).await? {
+        Some(_) => Ok(()),
+        None => Err(LedgerError::NotPending),
+    }
 }
 
 fn leg_accounts(legs: &[Leg]) -> Vec<Uuid> {
