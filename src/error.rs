@@ -66,6 +66,9 @@ pub enum AppError {
         message: String,
         details: Vec<Detail>,
     },
+    /// Something that cannot happen unless the database or the code is wrong (500, logged).
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }

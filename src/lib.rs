@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod ledger;
 pub mod money;
 pub mod rules;
 

@@ -4,6 +4,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -51,6 +52,17 @@ enum Command {
         #[command(subcommand)]
         command: CouncilCommand,
     },
+    /// Check the ledger.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every council's hash chain and account totals; exit non-zero if any is wrong.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -120,7 +132,48 @@ async fn main() -> anyhow::Result<()> {
             println!("Created council {council_id} with administrator {admin_id} ({admin_email}).");
             Ok(())
         }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let database = Database::open(&target, 2).await?;
+            audit_verify(&database).await
+        }
     }
+}
+
+/// Prints the verification report of every council; an error (exit status 1) if any fails.
+async fn audit_verify(database: &Database) -> anyhow::Result<()> {
+    let councils = allot::ledger::maintenance::council_ids(&database.pool).await?;
+    let mut failed = 0;
+    for council_id in &councils {
+        let report = allot::ledger::verify(&database.pool, *council_id).await?;
+        if report.ok {
+            println!(
+                "council {council_id}: ok, {} entries checked ({} not yet sealed); head {} {}",
+                report.entries_checked, report.unsealed, report.head_position, report.head_hash
+            );
+        } else {
+            failed += 1;
+            println!(
+                "council {council_id}: NOT OK: {}; first bad entry {}; first bad account {}",
+                report.problem.as_deref().unwrap_or("unknown problem"),
+                report
+                    .first_bad_entry
+                    .map_or("none".into(), |id| id.to_string()),
+                report
+                    .first_bad_account
+                    .map_or("none".into(), |id| id.to_string()),
+            );
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!(
+            "the ledger of {failed} of {} council(s) failed verification",
+            councils.len()
+        );
+    }
+    println!("{} council(s) verified.", councils.len());
+    Ok(())
 }
 
 /// The administrator's password: one line from standard input (prompted when it is a terminal).
@@ -146,9 +199,13 @@ async fn serve(database: Database, settings: Settings, addr: SocketAddr) -> anyh
         .await
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!("allot listening on http://{addr}");
-    axum::serve(listener, allot::app(state))
+    // Seals posted entries into the hash chain and expires due holds, about once a second.
+    let upkeep = allot::ledger::maintenance::spawn(database.pool.clone(), Duration::from_secs(1));
+    let served = axum::serve(listener, allot::app(state))
         .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        .await;
+    upkeep.abort();
+    served?;
     tracing::info!("shutting down");
     database.pool.close();
     drop(database);

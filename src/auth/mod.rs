@@ -5,6 +5,7 @@ pub mod password;
 pub mod sessions;
 pub mod token;
 pub mod users;
+pub mod visibility;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

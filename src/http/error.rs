@@ -135,6 +135,10 @@ impl From<AppError> for ApiError {
                 details,
             } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, &code, message)
                 .with_details(details),
+            AppError::Internal(what) => {
+                tracing::error!(%what, "internal error");
+                ApiError::internal()
+            }
             AppError::Db(e) => e.into(),
         }
     }

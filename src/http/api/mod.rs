@@ -2,6 +2,8 @@
 //! `utoipa_axum::routes!`, so the published description is generated from the handlers themselves.
 
 mod auth;
+mod ledger;
+mod ledger_views;
 mod me;
 mod organisations;
 mod people;
@@ -60,4 +62,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::create))
         .routes(routes!(people::create, people::list))
         .routes(routes!(people::get))
+        .routes(routes!(ledger::statement))
+        .routes(routes!(ledger::reverse))
+        .routes(routes!(ledger::verify))
 }

@@ -1,0 +1,100 @@
+//! The sealer: links queued entries onto the council's chain, in recording order, in batches.
+
+use uuid::Uuid;
+
+use super::{link_hash, load, GENESIS, SEAL_LOCK_CLASS};
+use crate::db::{tenant_tx, DbPool, Tx};
+use crate::ledger::error::LedgerError;
+use crate::ledger::post::retrying;
+
+/// Entries linked per transaction.
+pub const SEAL_BATCH: i64 = 1000;
+
+/// The newest link of a council's chain: (position, hash); (0, zeros) before the first.
+pub async fn head(tx: &Tx<'_>, council_id: Uuid) -> Result<(i64, Vec<u8>), LedgerError> {
+    let row = tx
+        .query_opt(
+            "SELECT position, hash FROM ledger_chain WHERE council_id = $1
+             ORDER BY position DESC LIMIT 1",
+            &[&council_id],
+        )
+        .await?;
+    Ok(row.map_or((0, GENESIS.to_vec()), |r| (r.get(0), r.get(1))))
+}
+
+/// Seals up to `limit` queued entries in the caller's transaction; returns how many. Waits for
+/// another sealer of the same council to finish first.
+pub async fn seal_batch_in_tx(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    limit: i64,
+) -> Result<usize, LedgerError> {
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($2, hashtext($1::uuid::text))",
+        &[&council_id, &SEAL_LOCK_CLASS],
+    )
+    .await?;
+    let queued: Vec<Uuid> = tx
+        .query(
+            "SELECT q.entry_id FROM ledger_seal_queue q
+             JOIN ledger_entries e ON e.council_id = q.council_id AND e.id = q.entry_id
+             WHERE q.council_id = $1 ORDER BY e.seq LIMIT $2",
+            &[&council_id, &limit],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if queued.is_empty() {
+        return Ok(0);
+    }
+    let entries = load(tx, council_id, &queued).await?;
+    let (mut position, mut prev) = head(tx, council_id).await?;
+    let (mut positions, mut ids, mut prevs, mut hashes) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for id in &queued {
+        let entry = entries
+            .get(id)
+            .ok_or_else(|| LedgerError::Internal("a queued entry could not be read".into()))?;
+        position += 1;
+        let hash = link_hash(council_id, position, &prev, entry).to_vec();
+        positions.push(position);
+        ids.push(*id);
+        prevs.push(prev);
+        hashes.push(hash.clone());
+        prev = hash;
+    }
+    tx.execute(
+        "WITH linked AS (
+             INSERT INTO ledger_chain (council_id, position, entry_id, prev_hash, hash)
+             SELECT $1, p, e, ph, h FROM unnest($2::bigint[], $3::uuid[], $4::bytea[], $5::bytea[])
+                  AS u(p, e, ph, h)
+             RETURNING entry_id)
+         DELETE FROM ledger_seal_queue q USING linked
+         WHERE q.council_id = $1 AND q.entry_id = linked.entry_id",
+        &[&council_id, &positions, &ids, &prevs, &hashes],
+    )
+    .await?;
+    tracing::info!(council = %council_id, position, head = %hex::encode(&prev), sealed = ids.len(), "ledger chain sealed");
+    Ok(ids.len())
+}
+
+/// Seals everything queued for the council (committed before the call), batch by batch, each
+/// batch in a transaction of its own. Returns how many entries were sealed.
+pub async fn seal_pending(pool: &DbPool, council_id: Uuid) -> Result<usize, LedgerError> {
+    let mut total = 0;
+    loop {
+        let sealed = retrying(|| async {
+            let mut client = pool.get().await?;
+            let tx = tenant_tx(&mut client, council_id).await?;
+            let sealed = seal_batch_in_tx(&tx, council_id, SEAL_BATCH).await?;
+            tx.commit().await?;
+            Ok(sealed)
+        })
+        .await?;
+        total += sealed;
+        if (sealed as i64) < SEAL_BATCH {
+            return Ok(total);
+        }
+    }
+}

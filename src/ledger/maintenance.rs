@@ -1,0 +1,57 @@
+//! Background upkeep while serving: expire holds that are due and seal queued entries, for every
+//! council that has such work, about once a second.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::chain::seal::seal_pending;
+use super::error::LedgerError;
+use super::holds::expire_due_holds;
+use crate::db::{anonymous_tx, DbPool};
+
+/// Councils with queued entries or holds due by now.
+async fn councils_with_work(pool: &DbPool) -> Result<Vec<Uuid>, LedgerError> {
+    let mut client = pool.get().await?;
+    let tx = anonymous_tx(&mut client).await?;
+    let rows = tx
+        .query("SELECT ledger_councils_with_work($1)", &[&Utc::now()])
+        .await?;
+    tx.commit().await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// One round: returns (holds expired, entries sealed).
+pub async fn run_once(pool: &DbPool) -> Result<(usize, usize), LedgerError> {
+    let (mut expired, mut sealed) = (0, 0);
+    for council_id in councils_with_work(pool).await? {
+        expired += expire_due_holds(pool, council_id, Utc::now()).await?;
+        sealed += seal_pending(pool, council_id).await?;
+    }
+    Ok((expired, sealed))
+}
+
+/// Runs [`run_once`] every `every` until the task is aborted; failures are logged and retried
+/// next round (the queue and the open holds keep the work).
+pub fn spawn(pool: DbPool, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(e) = run_once(&pool).await {
+                tracing::warn!(error = %e, "ledger upkeep failed; trying again next round");
+            }
+        }
+    })
+}
+
+/// All councils' ids (for `allot audit verify`).
+pub async fn council_ids(pool: &DbPool) -> Result<Vec<Uuid>, LedgerError> {
+    let mut client = pool.get().await?;
+    let tx = anonymous_tx(&mut client).await?;
+    let rows = tx.query("SELECT ledger_council_ids()", &[]).await?;
+    tx.commit().await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}

@@ -1,0 +1,271 @@
+//! Writing to the ledger: a [`Plan`] collects entries and balance changes against locked
+//! accounts, checks them in Rust (closed period, `no_overdraft`, column range), then writes
+//! everything in one statement: entries, legs, seal-queue rows, open holds and account totals.
+//!
+//! One statement per posting (or per batch) keeps round trips down, and it is also what the
+//! database's balance check expects: an entry and its legs are inserted by the same statement.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::accounts::LockedSet;
+use super::error::LedgerError;
+use super::types::{Entry, EntryStatus, Leg, Side, Totals};
+use crate::db::Tx;
+
+/// An entry about to be written.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub id: Uuid,
+    /// A hold: legs count as pending.
+    pub pending: bool,
+    pub effective_date: NaiveDate,
+    pub description: String,
+    pub metadata: serde_json::Value,
+    pub reverses: Option<Uuid>,
+    pub hold_id: Option<Uuid>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub legs: Vec<Leg>,
+}
+
+/// The largest running total an account's NUMERIC(14,2) columns hold.
+fn max_total() -> Decimal {
+    Decimal::new(99_999_999_999_999, 2)
+}
+
+pub struct Plan {
+    no_overdraft: HashMap<Uuid, bool>,
+    closed_through: Option<NaiveDate>,
+    /// Totals as they will stand, to check each entry in order.
+    running: HashMap<Uuid, Totals>,
+    /// Changes to write, in account id order.
+    deltas: BTreeMap<Uuid, Totals>,
+    entries: Vec<Planned>,
+}
+
+impl Plan {
+    pub fn new(locked: &LockedSet) -> Self {
+        Plan {
+            no_overdraft: locked
+                .accounts
+                .iter()
+                .map(|(id, a)| (*id, a.no_overdraft))
+                .collect(),
+            closed_through: locked.closed_through,
+            running: locked
+                .accounts
+                .iter()
+                .map(|(id, a)| (*id, a.totals))
+                .collect(),
+            deltas: BTreeMap::new(),
+            entries: Vec::new(),
+        }
+    }
+
+    fn apply(&mut self, account_id: Uuid, change: Totals) -> Result<(), LedgerError> {
+        let running = self
+            .running
+            .get_mut(&account_id)
+            .ok_or(LedgerError::AccountNotFound)?;
+        running.add(&change);
+        let fits = [
+            running.posted_debits,
+            running.posted_credits,
+            running.pending_debits,
+            running.pending_credits,
+        ]
+        .iter()
+        .all(|t| *t >= Decimal::ZERO && *t <= max_total());
+        if !fits {
+            return Err(LedgerError::InvalidAmount);
+        }
+        self.deltas.entry(account_id).or_default().add(&change);
+        Ok(())
+    }
+
+    /// Adds an entry; refuses it if it is dated in a closed period or would take a
+    /// `no_overdraft` account below zero (counting holds).
+    pub fn add(&mut self, entry: Planned) -> Result<(), LedgerError> {
+        if self
+            .closed_through
+            .is_some_and(|c| entry.effective_date <= c)
+        {
+            return Err(LedgerError::PeriodClosed);
+        }
+        for leg in &entry.legs {
+            let mut change = Totals::default();
+            change.add_leg(leg.side, leg.amount, entry.pending);
+            self.apply(leg.account_id, change)?;
+        }
+        for leg in &entry.legs {
+            let within = self.running[&leg.account_id].within_no_overdraft();
+            if self.no_overdraft[&leg.account_id] && !within {
+                return Err(LedgerError::InsufficientFunds {
+                    account_id: leg.account_id,
+                });
+            }
+        }
+        self.entries.push(entry);
+        Ok(())
+    }
+
+    /// Takes a hold's legs off the pending totals (it was posted, voided or expired).
+    pub fn release(&mut self, legs: &[Leg]) -> Result<(), LedgerError> {
+        for leg in legs {
+            let mut change = Totals::default();
+            change.add_leg(leg.side, -leg.amount, true);
+            self.apply(leg.account_id, change)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the plan in one statement; returns the entries as recorded (status posted, or
+    /// pending for holds), in the order they were added.
+    pub async fn write(self, tx: &Tx<'_>, council_id: Uuid) -> Result<Vec<Entry>, LedgerError> {
+        let n = self.entries.len();
+        let mut ids = Vec::with_capacity(n);
+        let mut pending = Vec::with_capacity(n);
+        let mut dates = Vec::with_capacity(n);
+        let mut descriptions = Vec::with_capacity(n);
+        let mut metadata = Vec::with_capacity(n);
+        let mut reverses = Vec::with_capacity(n);
+        let mut hold_ids = Vec::with_capacity(n);
+        let mut expires = Vec::with_capacity(n);
+        let (mut leg_entry, mut leg_no, mut leg_account, mut leg_side, mut leg_amount) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for e in &self.entries {
+            ids.push(e.id);
+            pending.push(e.pending);
+            dates.push(e.effective_date);
+            descriptions.push(e.description.as_str());
+            metadata.push(&e.metadata);
+            reverses.push(e.reverses);
+            hold_ids.push(e.hold_id);
+            expires.push(e.expires_at);
+            for leg in &e.legs {
+                leg_entry.push(e.id);
+                leg_no.push(leg.leg_no);
+                leg_account.push(leg.account_id);
+                leg_side.push(leg.side.code());
+                leg_amount.push(leg.amount);
+            }
+        }
+        let (mut acc_ids, mut pd, mut pc, mut ed, mut ec) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (id, d) in &self.deltas {
+            acc_ids.push(*id);
+            pd.push(d.posted_debits);
+            pc.push(d.posted_credits);
+            ed.push(d.pending_debits);
+            ec.push(d.pending_credits);
+        }
+        let stmt = tx.prepare_cached(WRITE).await?;
+        let rows = tx
+            .query(
+                &stmt,
+                &[
+                    &council_id,
+                    &ids,
+                    &pending,
+                    &dates,
+                    &descriptions,
+                    &metadata,
+                    &reverses,
+                    &hold_ids,
+                    &expires,
+                    &leg_entry,
+                    &leg_no,
+                    &leg_account,
+                    &leg_side,
+                    &leg_amount,
+                    &acc_ids,
+                    &pd,
+                    &pc,
+                    &ed,
+                    &ec,
+                ],
+            )
+            .await?;
+        let recorded: HashMap<Uuid, (i64, DateTime<Utc>)> = rows
+            .iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2))))
+            .collect();
+        self.entries
+            .into_iter()
+            .map(|e| {
+                let (seq, recorded_at) = *recorded
+                    .get(&e.id)
+                    .ok_or_else(|| LedgerError::Internal("an entry was not recorded".into()))?;
+                Ok(Entry {
+                    id: e.id,
+                    status: if e.pending {
+                        EntryStatus::Pending
+                    } else {
+                        EntryStatus::Posted
+                    },
+                    is_hold: e.pending,
+                    effective_date: e.effective_date,
+                    recorded_at,
+                    description: e.description,
+                    metadata: e.metadata,
+                    legs: e.legs,
+                    reverses: e.reverses,
+                    reversed_by: None,
+                    hold_id: e.hold_id,
+                    posted_by: None,
+                    expires_at: e.expires_at,
+                    seq,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Numbers legs 1.. in the order given.
+pub fn number_legs(legs: impl IntoIterator<Item = (Uuid, Side, Decimal)>) -> Vec<Leg> {
+    legs.into_iter()
+        .zip(1i16..)
+        .map(|((account_id, side, amount), leg_no)| Leg {
+            leg_no,
+            account_id,
+            side,
+            amount,
+        })
+        .collect()
+}
+
+const WRITE: &str = "
+WITH e AS (
+    INSERT INTO ledger_entries (council_id, id, pending, effective_date, description, metadata,
+                                reverses, hold_id, expires_at)
+    SELECT $1, u.id, u.pending, u.effective_date, u.description, u.metadata, u.reverses,
+           u.hold_id, u.expires_at
+    FROM unnest($2::uuid[], $3::bool[], $4::date[], $5::text[], $6::jsonb[], $7::uuid[],
+                $8::uuid[], $9::timestamptz[])
+         AS u(id, pending, effective_date, description, metadata, reverses, hold_id, expires_at)
+    RETURNING id, seq, recorded_at, pending, effective_date, expires_at
+), l AS (
+    INSERT INTO ledger_legs (council_id, entry_id, leg_no, account_id, side, amount,
+                             effective_date, entry_seq, pending)
+    SELECT $1, v.entry_id, v.leg_no, v.account_id, v.side, v.amount, e.effective_date, e.seq,
+           e.pending
+    FROM unnest($10::uuid[], $11::int2[], $12::uuid[], $13::text[], $14::numeric[])
+         AS v(entry_id, leg_no, account_id, side, amount)
+    JOIN e ON e.id = v.entry_id
+), q AS (
+    INSERT INTO ledger_seal_queue (council_id, entry_id) SELECT $1, id FROM e
+), h AS (
+    INSERT INTO ledger_open_holds (council_id, hold_id, expires_at)
+    SELECT $1, id, expires_at FROM e WHERE pending
+), a AS (
+    UPDATE ledger_accounts acc
+    SET posted_debits = acc.posted_debits + d.pd, posted_credits = acc.posted_credits + d.pc,
+        pending_debits = acc.pending_debits + d.ed, pending_credits = acc.pending_credits + d.ec
+    FROM unnest($15::uuid[], $16::numeric[], $17::numeric[], $18::numeric[], $19::numeric[])
+         AS d(id, pd, pc, ed, ec)
+    WHERE acc.council_id = $1 AND acc.id = d.id
+)
+SELECT id, seq, recorded_at FROM e";

@@ -1,0 +1,342 @@
+//! The ledger's HTTP endpoints: statements, reversals (idempotent), chain verification.
+
+mod ledger_support;
+mod support;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use serde_json::{json, Value};
+use support::{Reply, TestApp};
+use uuid::Uuid;
+
+use allot::auth::Role;
+use allot::ledger;
+use ledger_support::{account, d, fund, transfer};
+
+/// POST with a JSON body and an optional Idempotency-Key.
+async fn post_keyed(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    key: Option<&str>,
+    body: Value,
+) -> Reply {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    app.send(request.body(Body::from(body.to_string())).unwrap())
+        .await
+}
+
+#[tokio::test]
+async fn statements_page_for_staff_and_hide_everything_else() {
+    let app = TestApp::new().await;
+    let council = app.council("Statement Council").await;
+    let other = app.council("Other Council").await;
+    let (_, finance) = app.user(&council, Role::FinanceOfficer, None, None).await;
+    let (_, care_manager) = app.user(&council, Role::CareManager, None, None).await;
+    let person = app
+        .post(
+            "/api/v1/people",
+            &care_manager,
+            json!({"name": "Pat", "date_of_birth": "1960-02-03", "has_capacity": true}),
+        )
+        .await;
+    let person_id: Uuid = person.json["id"].as_str().unwrap().parse().unwrap();
+    let (_, holder_token) = app
+        .user(&council, Role::BudgetHolder, None, Some(person_id))
+        .await;
+    let (_, other_finance) = app.user(&other, Role::FinanceOfficer, None, None).await;
+    let funding = account(&app.db.pool, council.id, "council_funding", false).await;
+    let holder = account(&app.db.pool, council.id, "direct_payment", true).await;
+    for amount in ["10", "20", "30.5"] {
+        fund(&app.db.pool, council.id, funding, holder, amount).await;
+    }
+
+    let page = app
+        .get(
+            &format!("/api/v1/accounts/{holder}/entries?limit=2"),
+            &finance,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert_eq!(page.json["items"].as_array().unwrap().len(), 2);
+    assert_eq!(page.json["items"][1]["balance"], "30.00");
+    assert_eq!(page.json["items"][0]["side"], "credit");
+    assert_eq!(page.json["account"]["posted_balance"], "60.50");
+    let cursor = page.json["next_cursor"].as_str().unwrap().to_string();
+    let rest = app
+        .get(
+            &format!("/api/v1/accounts/{holder}/entries?limit=2&cursor={cursor}"),
+            &finance,
+        )
+        .await;
+    assert_eq!(rest.json["items"][0]["balance"], "60.50");
+    assert_eq!(rest.json["opening_balance"], "30.00");
+    assert!(rest.json["next_cursor"].is_null());
+    let funding_page = app
+        .get(
+            &format!("/api/v1/accounts/{funding}/entries?from=2025-04-01&to=2025-04-01"),
+            &finance,
+        )
+        .await;
+    assert_eq!(funding_page.json["items"][2]["balance"], "-60.50");
+
+    for path in [
+        format!("/api/v1/accounts/{}/entries", Uuid::new_v4()),
+        "/api/v1/accounts/not-a-uuid/entries".to_string(),
+    ] {
+        let reply = app.get(&path, &finance).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (StatusCode::NOT_FOUND, "not_found"),
+            "{path}"
+        );
+    }
+    // Another council's staff, and a budget holder who is not linked to it, see nothing.
+    for token in [&other_finance, &holder_token] {
+        let reply = app
+            .get(&format!("/api/v1/accounts/{holder}/entries"), token)
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    }
+    for query in [
+        "limit=0",
+        "limit=501",
+        "limit=x",
+        "from=2025-13-01",
+        "cursor=junk",
+        "from=2025-05-01&to=2025-04-01",
+    ] {
+        let reply = app
+            .get(
+                &format!("/api/v1/accounts/{holder}/entries?{query}"),
+                &finance,
+            )
+            .await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (StatusCode::BAD_REQUEST, "invalid_request"),
+            "{query}: {}",
+            reply.text
+        );
+    }
+    let anonymous = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/accounts/{holder}/entries"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn reversals_are_idempotent_and_refused_where_they_must_be() {
+    let app = TestApp::new().await;
+    let council = app.council("Reversal Council").await;
+    let other = app.council("Other Council").await;
+    let (_, finance) = app.user(&council, Role::FinanceOfficer, None, None).await;
+    let (_, care_manager) = app.user(&council, Role::CareManager, None, None).await;
+    let (_, other_finance) = app.user(&other, Role::FinanceOfficer, None, None).await;
+    let pool = &app.db.pool;
+    let funding = account(pool, council.id, "council_funding", false).await;
+    let holder = account(pool, council.id, "direct_payment", true).await;
+    let payee = account(pool, council.id, "payee", false).await;
+    let release = ledger::post(pool, council.id, &transfer(funding, holder, "40"))
+        .await
+        .unwrap();
+    let path = format!("/api/v1/payments/{}/reverse", release.id);
+    let body = json!({"reason": "Released to the wrong account"});
+
+    let missing = post_keyed(&app, &path, &finance, None, body.clone()).await;
+    assert_eq!(
+        (missing.status, missing.code()),
+        (StatusCode::BAD_REQUEST, "idempotency_key_required")
+    );
+    let bad_key = post_keyed(&app, &path, &finance, Some("has space"), body.clone()).await;
+    assert_eq!(
+        (bad_key.status, bad_key.code()),
+        (StatusCode::BAD_REQUEST, "invalid_request")
+    );
+    let forbidden = post_keyed(&app, &path, &care_manager, Some("k1"), body.clone()).await;
+    assert_eq!(
+        (forbidden.status, forbidden.code()),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
+    let elsewhere = post_keyed(&app, &path, &other_finance, Some("k1"), body.clone()).await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
+    for bad in [
+        json!({}),
+        json!({"reason": ""}),
+        json!({"reason": 5}),
+        json!({"reason": "x", "extra": 1}),
+    ] {
+        let reply = post_keyed(&app, &path, &finance, Some("bad-body"), bad.clone()).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (StatusCode::BAD_REQUEST, "invalid_request"),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        ledger_support::balances(pool, council.id, holder)
+            .await
+            .posted_balance,
+        d("40")
+    );
+
+    let first = post_keyed(&app, &path, &finance, Some("reverse-1"), body.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert_eq!(first.json["reverses"], release.id.to_string());
+    assert_eq!(
+        first.json["metadata"]["reason"],
+        "Released to the wrong account"
+    );
+    assert_eq!(
+        first.json["metadata"]["requested_by"]["role"],
+        "finance_officer"
+    );
+    let replay = post_keyed(&app, &path, &finance, Some("reverse-1"), body.clone()).await;
+    assert_eq!(replay.status, StatusCode::CREATED);
+    assert_eq!(replay.json, first.json);
+    assert_eq!(replay.headers["idempotent-replayed"], "true");
+    let reused = post_keyed(
+        &app,
+        &path,
+        &finance,
+        Some("reverse-1"),
+        json!({"reason": "other"}),
+    )
+    .await;
+    assert_eq!(
+        (reused.status, reused.code()),
+        (StatusCode::CONFLICT, "idempotency_key_reused")
+    );
+    let again = post_keyed(&app, &path, &finance, Some("reverse-2"), body.clone()).await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::CONFLICT, "conflict")
+    );
+    assert_eq!(
+        ledger_support::balances(pool, council.id, holder)
+            .await
+            .posted_balance,
+        d("0")
+    );
+
+    // Money already spent cannot be pulled back from a holder's account.
+    let release = ledger::post(pool, council.id, &transfer(funding, holder, "10"))
+        .await
+        .unwrap();
+    ledger::post(pool, council.id, &transfer(holder, payee, "6"))
+        .await
+        .unwrap();
+    let spent = post_keyed(
+        &app,
+        &format!("/api/v1/payments/{}/reverse", release.id),
+        &finance,
+        Some("k3"),
+        body.clone(),
+    )
+    .await;
+    assert_eq!(
+        (spent.status, spent.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "insufficient_funds")
+    );
+    for path in [
+        format!("/api/v1/payments/{}/reverse", Uuid::new_v4()),
+        "/api/v1/payments/nope/reverse".into(),
+    ] {
+        let reply = post_keyed(&app, &path, &finance, Some("k4"), body.clone()).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_replays_of_one_key_reverse_once() {
+    let app = std::sync::Arc::new(TestApp::new().await);
+    let council = app.council("Race Council").await;
+    let (_, finance) = app.user(&council, Role::FinanceOfficer, None, None).await;
+    let funding = account(&app.db.pool, council.id, "council_funding", false).await;
+    let holder = account(&app.db.pool, council.id, "direct_payment", true).await;
+    let release = ledger::post(&app.db.pool, council.id, &transfer(funding, holder, "40"))
+        .await
+        .unwrap();
+    let path = format!("/api/v1/payments/{}/reverse", release.id);
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (app, finance, path) = (app.clone(), finance.clone(), path.clone());
+        tasks.push(tokio::spawn(async move {
+            post_keyed(
+                &app,
+                &path,
+                &finance,
+                Some("same"),
+                json!({"reason": "dup"}),
+            )
+            .await
+        }));
+    }
+    let mut bodies = Vec::new();
+    for task in tasks {
+        let reply = task.await.unwrap();
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        bodies.push(reply.json);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(
+        ledger_support::balances(&app.db.pool, council.id, holder)
+            .await
+            .posted_balance,
+        d("0")
+    );
+}
+
+#[tokio::test]
+async fn auditors_verify_the_chain() {
+    let app = TestApp::new().await;
+    let council = app.council("Audit Council").await;
+    let (_, auditor) = app.user(&council, Role::Auditor, None, None).await;
+    let (_, finance) = app.user(&council, Role::FinanceOfficer, None, None).await;
+    let funding = account(&app.db.pool, council.id, "council_funding", false).await;
+    let holder = account(&app.db.pool, council.id, "direct_payment", true).await;
+    fund(&app.db.pool, council.id, funding, holder, "12").await;
+    ledger::seal_pending(&app.db.pool, council.id)
+        .await
+        .unwrap();
+    let reply = app.get("/api/v1/audit/verify", &auditor).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json["ok"], true);
+    assert_eq!(reply.json["entries_checked"], 1);
+    assert!(reply.json["first_bad_entry"].is_null());
+    let forbidden = app.get("/api/v1/audit/verify", &finance).await;
+    assert_eq!(
+        (forbidden.status, forbidden.code()),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
+    let admin = app.get("/api/v1/audit/verify", &council.admin_token).await;
+    assert_eq!(admin.status, StatusCode::FORBIDDEN);
+    let anonymous = app
+        .call(Method::GET, "/api/v1/audit/verify", None, None)
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+
+    let openapi = app.call(Method::GET, "/api/openapi.json", None, None).await;
+    for path in [
+        "/api/v1/accounts/{id}/entries",
+        "/api/v1/payments/{id}/reverse",
+        "/api/v1/audit/verify",
+    ] {
+        assert!(
+            openapi.json["paths"][path].is_object(),
+            "{path} missing from OpenAPI"
+        );
+    }
+}
