@@ -166,6 +166,8 @@ pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loa
             date_of_birth: person.date_of_birth,
             has_capacity: person.has_capacity,
             excluded_from_direct_payments: person.excluded_from_direct_payments,
+            contact: None,
+            communication: None,
         };
         let created = people::create(&tx, council_id, &new)
             .await

@@ -126,6 +126,10 @@ impl From<AppError> for ApiError {
             AppError::NoAuthority { message, details } => {
                 ApiError::new(StatusCode::FORBIDDEN, "no_authority", message).with_details(details)
             }
+            AppError::Denied { code, message } => {
+                ApiError::new(StatusCode::FORBIDDEN, code, message.clone())
+                    .with_details(vec![Detail::rule(code, message)])
+            }
             AppError::Conflict { code, message } => {
                 ApiError::new(StatusCode::CONFLICT, code, message)
             }
@@ -135,6 +139,10 @@ impl From<AppError> for ApiError {
                 details,
             } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, &code, message)
                 .with_details(details),
+            AppError::Internal(what) => {
+                tracing::error!(%what, "internal error");
+                ApiError::internal()
+            }
             AppError::Db(e) => e.into(),
         }
     }
