@@ -8,6 +8,7 @@ pub mod budget;
 pub mod charging;
 pub mod family_approvals;
 pub mod interim;
+pub mod listing;
 pub mod organisations;
 pub mod payees;
 pub mod people;

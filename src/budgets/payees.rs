@@ -177,3 +177,18 @@ fn from_row(row: &tokio_postgres::Row) -> AppResult<Payee> {
         organisation_id: row.get(11),
     })
 }
+
+/// A payee the actor may see: council staff all; provider staff those their organisation
+/// recorded; anyone else none (404).
+pub async fn visible(tx: &Tx<'_>, actor: &Actor, id: Uuid) -> AppResult<Payee> {
+    let payee = get(tx, actor.council_id, id).await?;
+    let allowed = actor.role.is_council_staff()
+        || (actor.role == Role::ProviderStaff
+            && actor.organisation_id.is_some()
+            && payee.organisation_id == actor.organisation_id);
+    if allowed {
+        Ok(payee)
+    } else {
+        Err(AppError::NotFound)
+    }
+}

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 
 use std::sync::Arc;
 
@@ -49,6 +50,11 @@ impl AppState {
     {
         crate::db::in_tenant_tx(&self.pool, council_id, work).await
     }
+}
+
+/// The council's business date (UTC; the UK is within an hour of it).
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

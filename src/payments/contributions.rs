@@ -128,3 +128,22 @@ async fn target_account(
         )
     })
 }
+
+/// Records the contribution once per idempotency key (201; replays the first reply).
+pub async fn record_once(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    key: &str,
+    budget_id: Uuid,
+    new: &NewContribution,
+    today: NaiveDate,
+) -> AppResult<crate::payments::idempotent::Reply> {
+    use crate::payments::idempotent;
+    let operation = format!("POST /api/v1/budgets/{budget_id}/contributions");
+    let fingerprint = idempotent::fingerprint(&operation, actor.user_id, new)?;
+    if let Some(reply) = idempotent::begin(tx, actor.council_id, key, &fingerprint).await? {
+        return Ok(reply);
+    }
+    let contribution = record(tx, actor, budget_id, new, today).await?;
+    idempotent::finish(tx, actor.council_id, key, 201, &contribution).await
+}

@@ -4,4 +4,5 @@
 
 pub mod banking;
 pub mod contributions;
+pub mod idempotent;
 pub mod runs;

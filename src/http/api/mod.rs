@@ -2,9 +2,19 @@
 //! `utoipa_axum::routes!`, so the published description is generated from the handlers themselves.
 
 mod auth;
+mod banking;
+mod budgets;
+mod charging;
+mod contributions;
+mod family_approvals;
+mod interim;
 mod me;
 mod organisations;
+mod payees;
+mod payment_runs;
 mod people;
+mod plans;
+mod reviews;
 mod users;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -59,5 +69,25 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(organisations::create, organisations::list))
         .routes(routes!(users::create))
         .routes(routes!(people::create, people::list))
-        .routes(routes!(people::get))
+        .routes(routes!(people::get, people::patch))
+        .routes(routes!(budgets::create))
+        .routes(routes!(budgets::get, budgets::patch))
+        .routes(routes!(plans::put))
+        .routes(routes!(plans::approve))
+        .routes(routes!(interim::create))
+        .routes(routes!(family_approvals::create))
+        .routes(routes!(contributions::create))
+        .routes(routes!(reviews::list))
+        .routes(routes!(reviews::complete))
+        .routes(routes!(payees::create))
+        .routes(routes!(payees::get))
+        .routes(routes!(charging::get))
+        .routes(routes!(banking::put, banking::get))
+        .routes(routes!(payment_runs::create, payment_runs::list))
+        .routes(routes!(payment_runs::get))
+        .routes(routes!(payment_runs::submit))
+        .routes(routes!(payment_runs::approve))
+        .routes(routes!(payment_runs::reject))
+        .routes(routes!(payment_runs::bacs18))
+        .routes(routes!(payment_runs::pain001))
 }

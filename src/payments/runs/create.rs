@@ -112,3 +112,19 @@ async fn refuse_overlap(
         end.format("%-d %B %Y")
     )))
 }
+
+/// Drafts the run once per idempotency key (201; the same key and request replay the first reply).
+pub async fn create_once(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    key: &str,
+    new: &NewRun,
+) -> AppResult<crate::payments::idempotent::Reply> {
+    use crate::payments::idempotent;
+    let fingerprint = idempotent::fingerprint("POST /api/v1/payment-runs", actor.user_id, new)?;
+    if let Some(reply) = idempotent::begin(tx, actor.council_id, key, &fingerprint).await? {
+        return Ok(reply);
+    }
+    let run = create(tx, actor, new).await?;
+    idempotent::finish(tx, actor.council_id, key, 201, &run).await
+}
