@@ -396,7 +396,7 @@ GRANT SELECT, INSERT, UPDATE ON council_banking, budgets, payees TO allot_app;
 -- Plans, reviews and runs change state; nothing else about them changes once written.
 GRANT SELECT, INSERT ON support_plans, reviews, payment_runs, payment_run_lines TO allot_app;
 GRANT UPDATE (status, approved_by, approved_at, ended_at) ON support_plans TO allot_app;
-GRANT UPDATE (completed_on, completed_by, outcome) ON reviews TO allot_app;
+GRANT UPDATE (completed_on, completed_by, outcome, due_on) ON reviews TO allot_app;
 GRANT UPDATE (status, submitted_by, submitted_at, approved_by, approved_at, rejected_by, rejected_at, file_serial)
     ON payment_runs TO allot_app;
 GRANT UPDATE (entry_id) ON payment_run_lines TO allot_app;

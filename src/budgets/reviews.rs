@@ -88,6 +88,29 @@ fn add_months(date: NaiveDate, months: u32) -> AppResult<NaiveDate> {
         .ok_or_else(|| AppError::invalid("date", "is too far in the future"))
 }
 
+/// Brings the open review forward (a trigger: a fall, a hospital stay, a change in the family).
+/// Never later than already scheduled: the 6- and 12-month limits only ever tighten.
+pub async fn bring_forward(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    budget_id: Uuid,
+    due_on: NaiveDate,
+) -> AppResult<()> {
+    let updated = tx
+        .execute(
+            "UPDATE reviews SET due_on = $3
+             WHERE council_id = $1 AND budget_id = $2 AND completed_on IS NULL AND due_on >= $3",
+            &[&council_id, &budget_id, &due_on],
+        )
+        .await?;
+    if updated == 0 {
+        return Err(AppError::conflict(
+            "No open review is due after that date: a review can be brought forward, never put back.",
+        ));
+    }
+    Ok(())
+}
+
 /// A review carried out.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
