@@ -240,7 +240,11 @@ impl Scenario {
             .draft_run(&format!("run-{period_start}"), period_start)
             .await;
         assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.text);
-        let run_id = id(&draft);
+        self.submit_and_approve(id(&draft)).await
+    }
+
+    /// Submits (maker) and approves (checker) a drafted run; returns the approved run.
+    pub async fn submit_and_approve(&self, run_id: Uuid) -> Value {
         let submitted = self
             .app
             .post(
