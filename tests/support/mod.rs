@@ -131,6 +131,47 @@ impl TestApp {
         (id, self.token(council.id, id).await)
     }
 
+    /// A browser session for a user: the cookie header value and the session's CSRF token.
+    pub async fn session(&self, council_id: Uuid, user_id: Uuid) -> (String, String) {
+        let issued = sessions::issue(
+            &self.db.pool,
+            council_id,
+            user_id,
+            TokenKind::Session,
+            Duration::from_secs(3600),
+        )
+        .await
+        .expect("issue session");
+        (
+            format!("allot_session={}", issued.secret),
+            issued.csrf_token.expect("a session has a CSRF token"),
+        )
+    }
+
+    /// GETs an admin page with a session cookie.
+    pub async fn page(&self, path: &str, cookie: &str) -> Reply {
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// POSTs a urlencoded form with a session cookie.
+    pub async fn form(&self, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        self.send(request).await
+    }
+
     /// Calls the app with an optional bearer token and JSON body.
     pub async fn call(
         &self,
