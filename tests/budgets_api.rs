@@ -993,3 +993,37 @@ async fn charging_parameters_are_dated_data() {
         .await;
     assert_eq!(before.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn openapi_describes_the_budget_and_payment_paths() {
+    let app = support::TestApp::new().await;
+    let reply = app
+        .call(axum::http::Method::GET, "/api/openapi.json", None, None)
+        .await;
+    let paths = reply.json["paths"].as_object().unwrap();
+    for (path, method, status) in [
+        ("/api/v1/people/{id}", "patch", "200"),
+        ("/api/v1/budgets", "post", "201"),
+        ("/api/v1/budgets/{id}", "get", "200"),
+        ("/api/v1/budgets/{id}/plan", "put", "200"),
+        ("/api/v1/budgets/{id}/plan/approve", "post", "422"),
+        (
+            "/api/v1/budgets/{id}/family-payment-approvals",
+            "post",
+            "201",
+        ),
+        ("/api/v1/budgets/{id}/contributions", "post", "201"),
+        ("/api/v1/payees", "post", "201"),
+        ("/api/v1/payment-runs", "post", "201"),
+        ("/api/v1/payment-runs/{id}/submit", "post", "200"),
+        ("/api/v1/payment-runs/{id}/approve", "post", "403"),
+        ("/api/v1/payment-runs/{id}/bacs18", "get", "200"),
+        ("/api/v1/payment-runs/{id}/pain001", "get", "200"),
+        ("/api/v1/reviews", "get", "200"),
+    ] {
+        assert!(
+            paths[path][method]["responses"][status].is_object(),
+            "{method} {path} {status} missing from OpenAPI"
+        );
+    }
+}
