@@ -194,8 +194,8 @@ pub async fn council_account(
     }
     // Opened once per council: serialise the first use.
     tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended('allot.council_accounts.' || $1::text, 0))",
-        &[&council_id],
+        "SELECT pg_advisory_xact_lock(hashtextextended('allot.council_accounts.' || $1, 0))",
+        &[&council_id.to_string()],
     )
     .await?;
     if let Some(row) = find().await? {

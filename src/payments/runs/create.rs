@@ -35,8 +35,8 @@ pub struct NewRun {
 /// Serialises run drafting and approval within a council.
 pub async fn lock_runs(tx: &Tx<'_>, council_id: Uuid) -> AppResult<()> {
     tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended('allot.payment_runs.' || $1::text, 0))",
-        &[&council_id],
+        "SELECT pg_advisory_xact_lock(hashtextextended('allot.payment_runs.' || $1, 0))",
+        &[&council_id.to_string()],
     )
     .await?;
     Ok(())
