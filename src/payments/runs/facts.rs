@@ -42,17 +42,22 @@ pub async fn load(tx: &Tx<'_>, council_id: Uuid, period: Period) -> AppResult<Ve
         .ok_or_else(|| AppError::invalid("period_start", "is too far in the future"))?;
     let rows = tx
         .query(
+            // Correlated lookups rather than outer joins: each is one index probe per budget,
+            // whatever the planner's row estimates (fresh councils have no statistics yet).
             "SELECT b.id, b.reference, p.has_capacity, p.excluded_from_direct_payments, b.start_date, b.end_date,
                     b.kind, b.weekly_contribution, b.contribution_basis, b.dp_consent_recorded, b.dp_recipient,
                     b.dp_recipient_user_id, b.dp_recipient_agreed, b.bank_sort_code, b.bank_account_number,
-                    b.bank_account_name, sp.id, u.weekly_amount, u.start_date, ua.account_id
+                    b.bank_account_name,
+                    (SELECT sp.id FROM support_plans sp
+                     WHERE sp.council_id = b.council_id AND sp.budget_id = b.id AND sp.status = 'approved'),
+                    u.weekly_amount, u.start_date,
+                    (SELECT ua.account_id FROM budget_accounts ua
+                     WHERE ua.council_id = b.council_id AND ua.budget_id = b.id AND ua.purpose = 'deployment'
+                       AND ua.deployment = 'council_managed' AND ua.holder_organisation_id IS NULL)
              FROM budgets b
              JOIN people p ON p.council_id = b.council_id AND p.id = b.person_id
-             LEFT JOIN support_plans sp ON sp.council_id = b.council_id AND sp.budget_id = b.id AND sp.status = 'approved'
-             LEFT JOIN urgent_interim_support u ON u.council_id = b.council_id AND u.budget_id = b.id
-             LEFT JOIN budget_accounts ua ON ua.council_id = b.council_id AND ua.budget_id = b.id
-                  AND ua.purpose = 'deployment' AND ua.deployment = 'council_managed'
-                  AND ua.holder_organisation_id IS NULL
+             LEFT JOIN LATERAL (SELECT weekly_amount, start_date FROM urgent_interim_support i
+                                WHERE i.council_id = b.council_id AND i.budget_id = b.id) u ON true
              WHERE b.council_id = $1 AND b.start_date <= $3 AND (b.end_date IS NULL OR b.end_date >= $2)
              ORDER BY b.reference",
             &[&council_id, &period.start, &last_day],
