@@ -62,6 +62,7 @@ pub async fn record(
             "plan_not_approved",
             format!(
                 "Urgent interim support is capped at the budget's weekly cost ({}); {} a week is more.",
+                // A 52nd of a valid amount, rounded to pence, is itself valid.
                 Money::new(cap).unwrap_or(Money::ZERO),
                 new.weekly_amount.money()
             ),

@@ -35,7 +35,9 @@ pub fn statement(annual_cost: Decimal, weekly_contribution: Decimal, free: bool)
     }
 }
 
-/// An amount already in whole pence (inputs are checked to two places), as `Money`.
+/// An amount already in whole pence (inputs are checked to two places), as `Money`. Every amount
+/// here lies between zero and the budget's cost, itself a valid `Money`, so the fallback is
+/// unreachable.
 fn pence(amount: Decimal) -> Money {
     let mut amount = amount;
     amount.rescale(2);

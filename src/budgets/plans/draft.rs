@@ -153,6 +153,7 @@ async fn check_lines(tx: &Tx<'_>, council_id: Uuid, input: &PlanInput) -> AppRes
             (None, None) => {}
         }
         lines.push(PlanLine {
+            // At most MAX_LINES lines: the index always fits.
             line_no: i32::try_from(index + 1).unwrap_or(i32::MAX),
             category: line.category,
             need: need.to_string(),

@@ -41,6 +41,7 @@ pub async fn insert(
             "the run's total is larger than one run can release: use fewer weeks",
         ));
     }
+    // At most MAX_WEEKS (checked by the caller): it always fits.
     let weeks = i32::try_from(period.weeks).unwrap_or(i32::MAX);
     tx.execute(
         "INSERT INTO payment_runs (council_id, id, period_start, period_end, weeks, status, total_amount, created_by)
@@ -70,6 +71,7 @@ async fn insert_lines(
     let deployment: Vec<&str> = lines.iter().map(|l| l.deployment.as_str()).collect();
     let account_id: Vec<Uuid> = lines.iter().map(|l| l.account_id).collect();
     let holder: Vec<Option<Uuid>> = lines.iter().map(|l| l.holder_organisation_id).collect();
+    // Line weeks are at most the run's weeks.
     let weeks: Vec<i32> = lines
         .iter()
         .map(|l| i32::try_from(l.weeks).unwrap_or(i32::MAX))
