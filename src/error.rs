@@ -56,6 +56,10 @@ pub enum AppError {
         message: String,
         details: Vec<Detail>,
     },
+    /// The caller may not do this particular thing, for a stated reason (403 with the rule's
+    /// code, e.g. `approver_conflict`).
+    #[error("{message}")]
+    Denied { code: &'static str, message: String },
     /// The state does not allow it, or a unique value is taken (409).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },

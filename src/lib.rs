@@ -1,7 +1,8 @@
 //! allot: the double-entry ledger under UK social-care personal budgets.
 //!
 //! Layers (dependencies point down): `http` → `payments`/`budgets` → `ledger` + `rules`;
-//! `http` → the `allot-views` crate. `rules` is pure; `ledger` knows nothing of budgets or HTTP.
+//! `http` → the `allot-views` crate. `rules` and `formats` are pure; `ledger` knows nothing of
+//! budgets or HTTP.
 
 pub mod auth;
 pub mod budgets;
@@ -9,9 +10,11 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod formats;
 pub mod http;
 pub mod ledger;
 pub mod money;
+pub mod payments;
 pub mod rules;
 
 pub use http::{app, AppState};

@@ -126,6 +126,10 @@ impl From<AppError> for ApiError {
             AppError::NoAuthority { message, details } => {
                 ApiError::new(StatusCode::FORBIDDEN, "no_authority", message).with_details(details)
             }
+            AppError::Denied { code, message } => {
+                ApiError::new(StatusCode::FORBIDDEN, code, message.clone())
+                    .with_details(vec![Detail::rule(code, message)])
+            }
             AppError::Conflict { code, message } => {
                 ApiError::new(StatusCode::CONFLICT, code, message)
             }

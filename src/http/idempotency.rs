@@ -142,3 +142,8 @@ pub fn respond(status: u16, body: serde_json::Value, replayed: bool) -> Response
     }
     response
 }
+
+/// Gives a reply of [`crate::payments::idempotent`] with its original status.
+pub fn respond_reply(reply: crate::payments::idempotent::Reply) -> Response {
+    respond(reply.status, reply.body, reply.replayed)
+}

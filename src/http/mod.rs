@@ -52,6 +52,11 @@ impl AppState {
     }
 }
 
+/// The council's business date (UTC; the UK is within an hour of it).
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: API, OpenAPI description, admin pages, static files.

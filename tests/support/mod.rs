@@ -18,6 +18,8 @@ use allot::config::Settings;
 use allot::db::testing::TestDb;
 use allot::AppState;
 
+pub mod scenario;
+
 pub const PASSWORD: &str = "a long test password";
 
 /// The router on a database of its own.
@@ -129,6 +131,47 @@ impl TestApp {
         (id, self.token(council.id, id).await)
     }
 
+    /// A browser session for a user: the cookie header value and the session's CSRF token.
+    pub async fn session(&self, council_id: Uuid, user_id: Uuid) -> (String, String) {
+        let issued = sessions::issue(
+            &self.db.pool,
+            council_id,
+            user_id,
+            TokenKind::Session,
+            Duration::from_secs(3600),
+        )
+        .await
+        .expect("issue session");
+        (
+            format!("allot_session={}", issued.secret),
+            issued.csrf_token.expect("a session has a CSRF token"),
+        )
+    }
+
+    /// GETs an admin page with a session cookie.
+    pub async fn page(&self, path: &str, cookie: &str) -> Reply {
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// POSTs a urlencoded form with a session cookie.
+    pub async fn form(&self, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        self.send(request).await
+    }
+
     /// Calls the app with an optional bearer token and JSON body.
     pub async fn call(
         &self,
@@ -157,6 +200,82 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
         self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    /// A POST with an `Idempotency-Key` header.
+    pub async fn post_with_key(&self, path: &str, token: &str, key: &str, body: Value) -> Reply {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", key)
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// A POST whose body is raw text (to send what `json!` cannot, like numbers with 3 decimals).
+    pub async fn post_raw(&self, path: &str, token: &str, body: &str) -> Reply {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// Row counts of every table that records money or decisions, read as the owner (no RLS):
+    /// compared before and after a refused request to show that nothing changed.
+    pub async fn snapshot(&self) -> Vec<(String, i64)> {
+        let client = self.db.pool.get().await.expect("connection");
+        let tables = client
+            .query(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
+                   AND table_name NOT IN ('refinery_schema_history', 'auth_tokens', 'login_failures')
+                 ORDER BY 1",
+                &[],
+            )
+            .await
+            .expect("tables");
+        let mut counts = Vec::new();
+        for row in tables {
+            let table: String = row.get(0);
+            let count: i64 = client
+                .query_one(&format!("SELECT count(*) FROM \"{table}\""), &[])
+                .await
+                .expect("count")
+                .get(0);
+            counts.push((table, count));
+        }
+        // Updates show up as a change of the plans', runs' and people's states.
+        let states: String = client
+            .query_one(
+                "SELECT concat_ws('|',
+                    (SELECT string_agg(status, ',' ORDER BY id) FROM support_plans),
+                    (SELECT string_agg(status, ',' ORDER BY id) FROM payment_runs),
+                    (SELECT string_agg(has_capacity::text || excluded_from_direct_payments::text, ',' ORDER BY id) FROM people),
+                    (SELECT string_agg(coalesce(entry_id::text, '-'), ',' ORDER BY run_id, line_no) FROM payment_run_lines))",
+                &[],
+            )
+            .await
+            .expect("states")
+            .get(0);
+        counts.push(("states".into(), states.len() as i64));
+        counts.push((states, 0));
+        counts
     }
 
     /// Sends any request.

@@ -2,14 +2,19 @@
 //! every form post goes through [`session::CsrfForm`], which refuses a missing or wrong CSRF token.
 //! Errors render an HTML page with the right status; nothing here leaks whether a thing exists.
 
+mod budgets;
 mod dashboard;
+pub mod labels;
 mod login;
+mod payment_runs;
 mod people;
+mod plans;
+mod reviews;
 pub mod session;
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use maud::Markup;
 
@@ -22,6 +27,22 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", axum::routing::post(login::logout))
         .route("/people", get(people::list))
+        .route("/people/{id}", get(people::show))
+        .route("/budgets", get(budgets::list))
+        .route("/budgets/{id}", get(budgets::show))
+        .route("/budgets/{id}/plan", get(plans::edit).post(plans::save))
+        .route("/budgets/{id}/plan/approve", post(plans::approve))
+        .route("/reviews", get(reviews::list))
+        .route(
+            "/payment-runs",
+            get(payment_runs::list).post(payment_runs::create),
+        )
+        .route("/payment-runs/{id}", get(payment_runs::show))
+        .route("/payment-runs/{id}/submit", post(payment_runs::submit))
+        .route("/payment-runs/{id}/approve", post(payment_runs::approve))
+        .route("/payment-runs/{id}/reject", post(payment_runs::reject))
+        .route("/payment-runs/{id}/bacs18", get(payment_runs::bacs18))
+        .route("/payment-runs/{id}/pain001", get(payment_runs::pain001))
         .route("/static/allot.css", get(stylesheet))
 }
 
@@ -120,3 +141,23 @@ impl From<tokio_postgres::Error> for AdminError {
 }
 
 pub type AdminResult<T> = Result<T, AdminError>;
+
+/// Path parameters of admin pages; an id that does not parse is the HTML 404 page.
+pub struct AdminPath<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for AdminPath<T>
+{
+    type Rejection = AdminError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, AdminError> {
+        #[allow(clippy::disallowed_types)]
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(AdminPath(value)),
+            Err(_) => Err(AppError::NotFound.into()),
+        }
+    }
+}

@@ -1,11 +1,13 @@
 use axum::extract::State;
 use maud::Markup;
+use uuid::Uuid;
 
 use super::session::AdminSession;
-use super::AdminResult;
-use crate::budgets::people;
+use super::{labels, AdminPath, AdminResult};
+use crate::budgets::{listing, people};
 use crate::http::AppState;
 use allot_views::pages::people::{people as people_page, PersonRow};
+use allot_views::pages::person::{person as person_page, PersonBudgetRow, PersonPage};
 
 /// The people this user may see.
 pub async fn list(State(state): State<AppState>, session: AdminSession) -> AdminResult<Markup> {
@@ -27,4 +29,68 @@ pub async fn list(State(state): State<AppState>, session: AdminSession) -> Admin
         })
         .collect();
     Ok(people_page(&shell, &rows))
+}
+
+/// One person, with how to reach them and their budgets.
+pub async fn show(
+    State(state): State<AppState>,
+    session: AdminSession,
+    AdminPath(id): AdminPath<Uuid>,
+) -> AdminResult<Markup> {
+    let shell = session.shell(&state, "/people").await?;
+    let actor = session.actor.clone();
+    let (person, budgets) = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move {
+                let person = people::get(tx, &actor, id).await?;
+                let budgets = listing::list(tx, &actor, Some(id)).await?;
+                Ok((person, budgets))
+            })
+        })
+        .await?;
+    let mut contact = Vec::new();
+    if let Some(phone) = &person.contact.phone {
+        contact.push(("Phone", phone.clone()));
+    }
+    if let Some(email) = &person.contact.email {
+        contact.push(("Email", email.clone()));
+    }
+    if let Some(address) = &person.contact.address {
+        contact.push(("Address", address.clone()));
+    }
+    let data = PersonPage {
+        id: person.id,
+        name: person.name,
+        date_of_birth: Some(person.date_of_birth),
+        has_capacity: person.has_capacity,
+        excluded_from_direct_payments: person.excluded_from_direct_payments,
+        contact,
+        preferred_contact: person.contact.preferred.map(|p| match p {
+            people::ContactMethod::Post => "Post",
+            people::ContactMethod::Email => "Email",
+            people::ContactMethod::Phone => "Phone call",
+            people::ContactMethod::TextMessage => "Text message",
+        }),
+        communication_formats: person
+            .communication
+            .formats
+            .iter()
+            .map(|f| f.label())
+            .collect(),
+        language: person.communication.language,
+        communication_notes: person.communication.notes,
+        budgets: budgets
+            .into_iter()
+            .map(|b| PersonBudgetRow {
+                id: b.id,
+                reference: b.reference,
+                kind: labels::budget_kind_code(&b.kind),
+                start_date: b.start_date,
+                end_date: b.end_date,
+                cost: b.annual_cost,
+                plan: labels::plan_state(b.approved_version, b.has_draft),
+            })
+            .collect(),
+    };
+    Ok(person_page(&shell, &data))
 }

@@ -57,6 +57,24 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             href: "/people",
         });
     }
+    if role != Role::Representative {
+        nav.push(NavItem {
+            label: "Budgets",
+            href: "/budgets",
+        });
+    }
+    if role == Role::CareManager {
+        nav.push(NavItem {
+            label: "Reviews",
+            href: "/reviews",
+        });
+    }
+    if matches!(role, Role::FinanceOfficer | Role::Auditor) {
+        nav.push(NavItem {
+            label: "Payment runs",
+            href: "/payment-runs",
+        });
+    }
     nav
 }
 

@@ -4,9 +4,19 @@
 mod auth;
 mod ledger;
 mod ledger_views;
+mod banking;
+mod budgets;
+mod charging;
+mod contributions;
+mod family_approvals;
+mod interim;
 mod me;
 mod organisations;
+mod payees;
+mod payment_runs;
 mod people;
+mod plans;
+mod reviews;
 mod users;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -61,8 +71,28 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(organisations::create, organisations::list))
         .routes(routes!(users::create))
         .routes(routes!(people::create, people::list))
-        .routes(routes!(people::get))
         .routes(routes!(ledger::statement))
         .routes(routes!(ledger::reverse))
         .routes(routes!(ledger::verify))
+        .routes(routes!(people::get, people::patch))
+        .routes(routes!(budgets::create))
+        .routes(routes!(budgets::get, budgets::patch))
+        .routes(routes!(plans::put))
+        .routes(routes!(plans::approve))
+        .routes(routes!(interim::create))
+        .routes(routes!(family_approvals::create))
+        .routes(routes!(contributions::create))
+        .routes(routes!(reviews::list))
+        .routes(routes!(reviews::complete))
+        .routes(routes!(payees::create))
+        .routes(routes!(payees::get))
+        .routes(routes!(charging::get))
+        .routes(routes!(banking::put, banking::get))
+        .routes(routes!(payment_runs::create, payment_runs::list))
+        .routes(routes!(payment_runs::get))
+        .routes(routes!(payment_runs::submit))
+        .routes(routes!(payment_runs::approve))
+        .routes(routes!(payment_runs::reject))
+        .routes(routes!(payment_runs::bacs18))
+        .routes(routes!(payment_runs::pain001))
 }

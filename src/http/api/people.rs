@@ -3,6 +3,7 @@ use axum::http::StatusCode;
 use uuid::Uuid;
 
 use crate::auth::{Actor, Role};
+use crate::budgets::people::update::{self, PersonChanges};
 use crate::budgets::people::{self, NewPerson, Person};
 use crate::http::api::List;
 use crate::http::error::{ApiResult, ErrorEnvelope};
@@ -53,6 +54,29 @@ pub async fn get(
     let person = state
         .in_tenant_tx(actor.council_id, |tx| {
             Box::pin(async move { people::get(tx, &actor, id).await })
+        })
+        .await?;
+    Ok(Json(person))
+}
+
+/// Change a person's capacity, exclusion, contact or communication preferences (care managers).
+/// Releases and grants follow the record at once: a direct payment whose conditions stop being
+/// met is skipped by the next payment run.
+#[utoipa::path(patch, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = PersonChanges,
+    responses((status = 200, body = Person), (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope)))]
+pub async fn patch(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(body): Json<PersonChanges>,
+) -> ApiResult<Json<Person>> {
+    actor.require(&[Role::CareManager])?;
+    let person = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { update::update(tx, &actor, id, &body).await })
         })
         .await?;
     Ok(Json(person))

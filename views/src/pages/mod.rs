@@ -1,6 +1,12 @@
 //! One module per page or group of pages.
 
+pub mod budget;
+pub mod budgets;
 pub mod dashboard;
 pub mod errors;
 pub mod login;
+pub mod payment_runs;
 pub mod people;
+pub mod person;
+pub mod plan_editor;
+pub mod reviews;

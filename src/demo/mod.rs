@@ -18,7 +18,9 @@ use crate::budgets::organisations::{self, NewOrganisation, OrganisationKind};
 use crate::budgets::people::{self, NewPerson};
 use crate::db::{self, Database, DbPool, DbTarget};
 
-const FIXTURE: &str = include_str!("../fixtures/demo.json");
+pub mod budgets;
+
+const FIXTURE: &str = include_str!("../../fixtures/demo.json");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +30,11 @@ pub struct DemoCouncil {
     organisations: Vec<OrganisationFixture>,
     people: Vec<PersonFixture>,
     users: Vec<UserFixture>,
+    banking: crate::payments::banking::CouncilBanking,
+    payees: Vec<budgets::PayeeFixture>,
+    budgets: Vec<budgets::BudgetFixture>,
+    family_payment_approvals: Vec<budgets::FamilyApprovalFixture>,
+    payment_run: budgets::RunFixture,
 }
 
 #[derive(Deserialize)]
@@ -88,6 +95,8 @@ pub struct Loaded {
     pub people: HashMap<String, Uuid>,
     pub organisations: HashMap<String, Uuid>,
     pub users: HashMap<String, Uuid>,
+    /// The first payment run, made by one finance officer and approved by the other.
+    pub payment_run_id: Uuid,
 }
 
 pub fn fixture() -> anyhow::Result<DemoCouncil> {
@@ -129,7 +138,7 @@ pub async fn open_fresh(target: &DbTarget, pool_size: usize) -> anyhow::Result<D
 /// Loads the demo council into the database.
 pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loaded> {
     let demo = fixture()?;
-    let (council_id, _admin) = councils::create(
+    let (council_id, admin_id) = councils::create(
         pool,
         &demo.council.name,
         &demo.council.admin_email,
@@ -166,6 +175,8 @@ pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loa
             date_of_birth: person.date_of_birth,
             has_capacity: person.has_capacity,
             excluded_from_direct_payments: person.excluded_from_direct_payments,
+            contact: None,
+            communication: None,
         };
         let created = people::create(&tx, council_id, &new)
             .await
@@ -207,6 +218,22 @@ pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loa
             name: user.name.clone(),
         });
     }
+    let cast = budgets::Cast {
+        council_id,
+        people: &person_ids,
+        organisations: &organisation_ids,
+        users: &user_ids,
+        admin_id,
+    };
+    let money = budgets::MoneyFixture {
+        banking: demo.banking,
+        payees: demo.payees,
+        budgets: demo.budgets,
+        family_payment_approvals: demo.family_payment_approvals,
+        payment_run: demo.payment_run,
+    };
+    let today = chrono::Utc::now().date_naive();
+    let payment_run_id = budgets::load(&tx, &cast, &money, today).await?;
     tx.commit().await?;
     Ok(Loaded {
         council_id,
@@ -215,6 +242,7 @@ pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loa
         people: person_ids,
         organisations: organisation_ids,
         users: user_ids,
+        payment_run_id,
     })
 }
 
@@ -235,6 +263,11 @@ pub fn describe(loaded: &Loaded, addr: SocketAddr) -> String {
             signin.email
         );
     }
+    let _ = writeln!(
+        text,
+        "\nThe first payment run is released: http://{addr}/payment-runs/{}",
+        loaded.payment_run_id
+    );
     let _ = writeln!(
         text,
         "\nPress Ctrl-C to stop (the embedded PostgreSQL stops with it)."

@@ -1,0 +1,221 @@
+//! Creating a budget: checks, then one INSERT. Nothing moves money here; accounts are opened when
+//! a plan is approved (or urgent interim support is recorded).
+
+use chrono::Days;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::statement::statement;
+use super::{Budget, BudgetKind, DirectPaymentTerms, DpRecipient, NewBudget};
+use crate::budgets::organisations::{self, OrganisationKind};
+use crate::db::Tx;
+use crate::error::{AppError, AppResult};
+use crate::rules::{grants::capacity_role_misfit, PersonFacts};
+
+/// Reablement is free for at most six weeks (Charging Regulations reg 3(3)(a)).
+pub const REABLEMENT_MAX_DAYS: u64 = 42;
+
+pub async fn create(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    created_by: Uuid,
+    new: &NewBudget,
+) -> AppResult<Budget> {
+    let person = person_facts(tx, council_id, new.person_id).await?;
+    check_amounts_and_dates(new)?;
+    if let Some(broker) = new.broker_organisation_id {
+        check_broker(tx, council_id, broker).await?;
+    }
+    if let Some(bank) = &new.bank {
+        bank.validate("bank")?;
+    }
+    let terms = new.direct_payment.clone().unwrap_or_default();
+    check_terms(tx, council_id, &terms, &person, new.start_date).await?;
+
+    let id = Uuid::new_v4();
+    let bank = new.bank.as_ref();
+    let row = tx
+        .query_one(
+            "INSERT INTO budgets (council_id, id, reference, person_id, funder, kind, annual_cost,
+                                  weekly_contribution, contribution_basis, start_date, end_date,
+                                  broker_organisation_id, bank_sort_code, bank_account_number, bank_account_name,
+                                  dp_consent_recorded, dp_recipient, dp_recipient_user_id, dp_recipient_agreed,
+                                  created_by)
+             VALUES ($1, $2, 'PB' || lpad(nextval('budget_reference_seq')::text, 6, '0'), $3, $4, $5, $6,
+                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+             RETURNING reference",
+            &[
+                &council_id,
+                &id,
+                &new.person_id,
+                &new.funder.as_str(),
+                &new.kind.as_str(),
+                &new.annual_cost.amount(),
+                &new.weekly_contribution.amount(),
+                &new.contribution_basis.as_str(),
+                &new.start_date,
+                &new.end_date,
+                &new.broker_organisation_id,
+                &bank.map(|b| b.sort_code_digits()),
+                &bank.map(|b| b.account_number.clone()),
+                &bank.map(|b| b.account_name.trim().to_string()),
+                &terms.consent_recorded,
+                &terms.recipient.as_str(),
+                &terms.recipient_user_id,
+                &terms.recipient_agreed,
+                &created_by,
+            ],
+        )
+        .await?;
+    let s26 = statement(
+        new.annual_cost.amount(),
+        new.weekly_contribution.amount(),
+        new.kind == BudgetKind::Reablement,
+    );
+    Ok(Budget {
+        id,
+        reference: row.get(0),
+        person_id: new.person_id,
+        funder: new.funder,
+        kind: new.kind,
+        annual_cost: new.annual_cost.money(),
+        weekly_contribution: new.weekly_contribution,
+        contribution_basis: new.contribution_basis,
+        start_date: new.start_date,
+        end_date: new.end_date,
+        broker_organisation_id: new.broker_organisation_id,
+        bank: new.bank.clone().map(|mut b| {
+            b.sort_code = b.sort_code_digits();
+            b.account_name = b.account_name.trim().to_string();
+            b
+        }),
+        direct_payment: terms,
+        cost: s26.cost,
+        person_amount: s26.person_amount,
+        council_amount: s26.council_amount,
+    })
+}
+
+/// The person's capacity record (404 if they are not one of this council's people).
+pub(crate) async fn person_facts(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    person_id: Uuid,
+) -> AppResult<PersonFacts> {
+    let row = tx
+        .query_opt(
+            "SELECT has_capacity, excluded_from_direct_payments FROM people WHERE council_id = $1 AND id = $2",
+            &[&council_id, &person_id],
+        )
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(PersonFacts {
+        has_capacity: row.get(0),
+        excluded_from_direct_payments: row.get(1),
+    })
+}
+
+fn check_amounts_and_dates(new: &NewBudget) -> AppResult<()> {
+    if new.weekly_contribution.amount() < Decimal::ZERO {
+        return Err(AppError::invalid_amount(
+            "weekly_contribution",
+            "the contribution cannot be negative",
+        ));
+    }
+    if let Some(end) = new.end_date {
+        if end < new.start_date {
+            return Err(AppError::invalid(
+                "end_date",
+                "must not be before the start date",
+            ));
+        }
+    }
+    if new.kind == BudgetKind::Reablement {
+        let latest = new
+            .start_date
+            .checked_add_days(Days::new(REABLEMENT_MAX_DAYS - 1));
+        match new.end_date {
+            None => {
+                return Err(AppError::invalid(
+                    "end_date",
+                    "reablement needs an end date, at most six weeks after it starts",
+                ))
+            }
+            Some(end) if latest.is_none_or(|latest| end > latest) => {
+                return Err(AppError::invalid(
+                    "end_date",
+                    "reablement lasts at most six weeks",
+                ))
+            }
+            Some(_) => {}
+        }
+        if !new.weekly_contribution.amount().is_zero() {
+            return Err(AppError::invalid(
+                "weekly_contribution",
+                "reablement is free of charge: the contribution must be \"0\"",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn check_broker(tx: &Tx<'_>, council_id: Uuid, broker: Uuid) -> AppResult<()> {
+    let organisation = organisations::get(tx, council_id, broker).await?;
+    if organisation.kind != OrganisationKind::Broker {
+        return Err(AppError::invalid(
+            "broker_organisation_id",
+            format!("{} is not a broker", organisation.name),
+        ));
+    }
+    Ok(())
+}
+
+/// Who receives a direct payment must fit the person's capacity (ss.31–32); refused as
+/// 422 `capacity_role` when it does not.
+pub(crate) async fn check_terms(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    terms: &DirectPaymentTerms,
+    person: &PersonFacts,
+    start_date: chrono::NaiveDate,
+) -> AppResult<()> {
+    match (terms.recipient, terms.recipient_user_id) {
+        (DpRecipient::Person, Some(_)) => {
+            return Err(AppError::invalid(
+                "direct_payment.recipient_user_id",
+                "only a nominated or authorised person is named here",
+            ))
+        }
+        (DpRecipient::NominatedPerson | DpRecipient::AuthorisedPerson, None) => {
+            return Err(AppError::invalid(
+                "direct_payment.recipient_user_id",
+                "name the user who receives the direct payment",
+            ))
+        }
+        (_, Some(user)) => {
+            tx.query_opt(
+                "SELECT 1 FROM users WHERE council_id = $1 AND id = $2",
+                &[&council_id, &user],
+            )
+            .await?
+            .ok_or(AppError::NotFound)?;
+        }
+        (DpRecipient::Person, None) => {}
+    }
+    if terms.recipient == DpRecipient::NominatedPerson && !person.has_capacity
+        || terms.recipient == DpRecipient::AuthorisedPerson && person.has_capacity
+    {
+        let grant = terms.grants(start_date);
+        let message = grant
+            .first()
+            .and_then(|g| capacity_role_misfit(g, person))
+            .map(|r| r.message)
+            .unwrap_or_else(|| {
+                "A nominated person can only act for someone who has capacity to manage a direct payment; \
+                 someone without capacity needs an authorised person instead."
+                    .to_string()
+            });
+        return Err(AppError::refused("capacity_role", message));
+    }
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! Changing what may change on a budget without a new assessment: the bank account a direct
+//! payment goes to, the direct-payment terms (consent, recipient), and the broker. The cost and
+//! contribution come from the assessment and are not edited here.
+
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::create::{check_broker, check_terms, person_facts};
+use super::load::visible_for_update;
+use super::{Budget, DirectPaymentTerms};
+use crate::auth::Actor;
+use crate::budgets::bank::BankDetails;
+use crate::db::Tx;
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetChanges {
+    pub bank: Option<BankDetails>,
+    pub direct_payment: Option<DirectPaymentTerms>,
+    pub broker_organisation_id: Option<Uuid>,
+}
+
+pub async fn update(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    id: Uuid,
+    changes: &BudgetChanges,
+) -> AppResult<Budget> {
+    let council_id = actor.council_id;
+    let mut budget = visible_for_update(tx, actor, id).await?;
+    if let Some(bank) = &changes.bank {
+        bank.validate("bank")?;
+        budget.bank = Some(BankDetails {
+            sort_code: bank.sort_code_digits(),
+            account_number: bank.account_number.clone(),
+            account_name: bank.account_name.trim().to_string(),
+        });
+    }
+    if let Some(terms) = &changes.direct_payment {
+        let person = person_facts(tx, council_id, budget.person_id).await?;
+        check_terms(tx, council_id, terms, &person, budget.start_date).await?;
+        budget.direct_payment = terms.clone();
+    }
+    if let Some(broker) = changes.broker_organisation_id {
+        check_broker(tx, council_id, broker).await?;
+        budget.broker_organisation_id = Some(broker);
+    }
+    let bank = budget.bank.as_ref();
+    let terms = &budget.direct_payment;
+    tx.execute(
+        "UPDATE budgets SET bank_sort_code = $3, bank_account_number = $4, bank_account_name = $5,
+                dp_consent_recorded = $6, dp_recipient = $7, dp_recipient_user_id = $8,
+                dp_recipient_agreed = $9, broker_organisation_id = $10, updated_at = now()
+         WHERE council_id = $1 AND id = $2",
+        &[
+            &council_id,
+            &id,
+            &bank.map(|b| b.sort_code.clone()),
+            &bank.map(|b| b.account_number.clone()),
+            &bank.map(|b| b.account_name.clone()),
+            &terms.consent_recorded,
+            &terms.recipient.as_str(),
+            &terms.recipient_user_id,
+            &terms.recipient_agreed,
+            &budget.broker_organisation_id,
+        ],
+    )
+    .await?;
+    Ok(budget)
+}

@@ -1,0 +1,176 @@
+use std::collections::HashMap;
+
+use axum::extract::State;
+use maud::Markup;
+use uuid::Uuid;
+
+use super::session::AdminSession;
+use super::{labels, AdminPath, AdminResult};
+use crate::auth::Role;
+use crate::budgets::plans::{Plan, PlanStatus};
+use crate::budgets::{listing, organisations, view};
+use crate::http::today;
+use crate::http::AppState;
+use allot_views::pages::budget::{
+    self as page, AccountRow, BudgetPage, DeploymentGroup, PlanLineRow, PlanSummary,
+};
+use allot_views::pages::budgets::{budgets, BudgetListRow};
+
+/// The budgets this user may see.
+pub async fn list(State(state): State<AppState>, session: AdminSession) -> AdminResult<Markup> {
+    let shell = session.shell(&state, "/budgets").await?;
+    let actor = session.actor.clone();
+    let rows = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { listing::list(tx, &actor, None).await })
+        })
+        .await?;
+    let today = today();
+    let rows: Vec<BudgetListRow> = rows
+        .into_iter()
+        .map(|b| BudgetListRow {
+            id: b.id,
+            reference: b.reference,
+            person_id: b.person_id,
+            person_name: b.person_name,
+            kind: labels::budget_kind_code(&b.kind),
+            cost: b.annual_cost,
+            plan: labels::plan_state(b.approved_version, b.has_draft),
+            next_review: b.next_review,
+            review_overdue: b.next_review.is_some_and(|d| d < today),
+        })
+        .collect();
+    Ok(budgets(&shell, &rows))
+}
+
+/// One budget.
+pub async fn show(
+    State(state): State<AppState>,
+    session: AdminSession,
+    AdminPath(id): AdminPath<Uuid>,
+) -> AdminResult<Markup> {
+    let shell = session.shell(&state, "/budgets").await?;
+    let actor = session.actor.clone();
+    let council_id = actor.council_id;
+    let (budget, names) = state
+        .in_tenant_tx(council_id, |tx| {
+            Box::pin(async move {
+                let budget = view::view(tx, &actor, id, today()).await?;
+                let names: HashMap<Uuid, String> = organisations::list(tx, council_id)
+                    .await?
+                    .into_iter()
+                    .map(|o| (o.id, o.name))
+                    .collect();
+                Ok((budget, names))
+            })
+        })
+        .await?;
+    let role = session.actor.role;
+    let summary = |plan: &Plan| plan_summary(plan, &names);
+    let data = BudgetPage {
+        id: budget.budget.id,
+        reference: budget.budget.reference.clone(),
+        person_id: budget.person.id,
+        person_name: budget.person.name.clone(),
+        funder: labels::funder(budget.budget.funder),
+        kind: labels::budget_kind(budget.budget.kind),
+        start_date: Some(budget.budget.start_date),
+        end_date: budget.budget.end_date,
+        cost: budget.budget.cost.amount(),
+        person_amount: budget.budget.person_amount.amount(),
+        council_amount: budget.budget.council_amount.amount(),
+        weekly_contribution: budget.budget.weekly_contribution.amount(),
+        contribution_basis: match budget.budget.contribution_basis {
+            crate::rules::ContributionBasis::Net => "net: paid into the person's account",
+            crate::rules::ContributionBasis::Gross => "gross: recovered by the council",
+        },
+        plan: budget.plan.as_ref().map(summary),
+        draft: budget.draft_plan.as_ref().map(summary),
+        accounts: budget
+            .accounts
+            .iter()
+            .map(|a| AccountRow {
+                label: match a.deployment {
+                    Some(d) => labels::deployment(d).to_string(),
+                    None => "Contributions owed".to_string(),
+                },
+                holder: a.holder.name.clone(),
+                posted: a.posted_balance.amount(),
+                pending: a.pending_balance.amount(),
+                available: a.available_balance.amount(),
+            })
+            .collect(),
+        interim: budget.urgent_interim.as_ref().map(|i| page::InterimRow {
+            weekly_amount: i.weekly_amount.amount(),
+            start_date: i.start_date,
+            end_date: i.end_date,
+            reason: i.reason.clone(),
+        }),
+        reviews: budget
+            .reviews
+            .iter()
+            .map(|r| page::ReviewRow {
+                kind: if r.kind == "first" {
+                    "First review".into()
+                } else {
+                    "Annual review".into()
+                },
+                due_on: r.due_on,
+                completed_on: r.completed_on,
+                outcome: r.outcome.clone(),
+                overdue: r.overdue,
+            })
+            .collect(),
+        contributions_expected: budget.contributions.expected.amount(),
+        contributions_received: budget.contributions.received.amount(),
+        arrears: budget.contributions.arrears.amount(),
+        can_edit_plan: matches!(role, Role::CareManager | Role::Broker),
+        can_approve_plan: role == Role::CareManager,
+        csrf_token: session.csrf_token.clone(),
+    };
+    Ok(page::budget(&shell, &data))
+}
+
+fn plan_summary(plan: &Plan, names: &HashMap<Uuid, String>) -> PlanSummary {
+    let groups = plan
+        .holdings()
+        .into_iter()
+        .map(|(deployment, holder)| DeploymentGroup {
+            deployment: labels::deployment(deployment),
+            holder: match holder {
+                Some(id) => names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| "an organisation".into()),
+                None if deployment == crate::rules::Deployment::DirectPayment => {
+                    "the person".into()
+                }
+                None => "the council".into(),
+            },
+            weekly_total: plan.weekly_for(deployment, holder),
+            lines: plan
+                .lines
+                .iter()
+                .filter(|l| l.deployment == deployment && l.holder_organisation_id == holder)
+                .map(|l| PlanLineRow {
+                    category: labels::category(l.category),
+                    need: l.need.clone(),
+                    weekly_amount: l.weekly_amount.amount(),
+                })
+                .collect(),
+        })
+        .collect();
+    PlanSummary {
+        version: plan.version,
+        status: match plan.status {
+            PlanStatus::Draft => "draft",
+            PlanStatus::Approved => "approved",
+            PlanStatus::Superseded => "superseded",
+            PlanStatus::Replaced => "replaced",
+        },
+        cash_allowed: plan.cash_allowed,
+        weekly_total: plan.weekly_total.amount(),
+        annual_total: plan.annual_total.amount(),
+        groups,
+    }
+}

@@ -1,0 +1,35 @@
+use axum::extract::State;
+use axum::response::Response;
+use uuid::Uuid;
+
+use crate::auth::{Actor, Role};
+use crate::http::error::{ApiResult, ErrorEnvelope};
+use crate::http::extract::{Json, Path};
+use crate::http::idempotency::{respond_reply, IdempotencyKey};
+use crate::http::{today, AppState};
+use crate::payments::contributions::{self, Contribution, NewContribution};
+
+/// Record a contribution the person paid (Idempotency-Key required).
+#[utoipa::path(post, path = "/api/v1/budgets/{id}/contributions", tag = "budgets", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("Idempotency-Key" = String, Header)), request_body = NewContribution,
+    responses((status = 201, body = Contribution), (status = 400, body = ErrorEnvelope, description = "invalid_request or idempotency_key_required"),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope, description = "idempotency_key_reused, or no account yet"),
+        (status = 422, body = ErrorEnvelope, description = "invalid_amount")))]
+pub async fn create(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    IdempotencyKey(key): IdempotencyKey,
+    Json(body): Json<NewContribution>,
+) -> ApiResult<Response> {
+    actor.require(&[Role::FinanceOfficer, Role::ProviderStaff])?;
+    let reply = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move {
+                contributions::record_once(tx, &actor, &key, id, &body, today()).await
+            })
+        })
+        .await?;
+    Ok(respond_reply(reply))
+}

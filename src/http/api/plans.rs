@@ -1,0 +1,50 @@
+use axum::extract::State;
+use uuid::Uuid;
+
+use crate::auth::{Actor, Role};
+use crate::budgets::plans::{approve, draft, Plan, PlanInput};
+use crate::http::error::{ApiResult, ErrorEnvelope};
+use crate::http::extract::{Json, Path};
+use crate::http::AppState;
+
+/// Draft the budget's support plan (a new version; the approved plan stays in force until this is approved).
+#[utoipa::path(put, path = "/api/v1/budgets/{id}/plan", tag = "plans", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = PlanInput,
+    responses((status = 200, body = Plan), (status = 400, body = ErrorEnvelope, description = "unknown category or deployment, holder of the wrong kind"),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope, description = "invalid_amount")))]
+pub async fn put(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(body): Json<PlanInput>,
+) -> ApiResult<Json<Plan>> {
+    actor.require(&[Role::CareManager, Role::Broker])?;
+    let plan = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { draft::put_draft(tx, &actor, id, &body).await })
+        })
+        .await?;
+    Ok(Json(plan))
+}
+
+/// Approve the draft plan: opens the deployment accounts and schedules the review.
+#[utoipa::path(post, path = "/api/v1/budgets/{id}/plan/approve", tag = "plans", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Plan), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope, description = "no draft waiting (already approved)"),
+        (status = 422, body = ErrorEnvelope, description = "plan_over_budget")))]
+pub async fn approve(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Plan>> {
+    actor.require(&[Role::CareManager])?;
+    let plan = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { approve::approve(tx, &actor, id).await })
+        })
+        .await?;
+    Ok(Json(plan))
+}

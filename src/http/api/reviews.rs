@@ -1,0 +1,59 @@
+use axum::extract::State;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::{Actor, Role};
+use crate::budgets::reviews::{self, CompletedReview, Review, ReviewFilter};
+use crate::http::api::List;
+use crate::http::error::{ApiResult, ErrorEnvelope};
+use crate::http::extract::{Json, Path, Query};
+use crate::http::{today, AppState};
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewQuery {
+    /// `due` (within four weeks) or `overdue`.
+    status: ReviewFilter,
+}
+
+/// Reviews due soon or overdue (care managers).
+#[utoipa::path(get, path = "/api/v1/reviews", tag = "reviews", security(("bearer" = [])),
+    params(ReviewQuery),
+    responses((status = 200, body = List<Review>), (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn list(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(query): Query<ReviewQuery>,
+) -> ApiResult<Json<List<Review>>> {
+    actor.require(&[Role::CareManager])?;
+    let items = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(
+                async move { reviews::list(tx, actor.council_id, query.status, today()).await },
+            )
+        })
+        .await?;
+    Ok(Json(List::all(items)))
+}
+
+/// Record the budget's open review as done; returns the next one scheduled.
+#[utoipa::path(post, path = "/api/v1/budgets/{id}/reviews", tag = "reviews", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = CompletedReview,
+    responses((status = 200, body = Review), (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope, description = "no open review")))]
+pub async fn complete(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(body): Json<CompletedReview>,
+) -> ApiResult<Json<Review>> {
+    actor.require(&[Role::CareManager])?;
+    let next = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { reviews::complete(tx, &actor, id, &body, today()).await })
+        })
+        .await?;
+    Ok(Json(next))
+}

@@ -1,0 +1,299 @@
+//! What a payment run releases, worked out from a facts snapshot with no I/O: for each budget,
+//! one line per deployment (and holder) it may be paid for, or a skip with the rule's code.
+//!
+//! Eligibility is the rules' `release_eligibility`, asked once per week of the run (so a budget
+//! starting, ending or with urgent interim support running out within the period is paid for
+//! exactly the weeks it covers). Amounts are the rules' `release_amount`; the weekly contribution
+//! is spread over the budget's lines, direct payment first, then managed account, then the rest,
+//! never more than a line's own weekly amount. Under the net basis the person pays their share
+//! into the account they hold (a direct payment or managed account); on any other line it is
+//! recorded as owed, as under the gross basis.
+
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::budgets::bank::BankDetails;
+use crate::rules::{
+    release_amount, release_eligibility, ContributionBasis, CouncilPolicy, Deployment, GrantFacts,
+    PersonFacts, Refusal, ReleaseFacts,
+};
+
+/// Skip reason when the bank details a payment needs are missing (not a RULES.md rule: a
+/// payment cannot be made without them).
+pub const BANK_DETAILS_MISSING: &str = "bank_details_missing";
+
+/// The period a run pays for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub start: NaiveDate,
+    pub weeks: u32,
+}
+
+impl Period {
+    /// First day of week `index` (0-based).
+    pub fn week_start(&self, index: u32) -> Option<NaiveDate> {
+        self.start.checked_add_days(Days::new(u64::from(index) * 7))
+    }
+
+    /// Last day paid for.
+    pub fn last_day(&self) -> Option<NaiveDate> {
+        self.start
+            .checked_add_days(Days::new(u64::from(self.weeks) * 7))?
+            .pred_opt()
+    }
+}
+
+/// One deployment (and holder) of a budget's approved plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HoldingFacts {
+    pub deployment: Deployment,
+    pub holder_organisation_id: Option<Uuid>,
+    /// The plan lines of this holding, a week.
+    pub weekly: Decimal,
+    pub account_id: Uuid,
+    /// Where the money goes in the bank: the provider's account for managed accounts and ISFs.
+    pub provider_bank: Option<BankDetails>,
+}
+
+/// Urgent interim support recorded for a budget.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InterimFacts {
+    pub weekly: Decimal,
+    pub start: NaiveDate,
+    pub account_id: Uuid,
+}
+
+/// Everything about one budget that the release depends on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetFacts {
+    pub budget_id: Uuid,
+    pub reference: String,
+    pub person: PersonFacts,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+    /// Reablement: no contribution.
+    pub free: bool,
+    pub weekly_contribution: Decimal,
+    pub basis: ContributionBasis,
+    pub consent_recorded: bool,
+    pub nominated_person_agreed: Option<bool>,
+    pub grants: Vec<GrantFacts>,
+    /// The account a direct payment is paid into.
+    pub dp_bank: Option<BankDetails>,
+    pub plan_approved: bool,
+    /// The approved plan's holdings (empty without an approved plan).
+    pub holdings: Vec<HoldingFacts>,
+    pub interim: Option<InterimFacts>,
+}
+
+/// A line of the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftLine {
+    pub budget_id: Uuid,
+    pub deployment: Deployment,
+    pub holder_organisation_id: Option<Uuid>,
+    pub account_id: Uuid,
+    pub weeks: u32,
+    pub amount: Decimal,
+    pub contribution_owed: Decimal,
+    pub contribution_to_pay_in: Decimal,
+    /// Paid from the council's bank (to the person's or the provider's account).
+    pub bank: Option<BankDetails>,
+    pub payment_reference: String,
+}
+
+/// A budget (or one of its deployments) left out of the run, with the rule's code and sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    pub budget_id: Uuid,
+    pub deployment: Option<Deployment>,
+    pub reason: String,
+    pub message: String,
+}
+
+/// Lines and skips for one budget.
+pub fn plan_budget(
+    facts: &BudgetFacts,
+    period: Period,
+    policy: &CouncilPolicy,
+) -> (Vec<DraftLine>, Vec<Skip>) {
+    let mut lines = Vec::new();
+    let mut skips = Vec::new();
+    let holdings = releasable_holdings(facts);
+    if holdings.is_empty() {
+        skips.push(Skip {
+            budget_id: facts.budget_id,
+            deployment: None,
+            reason: "plan_not_approved".into(),
+            message:
+                "The support plan has not been approved yet, so no money can be released for it."
+                    .into(),
+        });
+        return (lines, skips);
+    }
+    let mut contribution_left = if facts.free || !facts.plan_approved {
+        Decimal::ZERO
+    } else {
+        facts.weekly_contribution.max(Decimal::ZERO)
+    };
+    for holding in holdings {
+        let (weeks, refusals) = eligible_weeks(facts, &holding, period, policy);
+        if weeks == 0 {
+            if let Some(first) = refusals.first() {
+                skips.push(skip(facts, holding.deployment, first));
+            }
+            continue;
+        }
+        let bank = match holding.deployment {
+            Deployment::DirectPayment => facts.dp_bank.clone(),
+            Deployment::ManagedAccount | Deployment::Isf => holding.provider_bank.clone(),
+            Deployment::CouncilManaged => None,
+        };
+        if holding.deployment != Deployment::CouncilManaged && bank.is_none() {
+            skips.push(Skip {
+                budget_id: facts.budget_id,
+                deployment: Some(holding.deployment),
+                reason: BANK_DETAILS_MISSING.into(),
+                message: match holding.deployment {
+                    Deployment::DirectPayment => {
+                        "No bank account is recorded for the direct payment.".into()
+                    }
+                    _ => "No bank account is recorded for the provider holding this money.".into(),
+                },
+            });
+            continue;
+        }
+        let applied = contribution_left.min(holding.weekly);
+        contribution_left -= applied;
+        let basis = match (facts.basis, holding.deployment.is_direct_payment()) {
+            (ContributionBasis::Net, true) => ContributionBasis::Net,
+            _ => ContributionBasis::Gross,
+        };
+        let amounts = release_amount(holding.weekly, weeks, applied, basis, facts.free);
+        lines.push(DraftLine {
+            budget_id: facts.budget_id,
+            deployment: holding.deployment,
+            holder_organisation_id: holding.holder_organisation_id,
+            account_id: holding.account_id,
+            weeks,
+            amount: amounts.release,
+            contribution_owed: amounts.contribution_owed,
+            contribution_to_pay_in: amounts.contribution_to_pay_in,
+            bank: if amounts.release > Decimal::ZERO {
+                bank
+            } else {
+                None
+            },
+            payment_reference: payment_reference(&facts.reference, holding.deployment),
+        });
+    }
+    (lines, skips)
+}
+
+/// The approved plan's holdings in contribution order, or the interim support's council-managed
+/// holding when there is no approved plan.
+fn releasable_holdings(facts: &BudgetFacts) -> Vec<HoldingFacts> {
+    if facts.plan_approved {
+        let mut holdings = facts.holdings.clone();
+        holdings.sort_by_key(|h| (contribution_order(h.deployment), h.holder_organisation_id));
+        return holdings;
+    }
+    match &facts.interim {
+        Some(interim) => vec![HoldingFacts {
+            deployment: Deployment::CouncilManaged,
+            holder_organisation_id: None,
+            weekly: interim.weekly,
+            account_id: interim.account_id,
+            provider_bank: None,
+        }],
+        None => Vec::new(),
+    }
+}
+
+fn contribution_order(deployment: Deployment) -> u8 {
+    match deployment {
+        Deployment::DirectPayment => 0,
+        Deployment::ManagedAccount => 1,
+        Deployment::Isf => 2,
+        Deployment::CouncilManaged => 3,
+    }
+}
+
+/// How many weeks of the period this holding may be paid for, and the refusals of the weeks it may not.
+fn eligible_weeks(
+    facts: &BudgetFacts,
+    holding: &HoldingFacts,
+    period: Period,
+    policy: &CouncilPolicy,
+) -> (u32, Vec<Refusal>) {
+    let mut weeks = 0;
+    let mut refusals = Vec::new();
+    for index in 0..period.weeks {
+        let Some(week_start) = period.week_start(index) else {
+            break;
+        };
+        let Some(week_end) = week_start.checked_add_days(Days::new(6)) else {
+            break;
+        };
+        let covered =
+            facts.start_date <= week_end && facts.end_date.is_none_or(|end| end >= week_start);
+        if !covered {
+            continue;
+        }
+        // Judge the week on its first day the budget (or the interim support) is in force.
+        let mut day = week_start.max(facts.start_date);
+        if let Some(interim) = facts.interim.as_ref().filter(|_| !facts.plan_approved) {
+            if interim.start > day && interim.start <= week_end {
+                day = interim.start;
+            }
+        }
+        let release = ReleaseFacts {
+            deployment: holding.deployment,
+            period_start: day,
+            person: facts.person,
+            plan_approved: facts.plan_approved,
+            urgent_interim_from: facts.interim.as_ref().map(|i| i.start),
+            consent_recorded: facts.consent_recorded,
+            nominated_person_agreed: facts.nominated_person_agreed,
+            grants: facts.grants.clone(),
+            policy: policy.clone(),
+        };
+        match release_eligibility(&release) {
+            Ok(()) => weeks += 1,
+            Err(mut refused) => {
+                if refusals.is_empty() {
+                    refusals.append(&mut refused);
+                }
+            }
+        }
+    }
+    if weeks == 0 && refusals.is_empty() {
+        // Not in force in any week of the period: nothing to pay and nothing refused.
+        return (0, Vec::new());
+    }
+    (weeks, refusals)
+}
+
+fn skip(facts: &BudgetFacts, deployment: Deployment, refusal: &Refusal) -> Skip {
+    Skip {
+        budget_id: facts.budget_id,
+        deployment: Some(deployment),
+        reason: refusal.code.as_str().to_string(),
+        message: refusal.message.clone(),
+    }
+}
+
+/// The reference on the bank payment: the budget reference and the deployment (at most 18
+/// characters, as Bacs allows).
+pub fn payment_reference(budget_reference: &str, deployment: Deployment) -> String {
+    let code = match deployment {
+        Deployment::DirectPayment => "DP",
+        Deployment::ManagedAccount => "MA",
+        Deployment::Isf => "ISF",
+        Deployment::CouncilManaged => "CM",
+    };
+    let mut reference = format!("{budget_reference} {code}");
+    reference.truncate(18);
+    reference
+}

@@ -1,0 +1,208 @@
+use chrono::NaiveDate;
+use maud::{html, Markup};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::components::csrf_field;
+use crate::layout::{page, Shell};
+use crate::money::Gbp;
+
+/// One budget: the s.26 statement, the plan by deployment, balances, reviews and arrears.
+#[derive(Debug, Clone, Default)]
+pub struct BudgetPage {
+    pub id: Uuid,
+    pub reference: String,
+    pub person_id: Uuid,
+    pub person_name: String,
+    pub funder: &'static str,
+    pub kind: &'static str,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub cost: Decimal,
+    pub person_amount: Decimal,
+    pub council_amount: Decimal,
+    pub weekly_contribution: Decimal,
+    pub contribution_basis: &'static str,
+    pub plan: Option<PlanSummary>,
+    pub draft: Option<PlanSummary>,
+    pub accounts: Vec<AccountRow>,
+    pub interim: Option<InterimRow>,
+    pub reviews: Vec<ReviewRow>,
+    pub contributions_expected: Decimal,
+    pub contributions_received: Decimal,
+    pub arrears: Decimal,
+    pub can_edit_plan: bool,
+    pub can_approve_plan: bool,
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanSummary {
+    pub version: i32,
+    pub status: &'static str,
+    pub cash_allowed: bool,
+    pub weekly_total: Decimal,
+    pub annual_total: Decimal,
+    pub groups: Vec<DeploymentGroup>,
+}
+
+/// The lines of one deployment (and holder).
+#[derive(Debug, Clone)]
+pub struct DeploymentGroup {
+    pub deployment: &'static str,
+    pub holder: String,
+    pub weekly_total: Decimal,
+    pub lines: Vec<PlanLineRow>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanLineRow {
+    pub category: &'static str,
+    pub need: String,
+    pub weekly_amount: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    pub label: String,
+    pub holder: String,
+    pub posted: Decimal,
+    pub pending: Decimal,
+    pub available: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub struct InterimRow {
+    pub weekly_amount: Decimal,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReviewRow {
+    pub kind: String,
+    pub due_on: NaiveDate,
+    pub completed_on: Option<NaiveDate>,
+    pub outcome: Option<String>,
+    pub overdue: bool,
+}
+
+fn day(date: NaiveDate) -> String {
+    date.format("%-d %B %Y").to_string()
+}
+
+fn plan_section(plan: &PlanSummary, caption: &str) -> Markup {
+    html! {
+        p {
+            "Version " (plan.version) " · " (plan.status) " · "
+            (Gbp(plan.weekly_total)) " a week, " (Gbp(plan.annual_total)) " a year"
+            @if plan.cash_allowed { " · cash withdrawals allowed" }
+        }
+        @for group in &plan.groups {
+            table {
+                caption { (caption) ": " (group.deployment) " — held by " (group.holder) }
+                thead { tr { th scope="col" { "Category" } th scope="col" { "Need" } th.num scope="col" { "A week" } } }
+                tbody {
+                    @for line in &group.lines {
+                        tr { td { (line.category) } td { (line.need) } td.num { (Gbp(line.weekly_amount)) } }
+                    }
+                }
+                tfoot { tr { th scope="row" colspan="2" { "Total" } td.num { (Gbp(group.weekly_total)) } } }
+            }
+        }
+    }
+}
+
+pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
+    let title = format!("Budget {} — {}", data.reference, data.person_name);
+    page(
+        shell,
+        &title,
+        html! {
+            p { "For " a href={ "/people/" (data.person_id) } { (data.person_name) } ". " (data.kind) ", funded by " (data.funder) "." }
+            h2 { "Personal budget statement (Care Act section 26)" }
+            dl.summary {
+                dt { "Cost of meeting needs, a year" } dd { (Gbp(data.cost)) }
+                dt { "Paid by the person, a year" } dd { (Gbp(data.person_amount)) " (" (Gbp(data.weekly_contribution)) " a week, " (data.contribution_basis) ")" }
+                dt { "Paid by the council, a year" } dd { (Gbp(data.council_amount)) }
+                @if let Some(start) = data.start_date { dt { "From" } dd { (day(start)) } }
+                @if let Some(end) = data.end_date { dt { "Until" } dd { (day(end)) } }
+            }
+            h2 { "Support plan" }
+            @match &data.plan {
+                Some(plan) => { (plan_section(plan, "Approved plan")) }
+                None => { p { "No plan has been approved yet." } }
+            }
+            @if let Some(draft) = &data.draft {
+                h2 { "Draft waiting for approval" }
+                (plan_section(draft, "Draft"))
+                @if data.can_approve_plan {
+                    form method="post" action={ "/budgets/" (data.id) "/plan/approve" } {
+                        (csrf_field(&data.csrf_token))
+                        button.primary type="submit" { "Approve version " (draft.version) }
+                    }
+                }
+            }
+            @if data.can_edit_plan {
+                p { a href={ "/budgets/" (data.id) "/plan" } { "Edit the plan" } }
+            }
+            @if let Some(interim) = &data.interim {
+                h2 { "Urgent interim support" }
+                p.notice {
+                    (Gbp(interim.weekly_amount)) " a week, council-managed, from " (day(interim.start_date))
+                    " to " (day(interim.end_date)) ". " (interim.reason)
+                }
+            }
+            h2 { "Accounts" }
+            @if data.accounts.is_empty() {
+                p { "Accounts are opened when a plan is approved." }
+            } @else {
+                table {
+                    caption.visually-hidden { "Balances of this budget's accounts" }
+                    thead { tr {
+                        th scope="col" { "Account" } th scope="col" { "Held by" }
+                        th.num scope="col" { "Posted" } th.num scope="col" { "Pending" } th.num scope="col" { "Available" }
+                    } }
+                    tbody {
+                        @for account in &data.accounts {
+                            tr {
+                                td { (account.label) } td { (account.holder) }
+                                td.num { (Gbp(account.posted)) } td.num { (Gbp(account.pending)) }
+                                td.num { (Gbp(account.available)) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Contributions" }
+            dl.summary {
+                dt { "Expected so far" } dd { (Gbp(data.contributions_expected)) }
+                dt { "Received" } dd { (Gbp(data.contributions_received)) }
+                dt { "Arrears" } dd {
+                    (Gbp(data.arrears))
+                    @if data.arrears > Decimal::ZERO { " " strong.tag.warn { "In arrears" } }
+                }
+            }
+            h2 { "Reviews" }
+            @if data.reviews.is_empty() {
+                p { "The first review is scheduled when a plan is approved." }
+            } @else {
+                table {
+                    caption.visually-hidden { "Reviews of this budget" }
+                    thead { tr { th scope="col" { "Review" } th scope="col" { "Due" } th scope="col" { "Done" } th scope="col" { "Outcome" } } }
+                    tbody {
+                        @for review in &data.reviews {
+                            tr {
+                                td { (review.kind) }
+                                td { (day(review.due_on)) @if review.overdue { " " strong.tag.bad { "Overdue" } } }
+                                td { @if let Some(done) = review.completed_on { (day(done)) } @else { "Not yet" } }
+                                td { @if let Some(outcome) = &review.outcome { (outcome) } }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,100 @@
+use maud::{html, Markup};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::components::{csrf_field, error_summary};
+use crate::layout::{page, Shell};
+use crate::money::Gbp;
+
+/// The support-plan editor: one row per line (blank rows to add more).
+#[derive(Debug, Clone, Default)]
+pub struct PlanEditor {
+    pub budget_id: Uuid,
+    pub reference: String,
+    pub person_name: String,
+    pub annual_cost: Decimal,
+    pub rows: Vec<EditorRow>,
+    /// (value, label) choices.
+    pub categories: Vec<(&'static str, &'static str)>,
+    pub deployments: Vec<(&'static str, &'static str)>,
+    /// (id, label) of organisations that can hold money.
+    pub holders: Vec<(Uuid, String)>,
+    pub cash_allowed: bool,
+    pub errors: Vec<String>,
+    pub csrf_token: String,
+}
+
+/// One row as entered (kept as text so a mistake can be shown back).
+#[derive(Debug, Clone, Default)]
+pub struct EditorRow {
+    pub category: String,
+    pub need: String,
+    pub weekly_amount: String,
+    pub deployment: String,
+    pub holder: String,
+}
+
+pub fn plan_editor(shell: &Shell, data: &PlanEditor) -> Markup {
+    let title = format!("Support plan — {}", data.person_name);
+    page(
+        shell,
+        &title,
+        html! {
+            (error_summary(&data.errors))
+            p {
+                "Budget " a href={ "/budgets/" (data.budget_id) } { (data.reference) } ": "
+                (Gbp(data.annual_cost)) " a year. Saving makes a new draft; a care manager approves it."
+            }
+            p.hint { "Leave a row's need empty to drop it. Managed accounts and ISFs need the organisation holding the money." }
+            form method="post" action={ "/budgets/" (data.budget_id) "/plan" } novalidate {
+                (csrf_field(&data.csrf_token))
+                @for (index, row) in data.rows.iter().enumerate() {
+                    fieldset.plan-line {
+                        legend { "Line " (index + 1) }
+                        div.field {
+                            label for={ "category_" (index) } { "Category" }
+                            select id={ "category_" (index) } name={ "category_" (index) } {
+                                @for (value, label) in &data.categories {
+                                    option value=(value) selected[row.category == *value] { (label) }
+                                }
+                            }
+                        }
+                        div.field {
+                            label for={ "need_" (index) } { "Need this meets" }
+                            input type="text" id={ "need_" (index) } name={ "need_" (index) } value=(row.need);
+                        }
+                        div.field {
+                            label for={ "weekly_" (index) } { "Amount a week (£)" }
+                            input type="text" inputmode="decimal" id={ "weekly_" (index) } name={ "weekly_" (index) } value=(row.weekly_amount);
+                        }
+                        div.field {
+                            label for={ "deployment_" (index) } { "How the money is held" }
+                            select id={ "deployment_" (index) } name={ "deployment_" (index) } {
+                                @for (value, label) in &data.deployments {
+                                    option value=(value) selected[row.deployment == *value] { (label) }
+                                }
+                            }
+                        }
+                        div.field {
+                            label for={ "holder_" (index) } { "Organisation holding it" }
+                            select id={ "holder_" (index) } name={ "holder_" (index) } {
+                                option value="" selected[row.holder.is_empty()] { "None (person or council)" }
+                                @for (id, label) in &data.holders {
+                                    @let value = id.to_string();
+                                    option value=(value) selected[row.holder == value] { (label) }
+                                }
+                            }
+                        }
+                    }
+                }
+                div.field {
+                    label for="cash_allowed" {
+                        input type="checkbox" id="cash_allowed" name="cash_allowed" value="yes" checked[data.cash_allowed];
+                        " Cash withdrawals allowed"
+                    }
+                }
+                button.primary type="submit" { "Save draft" }
+            }
+        },
+    )
+}
