@@ -11,6 +11,9 @@ use allot::db::testing::TestDb;
 use allot::ledger::idempotency::{self, Begin};
 use allot::ledger::{self, EntryStatus, LedgerError, Side};
 
+/// Whether an error is the one a case expects.
+type ErrorCheck = fn(&LedgerError) -> bool;
+
 #[tokio::test]
 async fn posting_moves_money_with_credits_minus_debits() {
     let db = TestDb::new().await;
@@ -53,7 +56,7 @@ async fn refusals_are_typed_and_change_nothing() {
         day(2025, 4, 1),
         &[(holder, Side::Debit, "10"), (funding, Side::Credit, "9")],
     );
-    let cases: Vec<(allot::ledger::NewEntry, fn(&LedgerError) -> bool)> = vec![
+    let cases: Vec<(allot::ledger::NewEntry, ErrorCheck)> = vec![
         (unbalanced, |e| matches!(e, LedgerError::Unbalanced)),
         (transfer(holder, funding, "50.01"), |e| {
             matches!(e, LedgerError::InsufficientFunds { .. })

@@ -32,11 +32,7 @@ impl Claim {
         let body = serde_json::to_vec(body).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(Claim {
             scope: format!("{operation} by {actor}"),
-            fingerprint: idempotency::fingerprint(&[
-                operation.as_bytes(),
-                actor.as_bytes(),
-                &body,
-            ]),
+            fingerprint: idempotency::fingerprint(&[operation.as_bytes(), actor.as_bytes(), &body]),
         })
     }
 }

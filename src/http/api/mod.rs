@@ -2,14 +2,14 @@
 //! `utoipa_axum::routes!`, so the published description is generated from the handlers themselves.
 
 mod auth;
-mod ledger;
-mod ledger_views;
 mod banking;
 mod budgets;
 mod charging;
 mod contributions;
 mod family_approvals;
 mod interim;
+mod ledger;
+mod ledger_views;
 mod me;
 mod organisations;
 mod payees;
