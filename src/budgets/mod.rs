@@ -2,6 +2,7 @@
 //! released against. Nothing here decides a release; `payments` does, with `rules`.
 
 pub mod accounts;
+pub mod agreements;
 pub mod arrears;
 pub mod bank;
 pub mod budget;
@@ -16,3 +17,12 @@ pub mod plans;
 pub mod policy;
 pub mod reviews;
 pub mod view;
+
+/// The council's business date: today in the UK (Europe/London), as the database's clock has it
+/// at the start of the transaction, so every rule in one transaction sees the same day.
+pub async fn today(tx: &crate::db::Tx<'_>) -> crate::error::AppResult<chrono::NaiveDate> {
+    let row = tx
+        .query_one("SELECT (now() AT TIME ZONE 'Europe/London')::date", &[])
+        .await?;
+    Ok(row.get(0))
+}
