@@ -6,3 +6,4 @@ pub mod banking;
 pub mod contributions;
 pub mod idempotent;
 pub mod runs;
+pub mod spend;

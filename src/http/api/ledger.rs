@@ -77,7 +77,8 @@ pub struct ReverseRequest {
     pub reason: String,
 }
 
-/// Reverse a payment: a reversing entry mirrors it. For now `{id}` is the ledger entry's id.
+/// Reverse a payment: a reversing entry mirrors it. `{id}` is a payment's id, or the ledger entry
+/// id of a payment-run line.
 #[utoipa::path(post, path = "/api/v1/payments/{id}/reverse", tag = "ledger", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("Idempotency-Key" = String, Header, description = "1 to 255 visible ASCII characters")),
     request_body = ReverseRequest,
@@ -93,7 +94,7 @@ pub async fn reverse(
     body: Result<Json<ReverseRequest>, ApiError>,
 ) -> ApiResult<Response> {
     // The role first, then the key, then the body: the most fundamental refusal wins.
-    actor.require(&[Role::FinanceOfficer])?;
+    actor.require(&[Role::FinanceOfficer, Role::ProviderStaff])?;
     let key = key?;
     let Json(body) = body?;
     let path = format!("/api/v1/payments/{id}/reverse");
@@ -106,11 +107,25 @@ pub async fn reverse(
     idempotency::run(&state, actor.council_id, &key, request, |tx| {
         let (actor, reason) = (actor.clone(), body.reason.clone());
         Box::pin(async move {
+            let payment = match crate::payments::spend::load(tx, actor.council_id, id).await {
+                Ok(_) => Some(crate::payments::spend::visible_payment(tx, &actor, id).await?),
+                Err(crate::error::AppError::NotFound) => None,
+                Err(e) => return Err(e),
+            };
+            let id = match &payment {
+                Some(payment) => payment.entry_id.ok_or_else(|| {
+                    crate::error::AppError::conflict(
+                        "This payment has not been posted, so there is nothing to reverse.",
+                    )
+                })?,
+                None => id,
+            };
             visibility::require_entry(tx, &actor, id).await?;
             let metadata = serde_json::json!({
                 "requested_by": {"user_id": actor.user_id, "role": actor.role, "name": actor.name},
                 "decision": {"outcome": "allowed", "action": "reverse"},
                 "reason": reason,
+                "payment_id": payment.as_ref().map(|p| p.id),
             });
             let entry = ledger::reverse_in_tx(tx, actor.council_id, id, &reason, metadata).await?;
             Ok((StatusCode::CREATED, EntryView::from(entry)))

@@ -14,6 +14,7 @@ mod me;
 mod organisations;
 mod payees;
 mod payment_runs;
+mod payments;
 mod people;
 mod plans;
 mod reviews;
@@ -95,4 +96,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(payment_runs::reject))
         .routes(routes!(payment_runs::bacs18))
         .routes(routes!(payment_runs::pain001))
+        .routes(routes!(payments::create))
+        .routes(routes!(payments::get))
+        .routes(routes!(payments::approve))
+        .routes(routes!(payments::reject))
+        .routes(routes!(payments::queue))
+        .routes(routes!(payments::decisions))
 }

@@ -1,0 +1,155 @@
+//! Payments out of deployment accounts: decided by the rules, posted, held for approval, or
+//! refused (API.md › `POST /api/v1/payments`, approve, reject; the approvals queue and the
+//! budget's decision log).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::List;
+use crate::auth::Actor;
+use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::http::extract::{Json, Path, Query};
+use crate::http::idempotency::{self, IdempotencyKey};
+use crate::http::AppState;
+use crate::payments::spend::{self, NewPayment, Payment};
+
+/// Pay someone from a budget's deployment account. The rules decide: 201 posted, 202 held for
+/// approval (the money is reserved), 403 `no_authority`, or 422 with the failed rule's code and
+/// one detail per failed rule. Refusals are recorded as decisions too.
+#[utoipa::path(post, path = "/api/v1/payments", tag = "payments", security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "1 to 255 visible ASCII characters")),
+    request_body = NewPayment,
+    responses((status = 201, body = Payment, description = "posted"),
+        (status = 202, body = Payment, description = "held: pending_approval, with approvals_required"),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope, description = "no_authority"),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope, description = "a spending rule refused it")))]
+pub async fn create(
+    State(state): State<AppState>,
+    actor: Actor,
+    key: Result<IdempotencyKey, ApiError>,
+    body: Result<Json<NewPayment>, ApiError>,
+) -> ApiResult<Response> {
+    let key = key?;
+    let Json(body) = body?;
+    let request = idempotency::Request {
+        operation: "POST /api/v1/payments",
+        caller: actor.user_id,
+        path: "/api/v1/payments",
+        body: &body,
+    };
+    idempotency::run(&state, actor.council_id, &key, request, |tx| {
+        let (actor, body) = (actor.clone(), body.clone());
+        Box::pin(async move {
+            let answer = spend::request(tx, &actor, &body).await?;
+            let status = StatusCode::from_u16(answer.status)
+                .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+            Ok((status, answer.body))
+        })
+    })
+    .await
+}
+
+/// A payment with its decision.
+#[utoipa::path(get, path = "/api/v1/payments/{id}", tag = "payments", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Payment), (status = 401, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope)))]
+pub async fn get(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Payment>> {
+    let payment = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { spend::visible_payment(tx, &actor, id).await })
+        })
+        .await?;
+    Ok(Json(payment))
+}
+
+/// Approve a held payment: posts it, or waits for the next co-signer. 403 `approver_conflict`
+/// for the person who asked for it; 403 `no_authority` for someone who may not approve it.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/approve", tag = "payments", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Payment), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope, description = "not waiting for approval (resolved or expired)")))]
+pub async fn approve(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Payment>> {
+    let payment = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { spend::approve(tx, &actor, id).await })
+        })
+        .await?;
+    Ok(Json(payment))
+}
+
+/// Reject a held payment: its hold is voided and the money released.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/reject", tag = "payments", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Payment), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope)))]
+pub async fn reject(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Payment>> {
+    let payment = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { spend::reject(tx, &actor, id).await })
+        })
+        .await?;
+    Ok(Json(payment))
+}
+
+/// Held payments the caller could approve now.
+#[utoipa::path(get, path = "/api/v1/approvals", tag = "payments", security(("bearer" = [])),
+    responses((status = 200, body = List<Payment>), (status = 401, body = ErrorEnvelope)))]
+pub async fn queue(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<List<Payment>>> {
+    let items = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { spend::approvals_queue(tx, &actor).await })
+        })
+        .await?;
+    Ok(Json(List::all(items)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionsQuery {
+    /// Newest decisions first, at most this many (1 to 500, default 100).
+    pub limit: Option<u32>,
+}
+
+/// The budget's decision log: every payment request and what the rules decided.
+#[utoipa::path(get, path = "/api/v1/budgets/{id}/decisions", tag = "payments", security(("bearer" = [])),
+    params(("id" = Uuid, Path), DecisionsQuery),
+    responses((status = 200, body = List<Payment>), (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn decisions(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Query(query): Query<DecisionsQuery>,
+) -> ApiResult<Json<List<Payment>>> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(crate::error::AppError::invalid("limit", "1 to 500").into());
+    }
+    let items = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { spend::decisions(tx, &actor, id, i64::from(limit)).await })
+        })
+        .await?;
+    Ok(Json(List::all(items)))
+}
