@@ -133,7 +133,7 @@ pub async fn change(
     }
     let council_id = actor.council_id;
     tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended('allot.policy.' || $1::text, 0))",
+        "SELECT pg_advisory_xact_lock(hashtextextended('allot.policy.' || $1::uuid::text, 0))",
         &[&council_id],
     )
     .await?;

@@ -560,8 +560,8 @@ pub async fn request(tx: &Tx<'_>, actor: &Actor, new: &NewPayment) -> AppResult<
              outstanding, hold_entry_id, hold_expires_at, posted_entry_id, resolved_at, resolved_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
              $19, $20, $21, $22, $23, $24,
-             CASE WHEN $17 = 'pending_approval' THEN NULL ELSE now() END,
-             CASE WHEN $17 = 'pending_approval' THEN NULL ELSE $16 END)",
+             CASE WHEN $17::text = 'pending_approval' THEN NULL ELSE now() END,
+             CASE WHEN $17::text = 'pending_approval' THEN NULL ELSE $16::uuid END)",
         &[
             &council_id,
             &id,
