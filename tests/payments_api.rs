@@ -728,3 +728,118 @@ async fn concurrent_payments_never_overdraw_the_account() {
             .await;
     assert_eq!(verify.json["ok"], true, "{}", verify.text);
 }
+
+/// The admin pages: the form explains a refusal before anything is sent; a held payment is
+/// approved from the queue; the decision log shows both; forms without the CSRF token change nothing.
+#[tokio::test]
+async fn the_pages_explain_before_sending_and_approve_from_the_queue() {
+    let t = setup().await;
+    let s = &t.s;
+    let (cookie, csrf) = s.app.session(s.council.id, t.holder.0).await;
+    let path = format!("/budgets/{}/pay", t.budget);
+    let form = s.app.page(&path, &cookie).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    assert!(form.text.contains("Helping Hands"));
+    let agency = t.agency.to_string();
+    let fields = |category: &'static str, amount: &'static str, action: &'static str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("idempotency_key", "page-key-1".to_owned()),
+            ("payee_id", agency.clone()),
+            ("category", category.to_owned()),
+            ("deployment", "direct_payment".to_owned()),
+            ("amount", amount.to_owned()),
+            ("service_date", "2025-02-10".to_owned()),
+            ("action", action.to_owned()),
+        ]
+    };
+    let send = |fields: Vec<(&'static str, String)>| {
+        let path = path.clone();
+        let cookie = cookie.clone();
+        async move {
+            let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            s.app.form(&path, &cookie, &refs).await
+        }
+    };
+    // A family member who may co-sign.
+    let cosigner = s
+        .app
+        .user(&s.council, Role::Representative, None, None)
+        .await;
+    grant(
+        s,
+        t.budget,
+        json!({"user_id": cosigner.0, "acting_as": "family_member", "powers": ["approve"],
+               "max_per_payment": "1000.00", "valid_from": "2020-01-01"}),
+    )
+    .await;
+    let before = t.available().await;
+    // Checking an item that is not in the plan: explained in words, nothing recorded.
+    let checked = send(fields("equipment", "10.00", "check")).await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.text);
+    assert!(
+        checked.text.contains("This payment cannot be made"),
+        "{}",
+        checked.text
+    );
+    assert!(checked.text.contains("plan"), "{}", checked.text);
+    assert!(!checked.text.contains("Send the payment"));
+    assert_eq!(t.payments_rows().await, 0);
+    // Checking a payment above the co-sign threshold: it would wait.
+    let checked = send(fields("personal_care", "300.00", "check")).await;
+    assert!(
+        checked
+            .text
+            .contains("This payment would wait for approval"),
+        "{}",
+        checked.text
+    );
+    assert!(checked.text.contains("Send the payment"));
+    assert_eq!(t.payments_rows().await, 0);
+    // A form without the CSRF token is refused and changes nothing.
+    let mut forged = fields("personal_care", "300.00", "send");
+    forged.remove(0);
+    let refused = send(forged).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.payments_rows().await, 0);
+    // Sent: held; sent twice with the same form key: still one payment.
+    let sent = send(fields("personal_care", "300.00", "send")).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
+    let again = send(fields("personal_care", "300.00", "send")).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(t.payments_rows().await, 1);
+    assert_eq!(t.available().await, before - Decimal::new(30000, 2));
+    let (co_cookie, co_csrf) = s.app.session(s.council.id, cosigner.0).await;
+    let queue = s.app.page("/approvals", &co_cookie).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.text.contains("Helping Hands"), "{}", queue.text);
+    let payment: Uuid = {
+        let log = s
+            .app
+            .get(
+                &format!("/api/v1/budgets/{}/decisions", t.budget),
+                &t.holder.1,
+            )
+            .await;
+        log.json["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let approved = s
+        .app
+        .form(
+            &format!("/payments/{payment}/approve"),
+            &co_cookie,
+            &[("csrf_token", co_csrf.as_str())],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.text);
+    let log = s
+        .app
+        .page(&format!("/budgets/{}/decisions", t.budget), &cookie)
+        .await;
+    assert_eq!(log.status, StatusCode::OK);
+    assert!(log.text.contains("Paid"), "{}", log.text);
+}

@@ -7,6 +7,7 @@ mod dashboard;
 pub mod labels;
 mod login;
 mod payment_runs;
+mod payments;
 mod people;
 mod plans;
 mod reviews;
@@ -33,6 +34,14 @@ pub fn router() -> Router<AppState> {
         .route("/budgets/{id}/plan", get(plans::edit).post(plans::save))
         .route("/budgets/{id}/plan/approve", post(plans::approve))
         .route("/reviews", get(reviews::list))
+        .route("/approvals", get(payments::approvals))
+        .route("/payments/{id}/approve", post(payments::approve))
+        .route("/payments/{id}/reject", post(payments::reject))
+        .route("/budgets/{id}/decisions", get(payments::decisions))
+        .route(
+            "/budgets/{id}/pay",
+            get(payments::pay_form).post(payments::pay_submit),
+        )
         .route(
             "/payment-runs",
             get(payment_runs::list).post(payment_runs::create),

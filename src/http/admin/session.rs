@@ -57,10 +57,17 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             href: "/people",
         });
     }
-    if role != Role::Representative {
+    nav.push(NavItem {
+        label: "Budgets",
+        href: "/budgets",
+    });
+    if !matches!(
+        role,
+        Role::FinanceOfficer | Role::Auditor | Role::CouncilAdmin
+    ) {
         nav.push(NavItem {
-            label: "Budgets",
-            href: "/budgets",
+            label: "Approvals",
+            href: "/approvals",
         });
     }
     if role == Role::CareManager {

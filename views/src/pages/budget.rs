@@ -121,6 +121,11 @@ pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
         &title,
         html! {
             p { "For " a href={ "/people/" (data.person_id) } { (data.person_name) } ". " (data.kind) ", funded by " (data.funder) "." }
+            p.actions {
+                a href={ "/budgets/" (data.id) "/pay" } { "Make a payment" }
+                " · "
+                a href={ "/budgets/" (data.id) "/decisions" } { "Payments and decisions" }
+            }
             h2 { "Personal budget statement (Care Act section 26)" }
             dl.summary {
                 dt { "Cost of meeting needs, a year" } dd { (Gbp(data.cost)) }

@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod errors;
 pub mod login;
 pub mod payment_runs;
+pub mod payments;
 pub mod people;
 pub mod person;
 pub mod plan_editor;
