@@ -86,4 +86,39 @@ async fn the_demo_council_has_budgets_of_every_kind_and_a_released_run() {
         1,
         "Margaret's review is due soon"
     );
+
+    // Payments in every state: posted, refused, held, and approved after a hold.
+    let statuses = allot::db::in_tenant_tx(&app.db.pool, loaded.council_id, |tx| {
+        Box::pin(async move {
+            let rows = tx
+                .query(
+                    "SELECT status, count(*) FROM payments GROUP BY status ORDER BY status",
+                    &[],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1)))
+                .collect::<Vec<_>>())
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        statuses,
+        vec![
+            ("pending_approval".to_string(), 1),
+            ("posted".to_string(), 4),
+            ("refused".to_string(), 2)
+        ]
+    );
+    let david = loaded.users["david.abbott@people.example"];
+    let david = app.token(loaded.council_id, david).await;
+    let queue = app.get("/api/v1/approvals", &david).await;
+    assert_eq!(
+        queue.json["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        queue.text
+    );
 }

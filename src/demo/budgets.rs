@@ -180,13 +180,20 @@ fn fail(what: &str) -> impl Fn(crate::error::AppError) -> anyhow::Error + '_ {
     move |e| anyhow::anyhow!("demo {what}: {e}")
 }
 
-/// Loads the money part; returns the id of the approved payment run.
+/// What the money part loaded: the approved payment run, and the budgets and payees by key.
+pub struct LoadedMoney {
+    pub payment_run_id: Uuid,
+    pub budgets: HashMap<String, Uuid>,
+    pub payees: HashMap<String, Uuid>,
+}
+
+/// Loads the money part.
 pub async fn load(
     tx: &Tx<'_>,
     cast: &Cast<'_>,
     fixture: &MoneyFixture,
     today: NaiveDate,
-) -> anyhow::Result<Uuid> {
+) -> anyhow::Result<LoadedMoney> {
     let care_manager = cast.actor(
         cast.user("carol.tregorran@borsetshire.example")?,
         Role::CareManager,
@@ -253,7 +260,11 @@ pub async fn load(
     run_actions::approve(tx, &checker, run.id)
         .await
         .map_err(fail("approving the run"))?;
-    Ok(run.id)
+    Ok(LoadedMoney {
+        payment_run_id: run.id,
+        budgets: budget_ids,
+        payees: payee_ids,
+    })
 }
 
 async fn load_budget(

@@ -19,6 +19,7 @@ use crate::budgets::people::{self, NewPerson};
 use crate::db::{self, Database, DbPool, DbTarget};
 
 pub mod budgets;
+pub mod payments;
 
 const FIXTURE: &str = include_str!("../../fixtures/demo.json");
 
@@ -233,7 +234,31 @@ pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loa
         payment_run: demo.payment_run,
     };
     let today = chrono::Utc::now().date_naive();
-    let payment_run_id = budgets::load(&tx, &cast, &money, today).await?;
+    let loaded = budgets::load(&tx, &cast, &money, today).await?;
+    let payment_run_id = loaded.payment_run_id;
+    let care_manager_email = "carol.tregorran@borsetshire.example";
+    let care_manager_id = *user_ids
+        .get(care_manager_email)
+        .context("demo: the care manager is missing")?;
+    let care_manager = users::get(&tx, council_id, care_manager_id)
+        .await
+        .map_err(|e| fail(care_manager_email, e))?;
+    let care_manager = crate::auth::Actor {
+        user_id: care_manager.id,
+        council_id,
+        role: care_manager.role,
+        email: care_manager.email,
+        name: care_manager.name,
+        organisation_id: None,
+        person_id: None,
+    };
+    let keys = payments::Keys {
+        council_id,
+        budgets: &loaded.budgets,
+        payees: &loaded.payees,
+        users: &user_ids,
+    };
+    payments::load(&tx, &keys, &care_manager, today).await?;
     tx.commit().await?;
     Ok(Loaded {
         council_id,
