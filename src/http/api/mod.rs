@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Every handler is annotated for OpenAPI and registered through
 //! `utoipa_axum::routes!`, so the published description is generated from the handlers themselves.
 
+mod agreements;
 mod auth;
 mod banking;
 mod budgets;
@@ -17,6 +18,7 @@ mod payment_runs;
 mod payments;
 mod people;
 mod plans;
+mod policy;
 mod reviews;
 mod users;
 
@@ -96,6 +98,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(payment_runs::reject))
         .routes(routes!(payment_runs::bacs18))
         .routes(routes!(payment_runs::pain001))
+        .routes(routes!(agreements::create, agreements::list))
+        .routes(routes!(agreements::end))
+        .routes(routes!(policy::get, policy::put))
+        .routes(routes!(policy::versions))
         .routes(routes!(payments::create))
         .routes(routes!(payments::get))
         .routes(routes!(payments::approve))

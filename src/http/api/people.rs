@@ -64,7 +64,7 @@ pub async fn get(
 /// met is skipped by the next payment run.
 #[utoipa::path(patch, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = PersonChanges,
-    responses((status = 200, body = Person), (status = 400, body = ErrorEnvelope),
+    responses((status = 200, body = PersonChanged), (status = 400, body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope)))]
 pub async fn patch(
@@ -72,12 +72,29 @@ pub async fn patch(
     actor: Actor,
     Path(id): Path<Uuid>,
     Json(body): Json<PersonChanges>,
-) -> ApiResult<Json<Person>> {
+) -> ApiResult<Json<PersonChanged>> {
     actor.require(&[Role::CareManager])?;
-    let person = state
+    let changed = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { update::update(tx, &actor, id, &body).await })
+            Box::pin(async move {
+                let person = update::update(tx, &actor, id, &body).await?;
+                let grants_stopped =
+                    crate::budgets::agreements::misfits_of_person(tx, actor.council_id, id).await?;
+                Ok(PersonChanged {
+                    person,
+                    grants_stopped,
+                })
+            })
         })
         .await?;
-    Ok(Json(person))
+    Ok(Json(changed))
+}
+
+/// The person as changed, with the grants on their budgets that no longer fit them (each with
+/// the sentence saying why); those grants stop working at once.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PersonChanged {
+    #[serde(flatten)]
+    pub person: Person,
+    pub grants_stopped: Vec<crate::budgets::agreements::Grant>,
 }

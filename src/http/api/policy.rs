@@ -1,0 +1,131 @@
+//! The council's policy settings (RULES.md values marked *policy*), versioned: a change adds a
+//! version and never alters past decisions, which record the version they were made under.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use super::List;
+use crate::auth::{Actor, Role};
+use crate::budgets::policy::{self, PolicyVersion};
+use crate::http::error::{ApiResult, ErrorEnvelope};
+use crate::http::extract::Json;
+use crate::http::AppState;
+use crate::money::Money;
+use crate::rules::CouncilPolicy;
+
+const STAFF: &[Role] = &[
+    Role::CouncilAdmin,
+    Role::CareManager,
+    Role::FinanceOfficer,
+    Role::Auditor,
+];
+
+/// The policy as the API shows and takes it.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySettings {
+    /// Set by the server; ignored on input.
+    #[serde(default, skip_deserializing)]
+    pub version: i32,
+    /// Payments above this need evidence attached.
+    #[schema(value_type = String, example = "250.00")]
+    pub receipt_threshold: Money,
+    /// Days a held payment waits for approval before its hold is released.
+    pub hold_expiry_days: u32,
+    /// Whether a direct payment may buy the council's own services.
+    pub dp_may_buy_council_services: bool,
+    /// Merchant categories card-style spending may never go to.
+    pub blocked_merchant_categories: Vec<String>,
+    pub surplus_weeks_dp: u32,
+    pub surplus_weeks_isf: u32,
+    pub interim_max_weeks: u32,
+    /// Why it changed (input only).
+    #[serde(default, skip_serializing)]
+    pub reason: Option<String>,
+}
+
+impl PolicySettings {
+    fn from_policy(policy: &CouncilPolicy) -> ApiResult<Self> {
+        Ok(PolicySettings {
+            version: policy.version,
+            receipt_threshold: Money::new(policy.receipt_threshold)
+                .map_err(|e| crate::error::AppError::Internal(e.to_string()))?,
+            hold_expiry_days: policy.hold_expiry_days,
+            dp_may_buy_council_services: policy.dp_may_buy_council_services,
+            blocked_merchant_categories: policy.blocked_merchant_categories.clone(),
+            surplus_weeks_dp: policy.surplus_weeks_dp,
+            surplus_weeks_isf: policy.surplus_weeks_isf,
+            interim_max_weeks: policy.interim_max_weeks,
+            reason: None,
+        })
+    }
+
+    fn to_policy(&self) -> CouncilPolicy {
+        CouncilPolicy {
+            version: 0,
+            receipt_threshold: self.receipt_threshold.amount(),
+            hold_expiry_days: self.hold_expiry_days,
+            dp_may_buy_council_services: self.dp_may_buy_council_services,
+            blocked_merchant_categories: self.blocked_merchant_categories.clone(),
+            surplus_weeks_dp: self.surplus_weeks_dp,
+            surplus_weeks_isf: self.surplus_weeks_isf,
+            interim_max_weeks: self.interim_max_weeks,
+        }
+    }
+}
+
+/// The policy in force.
+#[utoipa::path(get, path = "/api/v1/policy", tag = "policy", security(("bearer" = [])),
+    responses((status = 200, body = PolicySettings), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope)))]
+pub async fn get(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<PolicySettings>> {
+    actor.require(STAFF)?;
+    let council_id = actor.council_id;
+    let current = state
+        .in_tenant_tx(council_id, |tx| {
+            Box::pin(async move { policy::current(tx, council_id).await })
+        })
+        .await?;
+    Ok(Json(PolicySettings::from_policy(&current)?))
+}
+
+/// Change the policy: a new version (council admins).
+#[utoipa::path(put, path = "/api/v1/policy", tag = "policy", security(("bearer" = [])),
+    request_body = PolicySettings,
+    responses((status = 200, body = PolicySettings), (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope)))]
+pub async fn put(
+    State(state): State<AppState>,
+    actor: Actor,
+    Json(body): Json<PolicySettings>,
+) -> ApiResult<Json<PolicySettings>> {
+    actor.require(&[Role::CouncilAdmin])?;
+    let settings = body.to_policy();
+    let changed = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(
+                async move { policy::change(tx, &actor, &settings, body.reason.as_deref()).await },
+            )
+        })
+        .await?;
+    Ok(Json(PolicySettings::from_policy(&changed)?))
+}
+
+/// Every version of the policy, newest first.
+#[utoipa::path(get, path = "/api/v1/policy/versions", tag = "policy", security(("bearer" = [])),
+    responses((status = 200, body = List<PolicyVersion>), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope)))]
+pub async fn versions(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> ApiResult<Json<List<PolicyVersion>>> {
+    actor.require(STAFF)?;
+    let council_id = actor.council_id;
+    let versions = state
+        .in_tenant_tx(council_id, |tx| {
+            Box::pin(async move { policy::history(tx, council_id).await })
+        })
+        .await?;
+    Ok(Json(List::all(versions)))
+}
