@@ -285,3 +285,76 @@ async fn policy_changes_add_versions_and_only_admins_change_it() {
         assert!(spec.json["paths"][path].is_object(), "{path} missing");
     }
 }
+
+/// The agreement page says in plain words how decisions are made, records a grant from its form,
+/// refuses a form without the CSRF token, and escapes what people typed.
+#[tokio::test]
+async fn the_agreement_page_explains_decisions_and_records_grants() {
+    let s = Scenario::new().await;
+    let (_, budget) = budget(&s, false).await;
+    let (rep, _) = s
+        .app
+        .user(&s.council, Role::Representative, None, None)
+        .await;
+    // A party whose name is markup.
+    allot::db::in_tenant_tx(&s.app.db.pool, s.council.id, |tx| {
+        Box::pin(async move {
+            tx.execute(
+                "UPDATE users SET name = '<script>alert(1)</script> Jo' WHERE id = $1",
+                &[&rep],
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+    .unwrap();
+    let (cookie, csrf) = s.app.session(s.council.id, s.care_manager.id).await;
+    let path = format!("/budgets/{budget}/agreement");
+    let page = s.app.page(&path, &cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("How decisions are made"));
+    assert!(page.text.contains("best interests"), "{}", page.text);
+    assert!(page
+        .text
+        .contains("Nobody has been given authority to make payments yet."));
+    let rep_id = rep.to_string();
+    let fields = vec![
+        ("csrf_token", csrf.as_str()),
+        ("user_id", rep_id.as_str()),
+        ("acting_as", "authorised_person"),
+        ("pay", "yes"),
+        ("category", "personal_care"),
+        ("max_per_payment", "150"),
+        ("cosign_above", "100"),
+        ("valid_from", "2025-01-01"),
+    ];
+    let refused = s.app.form(&path, &cookie, &fields[1..]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // A nominated person does not fit someone without capacity: shown in the form, nothing saved.
+    let mut misfit = fields.clone();
+    misfit[2] = ("acting_as", "nominated_person");
+    let shown = s.app.form(&path, &cookie, &misfit).await;
+    assert_eq!(
+        shown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        shown.text
+    );
+    assert!(shown.text.contains("nominated person"), "{}", shown.text);
+    assert_eq!(count(&s).await, 0);
+    let saved = s.app.form(&path, &cookie, &fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let page = s.app.page(&path, &cookie).await;
+    assert!(
+        page.text
+            .contains("may pay up to £150.00 a payment for personal care"),
+        "{}",
+        page.text
+    );
+    assert!(page
+        .text
+        .contains("above £100.00 a second person must agree"));
+    assert!(!page.text.contains("<script>alert(1)</script>"));
+    assert!(page.text.contains("&lt;script&gt;"));
+}

@@ -2,6 +2,7 @@
 //! every form post goes through [`session::CsrfForm`], which refuses a missing or wrong CSRF token.
 //! Errors render an HTML page with the right status; nothing here leaks whether a thing exists.
 
+mod agreements;
 mod budgets;
 mod dashboard;
 pub mod labels;
@@ -34,6 +35,14 @@ pub fn router() -> Router<AppState> {
         .route("/budgets/{id}/plan", get(plans::edit).post(plans::save))
         .route("/budgets/{id}/plan/approve", post(plans::approve))
         .route("/reviews", get(reviews::list))
+        .route(
+            "/budgets/{id}/agreement",
+            get(agreements::show).post(agreements::record),
+        )
+        .route(
+            "/budgets/{id}/agreement/{grant_id}/end",
+            post(agreements::end),
+        )
         .route("/approvals", get(payments::approvals))
         .route("/payments/{id}/approve", post(payments::approve))
         .route("/payments/{id}/reject", post(payments::reject))

@@ -125,6 +125,8 @@ pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
                 a href={ "/budgets/" (data.id) "/pay" } { "Make a payment" }
                 " · "
                 a href={ "/budgets/" (data.id) "/decisions" } { "Payments and decisions" }
+                " · "
+                a href={ "/budgets/" (data.id) "/agreement" } { "Decision-making agreement" }
             }
             h2 { "Personal budget statement (Care Act section 26)" }
             dl.summary {

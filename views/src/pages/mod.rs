@@ -1,5 +1,6 @@
 //! One module per page or group of pages.
 
+pub mod agreement;
 pub mod budget;
 pub mod budgets;
 pub mod dashboard;
