@@ -2,9 +2,16 @@
 -- and the decision is kept, refusals too (as decisions that moved no money). A payment posts at
 -- once, or is held (a ledger hold reserves the money) until every approval it needs is given.
 
-ALTER TABLE council_accounts DROP CONSTRAINT council_accounts_purpose_check;
-ALTER TABLE council_accounts ADD CONSTRAINT council_accounts_purpose_check
-    CHECK (purpose IN ('funding', 'contributions_received', 'paid_out'));
+-- Money paid out of a deployment account is credited to that account's own "paid out"
+-- counterpart (money that has left the council's books for a payee), one per deployment account,
+-- so payments from different accounts never queue on a shared account row.
+CREATE TABLE paid_out_accounts (
+    council_id      uuid NOT NULL REFERENCES councils (id),
+    account_id      uuid NOT NULL,
+    paid_out_id     uuid NOT NULL,
+    PRIMARY KEY (council_id, account_id),
+    UNIQUE (council_id, paid_out_id)
+);
 
 CREATE TABLE payments (
     council_id        uuid NOT NULL REFERENCES councils (id),
@@ -63,7 +70,7 @@ CREATE TABLE payment_approvals (
 DO $$
 DECLARE t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['payments', 'payment_approvals'] LOOP
+    FOREACH t IN ARRAY ARRAY['payments', 'payment_approvals', 'paid_out_accounts'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (council_id = app_council_id())
                         WITH CHECK (council_id = app_council_id())', t);
@@ -71,5 +78,5 @@ BEGIN
 END
 $$;
 
-GRANT SELECT, INSERT ON payments, payment_approvals TO allot_app;
+GRANT SELECT, INSERT ON payments, payment_approvals, paid_out_accounts TO allot_app;
 GRANT UPDATE (status, outstanding, posted_entry_id, resolved_at, resolved_by) ON payments TO allot_app;

@@ -48,8 +48,6 @@ impl HolderKind {
 pub enum CouncilPurpose {
     Funding,
     ContributionsReceived,
-    /// The counterpart of payments made to payees (money that has left the council's books).
-    PaidOut,
 }
 
 impl CouncilPurpose {
@@ -57,14 +55,12 @@ impl CouncilPurpose {
         match self {
             CouncilPurpose::Funding => "funding",
             CouncilPurpose::ContributionsReceived => "contributions_received",
-            CouncilPurpose::PaidOut => "paid_out",
         }
     }
     fn name(self) -> &'static str {
         match self {
             CouncilPurpose::Funding => "Council funding",
             CouncilPurpose::ContributionsReceived => "Contributions received from people",
-            CouncilPurpose::PaidOut => "Paid to payees",
         }
     }
 }

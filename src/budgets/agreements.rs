@@ -166,8 +166,11 @@ fn check_shape(new: &NewGrant) -> AppResult<()> {
 async fn person_facts(tx: &Tx<'_>, council_id: Uuid, person_id: Uuid) -> AppResult<PersonFacts> {
     let row = tx
         .query_one(
-            "SELECT has_capacity, excluded_from_direct_payments FROM people
+            &tx.prepare_cached(
+                "SELECT has_capacity, excluded_from_direct_payments FROM people
              WHERE council_id = $1 AND id = $2",
+            )
+            .await?,
             &[&council_id, &person_id],
         )
         .await?;
@@ -276,9 +279,7 @@ pub async fn end(tx: &Tx<'_>, actor: &Actor, budget_id: Uuid, grant_id: Uuid) ->
         )
         .await?;
     if updated == 0 {
-        let exists = tx
-            .query_opt(
-                "SELECT 1 FROM agreement_grants WHERE council_id = $1 AND budget_id = $2 AND id = $3",
+        let exists = tx.query_opt(&tx.prepare_cached("SELECT 1 FROM agreement_grants WHERE council_id = $1 AND budget_id = $2 AND id = $3").await?,
                 &[&council_id, &budget_id, &grant_id],
             )
             .await?
@@ -357,7 +358,10 @@ async fn load_one(
 ) -> AppResult<Grant> {
     let row = tx
         .query_opt(
-            &format!("{SELECT_GRANT} WHERE g.council_id = $1 AND g.id = $2"),
+            &tx.prepare_cached(&format!(
+                "{SELECT_GRANT} WHERE g.council_id = $1 AND g.id = $2"
+            ))
+            .await?,
             &[&council_id, &id],
         )
         .await?
@@ -382,10 +386,11 @@ async fn all_of_budget(
 ) -> AppResult<Vec<Grant>> {
     let rows = tx
         .query(
-            &format!(
+            &tx.prepare_cached(&format!(
                 "{SELECT_GRANT} WHERE g.council_id = $1 AND g.budget_id = $2
                  ORDER BY g.recorded_at, g.id"
-            ),
+            ))
+            .await?,
             &[&council_id, &budget_id],
         )
         .await?;
@@ -402,10 +407,11 @@ pub async fn grant_facts(
 ) -> AppResult<Vec<GrantFacts>> {
     let rows = tx
         .query(
-            &format!(
+            &tx.prepare_cached(&format!(
                 "{SELECT_GRANT} WHERE g.council_id = $1 AND g.budget_id = $2 AND g.ended_at IS NULL
                  ORDER BY g.recorded_at, g.id"
-            ),
+            ))
+            .await?,
             &[&council_id, &budget_id],
         )
         .await?;
@@ -427,8 +433,11 @@ pub async fn budgets_of_party(
 ) -> AppResult<Vec<Uuid>> {
     let rows = tx
         .query(
-            "SELECT DISTINCT budget_id FROM agreement_grants
+            &tx.prepare_cached(
+                "SELECT DISTINCT budget_id FROM agreement_grants
              WHERE council_id = $1 AND user_id = $2 AND ended_at IS NULL",
+            )
+            .await?,
             &[&council_id, &user_id],
         )
         .await?;
@@ -446,11 +455,12 @@ pub async fn misfits_of_person(
     let today = crate::budgets::today(tx).await?;
     let rows = tx
         .query(
-            &format!(
+            &tx.prepare_cached(&format!(
                 "{SELECT_GRANT} JOIN budgets b ON b.council_id = g.council_id AND b.id = g.budget_id
                  WHERE g.council_id = $1 AND b.person_id = $2 AND g.ended_at IS NULL
                  ORDER BY g.recorded_at, g.id"
-            ),
+            ))
+            .await?,
             &[&council_id, &person_id],
         )
         .await?;

@@ -22,7 +22,11 @@ pub mod view;
 /// at the start of the transaction, so every rule in one transaction sees the same day.
 pub async fn today(tx: &crate::db::Tx<'_>) -> crate::error::AppResult<chrono::NaiveDate> {
     let row = tx
-        .query_one("SELECT (now() AT TIME ZONE 'Europe/London')::date", &[])
+        .query_one(
+            &tx.prepare_cached("SELECT (now() AT TIME ZONE 'Europe/London')::date")
+                .await?,
+            &[],
+        )
         .await?;
     Ok(row.get(0))
 }

@@ -73,7 +73,8 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewPayee) -> AppResult<Pay
     if let Some(person_id) = new.person_id {
         let visible = tx
             .query_one(
-                "SELECT can_see_person($1, $2, $3)",
+                &tx.prepare_cached("SELECT can_see_person($1, $2, $3)")
+                    .await?,
                 &[&council_id, &actor.user_id, &person_id],
             )
             .await?
@@ -135,9 +136,12 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewPayee) -> AppResult<Pay
 pub async fn get(tx: &Tx<'_>, council_id: Uuid, id: Uuid) -> AppResult<Payee> {
     let row = tx
         .query_opt(
-            "SELECT id, name, kind, person_id, relationship, lives_with_person, bank_sort_code,
+            &tx.prepare_cached(
+                "SELECT id, name, kind, person_id, relationship, lives_with_person, bank_sort_code,
                     bank_account_number, bank_account_name, active, bank_verified, organisation_id
              FROM payees WHERE council_id = $1 AND id = $2",
+            )
+            .await?,
             &[&council_id, &id],
         )
         .await?
@@ -149,9 +153,12 @@ pub async fn get(tx: &Tx<'_>, council_id: Uuid, id: Uuid) -> AppResult<Payee> {
 pub async fn of_person(tx: &Tx<'_>, council_id: Uuid, person_id: Uuid) -> AppResult<Vec<Payee>> {
     let rows = tx
         .query(
-            "SELECT id, name, kind, person_id, relationship, lives_with_person, bank_sort_code,
+            &tx.prepare_cached(
+                "SELECT id, name, kind, person_id, relationship, lives_with_person, bank_sort_code,
                     bank_account_number, bank_account_name, active, bank_verified, organisation_id
              FROM payees WHERE council_id = $1 AND person_id = $2 ORDER BY name, id",
+            )
+            .await?,
             &[&council_id, &person_id],
         )
         .await?;

@@ -33,8 +33,11 @@ pub struct PolicyVersion {
 pub async fn current(tx: &Tx<'_>, council_id: Uuid) -> AppResult<CouncilPolicy> {
     let row = tx
         .query_opt(
-            "SELECT version, settings FROM council_policies WHERE council_id = $1
+            &tx.prepare_cached(
+                "SELECT version, settings FROM council_policies WHERE council_id = $1
              ORDER BY version DESC LIMIT 1",
+            )
+            .await?,
             &[&council_id],
         )
         .await?;
@@ -55,8 +58,11 @@ fn from_stored(version: i32, settings: serde_json::Value) -> AppResult<CouncilPo
 pub async fn history(tx: &Tx<'_>, council_id: Uuid) -> AppResult<Vec<PolicyVersion>> {
     let rows = tx
         .query(
-            "SELECT version, settings, reason, created_by, created_at FROM council_policies
+            &tx.prepare_cached(
+                "SELECT version, settings, reason, created_by, created_at FROM council_policies
              WHERE council_id = $1 ORDER BY version DESC",
+            )
+            .await?,
             &[&council_id],
         )
         .await?;

@@ -14,7 +14,6 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::auth::{Actor, Role};
-use crate::budgets::accounts::{council_account, CouncilPurpose};
 use crate::budgets::budget::load::visible;
 use crate::budgets::{agreements, payees, policy, today};
 use crate::db::Tx;
@@ -159,9 +158,12 @@ async fn deployment_account(
 ) -> AppResult<Option<Uuid>> {
     let rows = tx
         .query(
-            "SELECT account_id, holder_organisation_id FROM budget_accounts
+            &tx.prepare_cached(
+                "SELECT account_id, holder_organisation_id FROM budget_accounts
              WHERE council_id = $1 AND budget_id = $2 AND purpose = 'deployment' AND deployment = $3
              ORDER BY created_at, account_id",
+            )
+            .await?,
             &[&actor.council_id, &budget_id, &deployment.as_str()],
         )
         .await?;
@@ -195,9 +197,12 @@ async fn deployment_account(
 async fn person_facts(tx: &Tx<'_>, council_id: Uuid, budget_id: Uuid) -> AppResult<PersonFacts> {
     let row = tx
         .query_one(
-            "SELECT p.has_capacity, p.excluded_from_direct_payments
+            &tx.prepare_cached(
+                "SELECT p.has_capacity, p.excluded_from_direct_payments
              FROM budgets b JOIN people p ON p.council_id = b.council_id AND p.id = b.person_id
              WHERE b.council_id = $1 AND b.id = $2",
+            )
+            .await?,
             &[&council_id, &budget_id],
         )
         .await?;
@@ -232,21 +237,27 @@ async fn plan_facts(
     let year_start = plan_year_start(approved_on, today);
     let review_due: Option<NaiveDate> = tx
         .query_opt(
-            "SELECT due_on FROM reviews WHERE council_id = $1 AND budget_id = $2
+            &tx.prepare_cached(
+                "SELECT due_on FROM reviews WHERE council_id = $1 AND budget_id = $2
              AND completed_on IS NULL",
+            )
+            .await?,
             &[&council_id, &budget_id],
         )
         .await?
         .map(|r| r.get(0));
     let spent = tx
         .query(
-            "SELECT category, deployment, sum(amount) FROM payments
+            &tx.prepare_cached(
+                "SELECT category, deployment, sum(amount) FROM payments
              WHERE council_id = $1 AND budget_id = $2 AND status IN ('posted', 'pending_approval')
                AND requested_at >= $3::date
                AND NOT EXISTS (SELECT 1 FROM ledger_hold_resolutions r
                                WHERE r.council_id = payments.council_id
                                  AND r.hold_id = payments.hold_entry_id AND r.outcome = 'expired')
              GROUP BY category, deployment",
+            )
+            .await?,
             &[&council_id, &budget_id, &year_start],
         )
         .await?;
@@ -305,8 +316,11 @@ async fn payee_facts(
     }
     let necessary = tx
         .query_opt(
-            "SELECT 1 FROM family_payment_approvals
+            &tx.prepare_cached(
+                "SELECT 1 FROM family_payment_approvals
              WHERE council_id = $1 AND budget_id = $2 AND payee_id = $3",
+            )
+            .await?,
             &[&council_id, &budget_id, &payee_id],
         )
         .await?
@@ -332,12 +346,15 @@ async fn previous_stays(
 ) -> AppResult<Vec<StayFacts>> {
     let rows = tx
         .query(
-            "SELECT stay_from, stay_to FROM payments
+            &tx.prepare_cached(
+                "SELECT stay_from, stay_to FROM payments
              WHERE council_id = $1 AND budget_id = $2 AND deployment = 'direct_payment'
                AND status IN ('posted', 'pending_approval') AND stay_from IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM ledger_hold_resolutions r
                                WHERE r.council_id = payments.council_id
                                  AND r.hold_id = payments.hold_entry_id AND r.outcome = 'expired')",
+            )
+            .await?,
             &[&council_id, &budget_id],
         )
         .await?;
@@ -353,7 +370,10 @@ async fn previous_stays(
 async fn care_manager_available(tx: &Tx<'_>, council_id: Uuid) -> AppResult<bool> {
     Ok(tx
         .query_opt(
-            "SELECT 1 FROM users WHERE council_id = $1 AND role = 'care_manager' LIMIT 1",
+            &tx.prepare_cached(
+                "SELECT 1 FROM users WHERE council_id = $1 AND role = 'care_manager' LIMIT 1",
+            )
+            .await?,
             &[&council_id],
         )
         .await?
@@ -529,7 +549,7 @@ pub async fn request(tx: &Tx<'_>, actor: &Actor, new: &NewPayment) -> AppResult<
     let (status, outstanding, hold_entry, expires_at, posted_entry) = match &decision {
         Decision::Refuse { .. } => ("refused", json!([]), None, None, None),
         Decision::Post { .. } => {
-            let paid_out = council_account(tx, council_id, CouncilPurpose::PaidOut).await?;
+            let paid_out = paid_out_account(tx, council_id, account).await?;
             let mut e = entry(description)?;
             e.legs[1].account_id = paid_out;
             let posted = ledger::post_in_tx(tx, council_id, &e).await?;
@@ -538,7 +558,7 @@ pub async fn request(tx: &Tx<'_>, actor: &Actor, new: &NewPayment) -> AppResult<
         Decision::Hold {
             approvals_required, ..
         } => {
-            let paid_out = council_account(tx, council_id, CouncilPurpose::PaidOut).await?;
+            let paid_out = paid_out_account(tx, council_id, account).await?;
             let mut e = entry(format!("{description} (awaiting approval)"))?;
             e.legs[1].account_id = paid_out;
             let expires =
@@ -553,15 +573,14 @@ pub async fn request(tx: &Tx<'_>, actor: &Actor, new: &NewPayment) -> AppResult<
             )
         }
     };
-    tx.execute(
-        "INSERT INTO payments (council_id, id, budget_id, account_id, deployment, payee_id, category,
+    tx.execute(&tx.prepare_cached("INSERT INTO payments (council_id, id, budget_id, account_id, deployment, payee_id, category,
              amount, service_date, memo, stay_from, stay_to, merchant_category, is_cash,
              evidence_sha256, requested_by, status, decision, ruleset_version, policy_version,
              outstanding, hold_entry_id, hold_expires_at, posted_entry_id, resolved_at, resolved_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
              $19, $20, $21, $22, $23, $24,
              CASE WHEN $17::text = 'pending_approval' THEN NULL ELSE now() END,
-             CASE WHEN $17::text = 'pending_approval' THEN NULL ELSE $16::uuid END)",
+             CASE WHEN $17::text = 'pending_approval' THEN NULL ELSE $16::uuid END)").await?,
         &[
             &council_id,
             &id,
@@ -600,6 +619,36 @@ pub async fn request(tx: &Tx<'_>, actor: &Actor, new: &NewPayment) -> AppResult<
         body,
         payment_id: id,
     })
+}
+
+/// The "paid out" counterpart of a deployment account, opened on its first payment. The caller
+/// holds the deployment account's ledger lock, so two first payments cannot both open one.
+async fn paid_out_account(tx: &Tx<'_>, council_id: Uuid, account: Option<Uuid>) -> AppResult<Uuid> {
+    let account = account.ok_or_else(|| internal("no deployment account"))?;
+    let find = tx
+        .prepare_cached(
+            "SELECT paid_out_id FROM paid_out_accounts WHERE council_id = $1 AND account_id = $2",
+        )
+        .await?;
+    if let Some(row) = tx.query_opt(&find, &[&council_id, &account]).await? {
+        return Ok(row.get(0));
+    }
+    let paid_out = ledger::create_account(
+        tx,
+        council_id,
+        &ledger::NewAccount {
+            kind: "paid_out".into(),
+            name: "Paid to payees".into(),
+            holder: Some(format!("account:{account}")),
+            no_overdraft: false,
+        },
+    )
+    .await?;
+    tx.execute(&tx.prepare_cached("INSERT INTO paid_out_accounts (council_id, account_id, paid_out_id) VALUES ($1, $2, $3)").await?,
+        &[&council_id, &account, &paid_out],
+    )
+    .await?;
+    Ok(paid_out)
 }
 
 fn capitalised(text: &str) -> String {
@@ -677,7 +726,10 @@ fn from_row(row: &Row) -> AppResult<Payment> {
 pub async fn load(tx: &Tx<'_>, council_id: Uuid, id: Uuid) -> AppResult<Payment> {
     let row = tx
         .query_opt(
-            &format!("{SELECT_PAYMENT} WHERE p.council_id = $1 AND p.id = $2"),
+            &tx.prepare_cached(&format!(
+                "{SELECT_PAYMENT} WHERE p.council_id = $1 AND p.id = $2"
+            ))
+            .await?,
             &[&council_id, &id],
         )
         .await?
@@ -690,8 +742,11 @@ pub async fn load(tx: &Tx<'_>, council_id: Uuid, id: Uuid) -> AppResult<Payment>
 async fn may_see(tx: &Tx<'_>, actor: &Actor, payment: &Payment) -> AppResult<bool> {
     let row = tx
         .query_one(
-            "SELECT can_see_budget($1, $2, $3)
+            &tx.prepare_cached(
+                "SELECT can_see_budget($1, $2, $3)
                 AND ($4::uuid IS NULL OR can_see_account($1, $2, $4))",
+            )
+            .await?,
             &[
                 &actor.council_id,
                 &actor.user_id,
@@ -722,10 +777,11 @@ pub async fn decisions(
     visible(tx, actor, budget_id).await?;
     let rows = tx
         .query(
-            &format!(
+            &tx.prepare_cached(&format!(
                 "{SELECT_PAYMENT} WHERE p.council_id = $1 AND p.budget_id = $2
                  ORDER BY p.requested_at DESC, p.id LIMIT $3"
-            ),
+            ))
+            .await?,
             &[&actor.council_id, &budget_id, &limit],
         )
         .await?;
@@ -759,12 +815,13 @@ async fn pending_facts(
 pub async fn approvals_queue(tx: &Tx<'_>, actor: &Actor) -> AppResult<Vec<Payment>> {
     let rows = tx
         .query(
-            &format!(
+            &tx.prepare_cached(&format!(
                 "{SELECT_PAYMENT} WHERE p.council_id = $1 AND p.status = 'pending_approval'
                    AND r.outcome IS NULL
                    AND can_see_budget($1, $2, p.budget_id)
                  ORDER BY p.requested_at, p.id LIMIT 500"
-            ),
+            ))
+            .await?,
             &[&actor.council_id, &actor.user_id],
         )
         .await?;
@@ -792,7 +849,8 @@ pub async fn approvals_queue(tx: &Tx<'_>, actor: &Actor) -> AppResult<Vec<Paymen
 /// The held payment, locked, still waiting (409 once resolved or expired).
 async fn held_for_update(tx: &Tx<'_>, actor: &Actor, id: Uuid) -> AppResult<Payment> {
     tx.query_opt(
-        "SELECT 1 FROM payments WHERE council_id = $1 AND id = $2 FOR UPDATE",
+        &tx.prepare_cached("SELECT 1 FROM payments WHERE council_id = $1 AND id = $2 FOR UPDATE")
+            .await?,
         &[&actor.council_id, &id],
     )
     .await?
@@ -840,13 +898,15 @@ pub async fn approve(tx: &Tx<'_>, actor: &Actor, id: Uuid) -> AppResult<Payment>
     match crate::rules::approve(&facts, &approver, &payment.approved_by) {
         ApprovalOutcome::Refuse { refusal } => return Err(refusal_error(refusal)),
         ApprovalOutcome::NeedMore { remaining } => {
-            tx.execute(
-                "INSERT INTO payment_approvals (council_id, payment_id, approver_id) VALUES ($1, $2, $3)",
+            tx.execute(&tx.prepare_cached("INSERT INTO payment_approvals (council_id, payment_id, approver_id) VALUES ($1, $2, $3)").await?,
                 &[&council_id, &id, &actor.user_id],
             )
             .await?;
             tx.execute(
-                "UPDATE payments SET outstanding = $3 WHERE council_id = $1 AND id = $2",
+                &tx.prepare_cached(
+                    "UPDATE payments SET outstanding = $3 WHERE council_id = $1 AND id = $2",
+                )
+                .await?,
                 &[
                     &council_id,
                     &id,
@@ -856,8 +916,7 @@ pub async fn approve(tx: &Tx<'_>, actor: &Actor, id: Uuid) -> AppResult<Payment>
             .await?;
         }
         ApprovalOutcome::Post => {
-            tx.execute(
-                "INSERT INTO payment_approvals (council_id, payment_id, approver_id) VALUES ($1, $2, $3)",
+            tx.execute(&tx.prepare_cached("INSERT INTO payment_approvals (council_id, payment_id, approver_id) VALUES ($1, $2, $3)").await?,
                 &[&council_id, &id, &actor.user_id],
             )
             .await?;
@@ -881,10 +940,9 @@ pub async fn approve(tx: &Tx<'_>, actor: &Actor, id: Uuid) -> AppResult<Payment>
                 })),
             )
             .await?;
-            tx.execute(
-                "UPDATE payments SET status = 'posted', outstanding = '[]', posted_entry_id = $3,
+            tx.execute(&tx.prepare_cached("UPDATE payments SET status = 'posted', outstanding = '[]', posted_entry_id = $3,
                      resolved_at = now(), resolved_by = $4
-                 WHERE council_id = $1 AND id = $2",
+                 WHERE council_id = $1 AND id = $2").await?,
                 &[&council_id, &id, &posted.id, &actor.user_id],
             )
             .await?;
@@ -919,9 +977,12 @@ pub async fn reject(tx: &Tx<'_>, actor: &Actor, id: Uuid) -> AppResult<Payment> 
     )
     .await?;
     tx.execute(
-        "UPDATE payments SET status = 'rejected', outstanding = '[]', resolved_at = now(),
+        &tx.prepare_cached(
+            "UPDATE payments SET status = 'rejected', outstanding = '[]', resolved_at = now(),
              resolved_by = $3
          WHERE council_id = $1 AND id = $2",
+        )
+        .await?,
         &[&council_id, &id, &actor.user_id],
     )
     .await?;

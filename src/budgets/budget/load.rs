@@ -28,7 +28,10 @@ pub async fn visible(tx: &Tx<'_>, actor: &Actor, id: Uuid) -> AppResult<Budget> 
          WHERE b.council_id = $1 AND b.id = $2 AND can_see_budget($1, $3, b.id)"
     );
     let row = tx
-        .query_opt(&sql, &[&actor.council_id, &id, &actor.user_id])
+        .query_opt(
+            &tx.prepare_cached(&sql).await?,
+            &[&actor.council_id, &id, &actor.user_id],
+        )
         .await?
         .ok_or(AppError::NotFound)?;
     from_row(&row)
@@ -41,7 +44,10 @@ pub async fn visible_for_update(tx: &Tx<'_>, actor: &Actor, id: Uuid) -> AppResu
          WHERE b.council_id = $1 AND b.id = $2 AND can_see_budget($1, $3, b.id) FOR UPDATE"
     );
     let row = tx
-        .query_opt(&sql, &[&actor.council_id, &id, &actor.user_id])
+        .query_opt(
+            &tx.prepare_cached(&sql).await?,
+            &[&actor.council_id, &id, &actor.user_id],
+        )
         .await?
         .ok_or(AppError::NotFound)?;
     from_row(&row)
@@ -55,7 +61,10 @@ pub async fn of_person(tx: &Tx<'_>, actor: &Actor, person_id: Uuid) -> AppResult
          ORDER BY b.start_date DESC, b.reference DESC"
     );
     let rows = tx
-        .query(&sql, &[&actor.council_id, &person_id, &actor.user_id])
+        .query(
+            &tx.prepare_cached(&sql).await?,
+            &[&actor.council_id, &person_id, &actor.user_id],
+        )
         .await?;
     rows.iter().map(from_row).collect()
 }

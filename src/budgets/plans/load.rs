@@ -34,7 +34,10 @@ async fn with_status(
         "SELECT {PLAN_COLUMNS} FROM support_plans WHERE council_id = $1 AND budget_id = $2 AND status = $3"
     );
     let Some(row) = tx
-        .query_opt(&sql, &[&council_id, &budget_id, &status.as_str()])
+        .query_opt(
+            &tx.prepare_cached(&sql).await?,
+            &[&council_id, &budget_id, &status.as_str()],
+        )
         .await?
     else {
         return Ok(None);
@@ -49,7 +52,9 @@ pub async fn history(tx: &Tx<'_>, council_id: Uuid, budget_id: Uuid) -> AppResul
     let sql = format!(
         "SELECT {PLAN_COLUMNS} FROM support_plans WHERE council_id = $1 AND budget_id = $2 ORDER BY version DESC"
     );
-    let rows = tx.query(&sql, &[&council_id, &budget_id]).await?;
+    let rows = tx
+        .query(&tx.prepare_cached(&sql).await?, &[&council_id, &budget_id])
+        .await?;
     let mut plans = Vec::with_capacity(rows.len());
     for row in &rows {
         let mut plan = plan_from_row(row)?;
@@ -62,8 +67,11 @@ pub async fn history(tx: &Tx<'_>, council_id: Uuid, budget_id: Uuid) -> AppResul
 async fn lines(tx: &Tx<'_>, council_id: Uuid, plan_id: Uuid) -> AppResult<Vec<PlanLine>> {
     let rows = tx
         .query(
-            "SELECT line_no, category, need, weekly_amount, deployment, holder_organisation_id
+            &tx.prepare_cached(
+                "SELECT line_no, category, need, weekly_amount, deployment, holder_organisation_id
              FROM support_plan_lines WHERE council_id = $1 AND plan_id = $2 ORDER BY line_no",
+            )
+            .await?,
             &[&council_id, &plan_id],
         )
         .await?;
