@@ -7,15 +7,20 @@ use super::Actor;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 
-/// 404 unless the actor may see this ledger account (never reveal that it exists).
-pub async fn require_account(tx: &Tx<'_>, actor: &Actor, account_id: Uuid) -> AppResult<()> {
+/// Whether the actor may see this ledger account.
+pub async fn can_see_account(tx: &Tx<'_>, actor: &Actor, account_id: Uuid) -> AppResult<bool> {
     let row = tx
         .query_one(
             "SELECT can_see_account($1, $2, $3)",
             &[&actor.council_id, &actor.user_id, &account_id],
         )
         .await?;
-    if row.get::<_, bool>(0) {
+    Ok(row.get(0))
+}
+
+/// 404 unless the actor may see this ledger account (never reveal that it exists).
+pub async fn require_account(tx: &Tx<'_>, actor: &Actor, account_id: Uuid) -> AppResult<()> {
+    if can_see_account(tx, actor, account_id).await? {
         Ok(())
     } else {
         Err(AppError::NotFound)

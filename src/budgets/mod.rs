@@ -9,6 +9,7 @@ pub mod budget;
 pub mod charging;
 pub mod family_approvals;
 pub mod interim;
+pub mod ledger_view;
 pub mod listing;
 pub mod organisations;
 pub mod payees;

@@ -51,6 +51,7 @@ mod write;
 pub use accounts::{account, balances, create_account};
 pub use chain::seal::seal_pending;
 pub use chain::verify::{verify, verify_in_tx, VerifyReport};
+pub use chain::{link_of, ChainLink};
 pub use entries::get_entry;
 pub use error::LedgerError;
 pub use holds::{

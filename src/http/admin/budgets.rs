@@ -90,6 +90,7 @@ pub async fn show(
             .accounts
             .iter()
             .map(|a| AccountRow {
+                id: a.id,
                 label: match a.deployment {
                     Some(d) => labels::deployment(d).to_string(),
                     None => "Contributions owed".to_string(),

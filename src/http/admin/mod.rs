@@ -6,6 +6,7 @@ mod agreements;
 mod budgets;
 mod dashboard;
 pub mod labels;
+mod ledger;
 mod login;
 mod payment_runs;
 mod payments;
@@ -34,6 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/budgets/{id}", get(budgets::show))
         .route("/budgets/{id}/plan", get(plans::edit).post(plans::save))
         .route("/budgets/{id}/plan/approve", post(plans::approve))
+        .route("/accounts/{id}", get(ledger::account))
+        .route("/entries/{id}", get(ledger::entry))
         .route("/reviews", get(reviews::list))
         .route(
             "/budgets/{id}/agreement",
@@ -177,5 +180,28 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromR
             Ok(axum::extract::Path(value)) => Ok(AdminPath(value)),
             Err(_) => Err(AppError::NotFound.into()),
         }
+    }
+}
+
+/// Query parameters of admin pages; a query string that cannot be read is an HTML 400 page.
+pub struct AdminQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for AdminQuery<T>
+{
+    type Rejection = AdminError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, AdminError> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(query)
+            .map(AdminQuery)
+            .map_err(|e| AdminError::Page {
+                status: StatusCode::BAD_REQUEST,
+                title: "This address could not be read",
+                message: format!("Check the address: {e}."),
+            })
     }
 }

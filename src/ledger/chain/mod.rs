@@ -181,6 +181,36 @@ pub async fn load(
     Ok(entries)
 }
 
+/// The link that sealed an entry: where it sits in the council's chain and its hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainLink {
+    pub position: i64,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+    pub sealed_at: DateTime<Utc>,
+}
+
+/// The link sealing `entry_id`, or `None` while the entry waits for the sealer.
+pub async fn link_of(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    entry_id: Uuid,
+) -> Result<Option<ChainLink>, LedgerError> {
+    let row = tx
+        .query_opt(
+            "SELECT position, prev_hash, hash, sealed_at FROM ledger_chain
+             WHERE council_id = $1 AND entry_id = $2",
+            &[&council_id, &entry_id],
+        )
+        .await?;
+    Ok(row.map(|r| ChainLink {
+        position: r.get(0),
+        prev_hash: r.get(1),
+        hash: r.get(2),
+        sealed_at: r.get(3),
+    }))
+}
+
 /// Key class of the per-council sealing lock (one sealer per council at a time).
 pub const SEAL_LOCK_CLASS: i32 = 0x5345_414c; // "SEAL"
 

@@ -64,6 +64,8 @@ pub struct PlanLineRow {
 
 #[derive(Debug, Clone)]
 pub struct AccountRow {
+    /// The ledger account, whose statement the row links to.
+    pub id: Uuid,
     pub label: String,
     pub holder: String,
     pub posted: Decimal,
@@ -174,7 +176,8 @@ pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
                     tbody {
                         @for account in &data.accounts {
                             tr {
-                                td { (account.label) } td { (account.holder) }
+                                td { a href={ "/accounts/" (account.id) } { (account.label) } }
+                                td { (account.holder) }
                                 td.num { (Gbp(account.posted)) } td.num { (Gbp(account.pending)) }
                                 td.num { (Gbp(account.available)) }
                             }

@@ -5,6 +5,7 @@ pub mod budget;
 pub mod budgets;
 pub mod dashboard;
 pub mod errors;
+pub mod ledger;
 pub mod login;
 pub mod payment_runs;
 pub mod payments;
