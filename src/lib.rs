@@ -6,6 +6,8 @@
 
 pub mod auth;
 pub mod budgets;
+pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -54,12 +54,16 @@ impl DbError {
         )
     }
 
-    /// The connection or server is gone (not the caller's fault, not a bug in a query).
+    /// The connection or server is gone, shutting down or out of resources (SQLSTATE classes
+    /// 08, 57 and 53): not the caller's fault, not a bug in a query.
     pub fn is_connection_error(&self) -> bool {
         match self {
             DbError::Unavailable(_) => true,
             DbError::Postgres(e) => {
-                e.is_closed() || e.code().is_none() && e.as_db_error().is_none()
+                let class = e.code().map(|c| &c.code()[..2]);
+                e.is_closed()
+                    || matches!(class, Some("08" | "57" | "53"))
+                    || e.code().is_none() && e.as_db_error().is_none()
             }
         }
     }
@@ -189,10 +193,49 @@ pub async fn anonymous_tx(client: &mut Client) -> Result<Tx<'_>, DbError> {
 pub const MAX_RETRIES: u32 = 8;
 
 /// Backoff before retry `attempt` (1-based): a few milliseconds, growing, with jitter.
-pub fn retry_backoff(attempt: u32) -> Duration {
+fn retry_backoff(attempt: u32) -> Duration {
     let base = 2u64.saturating_pow(attempt.min(6));
     let mut jitter = [0u8; 1];
     // A failed random draw only removes the jitter; the retry still happens.
     let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut jitter);
     Duration::from_millis(base + u64::from(jitter[0] % 8))
+}
+
+/// An error that says whether the transaction that failed with it may succeed if run again.
+pub trait Retryable {
+    fn is_retryable(&self) -> bool;
+}
+
+impl Retryable for DbError {
+    fn is_retryable(&self) -> bool {
+        DbError::is_retryable(self)
+    }
+}
+
+impl Retryable for crate::error::AppError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, crate::error::AppError::Db(e) if e.is_retryable())
+    }
+}
+
+/// The one retry policy: runs `attempt` (each run opens and commits its own transaction) until it
+/// succeeds, fails for good, or has been retried [`MAX_RETRIES`] times after serialization
+/// failures or deadlocks, with a short growing backoff.
+pub async fn retrying<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
+where
+    E: Retryable + std::fmt::Display,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let mut tries = 0;
+    loop {
+        match attempt().await {
+            Err(e) if e.is_retryable() && tries < MAX_RETRIES => {
+                tries += 1;
+                tracing::debug!(error = %e, tries, "running a transaction again");
+                tokio::time::sleep(retry_backoff(tries)).await;
+            }
+            result => return result,
+        }
+    }
 }

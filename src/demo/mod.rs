@@ -137,7 +137,12 @@ pub async fn open_fresh(target: &DbTarget, pool_size: usize) -> anyhow::Result<D
 }
 
 /// Loads the demo council into the database.
-pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loaded> {
+/// Loads the demo council as of `now` (the clock's time).
+pub async fn load(
+    pool: &DbPool,
+    password_iterations: u32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Loaded> {
     let demo = fixture()?;
     let (council_id, admin_id) = councils::create(
         pool,
@@ -233,7 +238,7 @@ pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loa
         family_payment_approvals: demo.family_payment_approvals,
         payment_run: demo.payment_run,
     };
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::clock::london_date(now);
     let loaded = budgets::load(&tx, &cast, &money, today).await?;
     let payment_run_id = loaded.payment_run_id;
     let care_manager_email = "carol.tregorran@borsetshire.example";
@@ -258,7 +263,7 @@ pub async fn load(pool: &DbPool, password_iterations: u32) -> anyhow::Result<Loa
         payees: &loaded.payees,
         users: &user_ids,
     };
-    payments::load(&tx, &keys, &care_manager, today).await?;
+    payments::load(&tx, &keys, &care_manager, now).await?;
     tx.commit().await?;
     Ok(Loaded {
         council_id,

@@ -193,8 +193,9 @@ pub async fn load(
     tx: &Tx<'_>,
     keys: &Keys<'_>,
     care_manager: &Actor,
-    today: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
+    let today = crate::clock::london_date(now);
     let start = today - chrono::Days::new(30);
     for (budget, email, body) in grants(start) {
         let mut body = body;
@@ -211,12 +212,18 @@ pub async fn load(
             "category": p.category, "amount": p.amount, "service_date": today, "memo": p.memo,
         }))
         .context("demo payment")?;
-        let answer = spend::request(tx, &actor, &new)
+        let request = spend::Request { actor, new };
+        let outcome = spend::decide_and_record(tx, keys.council_id, &[&request], now)
             .await
+            .and_then(|mut results| {
+                results
+                    .pop()
+                    .ok_or_else(|| crate::error::AppError::Internal("no outcome".into()))?
+            })
             .map_err(|e| anyhow::anyhow!("demo payment {} by {}: {e}", p.memo, p.by))?;
         if let Some(approver) = p.approved_by {
             let approver = keys.actor(tx, approver).await?;
-            spend::approve(tx, &approver, answer.payment_id)
+            spend::approve(tx, &approver, outcome.payment_id(), now)
                 .await
                 .map_err(|e| anyhow::anyhow!("demo approval of {}: {e}", p.memo))?;
         }

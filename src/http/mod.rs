@@ -19,6 +19,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::clock::Clock;
+use crate::commands::PaymentDesk;
 use crate::config::Settings;
 use crate::db::DbPool;
 
@@ -27,14 +29,42 @@ use crate::db::DbPool;
 pub struct AppState {
     pub pool: DbPool,
     pub settings: Arc<Settings>,
+    /// The one clock (see [`crate::clock`]).
+    pub clock: Clock,
+    /// The coalescing payment path (see [`crate::commands::coalesce`]).
+    pub payments: PaymentDesk,
 }
 
 impl AppState {
     pub fn new(pool: DbPool, settings: Settings) -> Self {
+        Self::with_clock(pool, settings, Clock::system())
+    }
+
+    /// State whose time is `clock`'s (tests set it).
+    pub fn with_clock(pool: DbPool, settings: Settings, clock: Clock) -> Self {
         Self {
+            payments: PaymentDesk::new(pool.clone(), clock.clone()),
             pool,
             settings: Arc::new(settings),
+            clock,
         }
+    }
+
+    /// Runs `work` as one command (see [`crate::commands::run`]): retried on deadlocks, under
+    /// the idempotency claim when there is one.
+    pub async fn command<T, F>(
+        &self,
+        council_id: uuid::Uuid,
+        claim: Option<&crate::commands::Claim>,
+        work: F,
+    ) -> crate::error::AppResult<crate::commands::Ran<T>>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+        F: for<'a> Fn(
+            &'a crate::db::Tx<'a>,
+        ) -> crate::db::BoxFuture<'a, crate::error::AppResult<T>>,
+    {
+        crate::commands::run(&self.pool, council_id, claim, work).await
     }
 
     /// Runs `work` in one transaction acting for `council_id` (see [`crate::db::in_tenant_tx`]).
@@ -50,11 +80,6 @@ impl AppState {
     {
         crate::db::in_tenant_tx(&self.pool, council_id, work).await
     }
-}
-
-/// The council's business date (UTC; the UK is within an hour of it).
-pub fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -69,6 +69,12 @@ impl LedgerError {
     }
 }
 
+impl crate::db::Retryable for LedgerError {
+    fn is_retryable(&self) -> bool {
+        LedgerError::is_retryable(self)
+    }
+}
+
 impl From<DbError> for LedgerError {
     fn from(e: DbError) -> Self {
         let Some(db) = (match &e {

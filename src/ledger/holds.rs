@@ -18,7 +18,8 @@ use uuid::Uuid;
 use super::accounts::lock_accounts;
 use super::entries::{get_entry, leg_from_row};
 use super::error::LedgerError;
-use super::post::{account_ids, plan_entry, retrying, single};
+use super::post::{account_ids, plan_entry, single};
+use crate::db::retrying;
 use super::types::{Entry, EntryStatus, Leg, NewEntry};
 use super::validate::{check_amount, check_details};
 use super::write::{number_legs, Plan, Planned};
@@ -31,7 +32,7 @@ pub async fn hold_in_tx(
     entry: &NewEntry,
     expires_at: DateTime<Utc>,
 ) -> Result<Entry, LedgerError> {
-    if expires_at <= Utc::now() {
+    if expires_at <= crate::clock::system_now() {
         return Err(LedgerError::invalid("expires_at", "must be in the future"));
     }
     let mut planned = plan_entry(entry, true)?;
@@ -51,20 +52,29 @@ pub async fn post_pending_in_tx(
     entry_id: Uuid,
     amount: Option<Decimal>,
 ) -> Result<Entry, LedgerError> {
-    post_pending_with_in_tx(tx, council_id, entry_id, amount, None).await
+    post_pending_with_in_tx(
+        tx,
+        council_id,
+        entry_id,
+        amount,
+        None,
+        crate::clock::system_now(),
+    )
+    .await
 }
 
 /// [`post_pending_in_tx`] recording `metadata` (e.g. who approved) on the posting entry instead
-/// of the hold's.
+/// of the hold's, judging expiry at `now`.
 pub async fn post_pending_with_in_tx(
     tx: &Tx<'_>,
     council_id: Uuid,
     entry_id: Uuid,
     amount: Option<Decimal>,
     metadata: Option<serde_json::Value>,
+    now: DateTime<Utc>,
 ) -> Result<Entry, LedgerError> {
     let hold = open_hold(tx, council_id, entry_id).await?;
-    if hold.expires_at.is_some_and(|at| at <= Utc::now()) {
+    if hold.expires_at.is_some_and(|at| at <= now) {
         return Err(LedgerError::HoldExpired);
     }
     let legs = posting_legs(&hold.legs, amount)?;
@@ -189,7 +199,7 @@ pub async fn expire_due_holds(
         let tx = tenant_tx(&mut client, council_id).await?;
         let expired = expire_due_holds_in_tx(&tx, council_id, now).await?;
         tx.commit().await?;
-        Ok(expired)
+        Ok::<_, LedgerError>(expired)
     })
     .await
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::chain::seal::seal_pending;
@@ -12,36 +12,54 @@ use super::holds::expire_due_holds;
 use crate::db::{anonymous_tx, DbPool};
 
 /// Councils with queued entries or holds due by now.
-async fn councils_with_work(pool: &DbPool) -> Result<Vec<Uuid>, LedgerError> {
+async fn councils_with_work(pool: &DbPool, now: DateTime<Utc>) -> Result<Vec<Uuid>, LedgerError> {
     let mut client = pool.get().await?;
     let tx = anonymous_tx(&mut client).await?;
     let rows = tx
-        .query("SELECT ledger_councils_with_work($1)", &[&Utc::now()])
+        .query("SELECT ledger_councils_with_work($1)", &[&now])
         .await?;
     tx.commit().await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 /// One round: returns (holds expired, entries sealed).
-pub async fn run_once(pool: &DbPool) -> Result<(usize, usize), LedgerError> {
+pub async fn run_once(pool: &DbPool, now: DateTime<Utc>) -> Result<(usize, usize), LedgerError> {
     let (mut expired, mut sealed) = (0, 0);
-    for council_id in councils_with_work(pool).await? {
-        expired += expire_due_holds(pool, council_id, Utc::now()).await?;
-        sealed += seal_pending(pool, council_id).await?;
+    // One council's failure is logged and never stops the others' upkeep.
+    for council_id in councils_with_work(pool, now).await? {
+        match expire_due_holds(pool, council_id, now).await {
+            Ok(n) => expired += n,
+            Err(e) => tracing::warn!(%council_id, error = %e, "expiring holds failed"),
+        }
+        match seal_pending(pool, council_id).await {
+            Ok(n) => sealed += n,
+            Err(e) => tracing::warn!(%council_id, error = %e, "sealing entries failed"),
+        }
     }
     Ok((expired, sealed))
 }
 
 /// Runs [`run_once`] every `every` until the task is aborted; failures are logged and retried
 /// next round (the queue and the open holds keep the work).
-pub fn spawn(pool: DbPool, every: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    pool: DbPool,
+    clock: crate::clock::Clock,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            if let Err(e) = run_once(&pool).await {
-                tracing::warn!(error = %e, "ledger upkeep failed; trying again next round");
+            // A panic in one round is caught here and logged; the next round runs as usual.
+            let round = tokio::spawn({
+                let (pool, now) = (pool.clone(), clock.now());
+                async move { run_once(&pool, now).await }
+            });
+            match round.await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "ledger upkeep failed; trying again next round"),
+                Err(e) => tracing::error!(error = %e, "ledger upkeep panicked; trying again next round"),
             }
         }
     })

@@ -59,8 +59,10 @@ pub use holds::{
     post_pending_with_in_tx, void_pending_in_tx, void_pending_with_in_tx,
 };
 pub use periods::{balance_at, close_period, closed_through};
-pub use post::{post, post_batch_in_tx, post_in_tx};
-pub use reverse::reverse_in_tx;
+pub use accounts::{lock_accounts, LockedSet};
+pub use post::{planned, post, post_batch_in_tx, post_in_tx};
+pub use write::{Plan, Planned};
+pub use reverse::{reverse_in_tx, reverse_on_in_tx};
 pub use statement::{statement, StatementLine, StatementPage};
 pub use types::{
     Account, Balances, Entry, EntryStatus, Leg, NewAccount, NewEntry, NewLeg, Side, Totals,

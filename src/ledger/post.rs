@@ -1,6 +1,4 @@
-//! Posting entries: one, one with retries, or a batch in one statement.
-
-use std::future::Future;
+//! Posting entries: one, one in a transaction of its own (retried), or a batch in one statement.
 
 use uuid::Uuid;
 
@@ -9,7 +7,7 @@ use super::error::LedgerError;
 use super::types::{Entry, NewEntry};
 use super::validate::{check_amount, check_entry};
 use super::write::{number_legs, Plan, Planned};
-use crate::db::{retry_backoff, tenant_tx, DbPool, Tx, MAX_RETRIES};
+use crate::db::{retrying, tenant_tx, DbPool, Tx};
 
 /// Posts an entry in the caller's transaction. Locks its accounts in id order; refuses it
 /// (writing nothing) when it does not balance, is dated in a closed period, or would take a
@@ -34,7 +32,7 @@ pub async fn post(pool: &DbPool, council_id: Uuid, entry: &NewEntry) -> Result<E
         let tx = tenant_tx(&mut client, council_id).await?;
         let posted = post_in_tx(&tx, council_id, entry).await?;
         tx.commit().await?;
-        Ok(posted)
+        Ok::<_, LedgerError>(posted)
     })
     .await
 }
@@ -69,6 +67,17 @@ pub async fn post_batch_in_tx(
         .collect())
 }
 
+/// Checks an entry and plans it for a [`Plan`] the caller writes itself (coalesced batches): a
+/// posting, or a hold expiring at `hold_expires_at`. The planned entry's id is its id once written.
+pub fn planned(
+    entry: &NewEntry,
+    hold_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Planned, LedgerError> {
+    let mut planned = plan_entry(entry, hold_expires_at.is_some())?;
+    planned.expires_at = hold_expires_at;
+    Ok(planned)
+}
+
 /// Checks a caller's entry and turns it into a planned one (a hold when `pending`).
 pub(super) fn plan_entry(entry: &NewEntry, pending: bool) -> Result<Planned, LedgerError> {
     if entry.reverses.is_some() {
@@ -96,7 +105,7 @@ pub(super) fn plan_entry(entry: &NewEntry, pending: bool) -> Result<Planned, Led
     })
 }
 
-pub(super) fn account_ids(entry: &NewEntry) -> Vec<Uuid> {
+pub fn account_ids(entry: &NewEntry) -> Vec<Uuid> {
     entry.legs.iter().map(|l| l.account_id).collect()
 }
 
@@ -105,25 +114,5 @@ pub(super) fn single(mut written: Vec<Entry>) -> Result<Entry, LedgerError> {
     match (written.pop(), written.is_empty()) {
         (Some(entry), true) => Ok(entry),
         _ => Err(LedgerError::Internal("expected exactly one entry".into())),
-    }
-}
-
-/// Runs `attempt` until it succeeds, fails for good, or has been retried [`MAX_RETRIES`] times
-/// after serialization failures or deadlocks. Each attempt opens (and commits) its own transaction.
-pub async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, LedgerError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, LedgerError>>,
-{
-    let mut tries = 0;
-    loop {
-        match attempt().await {
-            Err(e) if e.is_retryable() && tries < MAX_RETRIES => {
-                tries += 1;
-                tracing::debug!(error = %e, tries, "retrying a ledger transaction");
-                tokio::time::sleep(retry_backoff(tries)).await;
-            }
-            result => return result,
-        }
     }
 }

@@ -2,7 +2,7 @@
 //! today, and names the original in `reverses`. An entry is reversed at most once (a unique index
 //! on `reverses`); history is never edited.
 
-use chrono::Utc;
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::accounts::lock_accounts;
@@ -27,6 +27,19 @@ pub async fn reverse_in_tx(
     entry_id: Uuid,
     reason: &str,
     metadata: serde_json::Value,
+) -> Result<Entry, LedgerError> {
+    let today = crate::clock::london_date(crate::clock::system_now());
+    reverse_on_in_tx(tx, council_id, entry_id, reason, metadata, today).await
+}
+
+/// [`reverse_in_tx`] dated `on` (the council's business date, from the caller's clock).
+pub async fn reverse_on_in_tx(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    entry_id: Uuid,
+    reason: &str,
+    metadata: serde_json::Value,
+    on: NaiveDate,
 ) -> Result<Entry, LedgerError> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > MAX_REASON {
@@ -69,7 +82,7 @@ pub async fn reverse_in_tx(
     let planned = Planned {
         id: Uuid::new_v4(),
         pending: false,
-        effective_date: Utc::now().date_naive(),
+        effective_date: on,
         description: format!("Reversal: {reason}"),
         metadata: serde_json::Value::Object(metadata),
         reverses: Some(original.id),

@@ -65,29 +65,61 @@ impl Plan {
         }
     }
 
-    fn apply(&mut self, account_id: Uuid, change: Totals) -> Result<(), LedgerError> {
-        let running = self
+    /// The totals `account_id` would have after `change`, if they fit its columns.
+    fn after(&self, account_id: Uuid, change: &Totals) -> Result<Totals, LedgerError> {
+        let mut totals = *self
             .running
-            .get_mut(&account_id)
+            .get(&account_id)
             .ok_or(LedgerError::AccountNotFound)?;
-        running.add(&change);
+        totals.add(change);
         let fits = [
-            running.posted_debits,
-            running.posted_credits,
-            running.pending_debits,
-            running.pending_credits,
+            totals.posted_debits,
+            totals.posted_credits,
+            totals.pending_debits,
+            totals.pending_credits,
         ]
         .iter()
         .all(|t| *t >= Decimal::ZERO && *t <= max_total());
         if !fits {
             return Err(LedgerError::InvalidAmount);
         }
-        self.deltas.entry(account_id).or_default().add(&change);
+        Ok(totals)
+    }
+
+    /// Applies per-account changes all together or not at all: every account is checked (column
+    /// range, and `no_overdraft` when `check_overdraft`) before any running total moves, so a
+    /// refused entry leaves the plan exactly as it was and the next entry is judged on it.
+    fn apply_all(
+        &mut self,
+        changes: BTreeMap<Uuid, Totals>,
+        check_overdraft: bool,
+    ) -> Result<(), LedgerError> {
+        let mut checked = Vec::with_capacity(changes.len());
+        for (account_id, change) in changes {
+            let totals = self.after(account_id, &change)?;
+            let no_overdraft = self.no_overdraft.get(&account_id).copied().unwrap_or(false);
+            if check_overdraft && no_overdraft && !totals.within_no_overdraft() {
+                return Err(LedgerError::InsufficientFunds { account_id });
+            }
+            checked.push((account_id, change, totals));
+        }
+        for (account_id, change, totals) in checked {
+            self.running.insert(account_id, totals);
+            self.deltas.entry(account_id).or_default().add(&change);
+        }
         Ok(())
     }
 
-    /// Adds an entry; refuses it if it is dated in a closed period or would take a
-    /// `no_overdraft` account below zero (counting holds).
+    /// What `account_id` can spend now, as this plan leaves it (posted credits − posted debits −
+    /// pending debits, counting the entries added so far).
+    pub fn available(&self, account_id: Uuid) -> Option<Decimal> {
+        self.running
+            .get(&account_id)
+            .map(|t| t.balances().available_balance)
+    }
+
+    /// Adds an entry, all or nothing: refuses it (changing nothing) if it is dated in a closed
+    /// period or would take a `no_overdraft` account below zero (counting holds).
     pub fn add(&mut self, entry: Planned) -> Result<(), LedgerError> {
         if self
             .closed_through
@@ -95,31 +127,41 @@ impl Plan {
         {
             return Err(LedgerError::PeriodClosed);
         }
+        let mut changes: BTreeMap<Uuid, Totals> = BTreeMap::new();
         for leg in &entry.legs {
-            let mut change = Totals::default();
-            change.add_leg(leg.side, leg.amount, entry.pending);
-            self.apply(leg.account_id, change)?;
+            changes
+                .entry(leg.account_id)
+                .or_default()
+                .add_leg(leg.side, leg.amount, entry.pending);
         }
-        for leg in &entry.legs {
-            let within = self.running[&leg.account_id].within_no_overdraft();
-            if self.no_overdraft[&leg.account_id] && !within {
-                return Err(LedgerError::InsufficientFunds {
-                    account_id: leg.account_id,
-                });
-            }
-        }
+        self.apply_all(changes, true)?;
         self.entries.push(entry);
         Ok(())
     }
 
+    /// Whether nothing has been added.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.deltas.is_empty()
+    }
+
     /// Takes a hold's legs off the pending totals (it was posted, voided or expired).
     pub fn release(&mut self, legs: &[Leg]) -> Result<(), LedgerError> {
+        let mut changes: BTreeMap<Uuid, Totals> = BTreeMap::new();
         for leg in legs {
-            let mut change = Totals::default();
-            change.add_leg(leg.side, -leg.amount, true);
-            self.apply(leg.account_id, change)?;
+            changes
+                .entry(leg.account_id)
+                .or_default()
+                .add_leg(leg.side, -leg.amount, true);
         }
-        Ok(())
+        self.apply_all(changes, false)
+    }
+
+    /// Adds accounts locked after the plan was made (opened in this transaction).
+    pub fn extend(&mut self, locked: &LockedSet) {
+        for (id, account) in &locked.accounts {
+            self.no_overdraft.insert(*id, account.no_overdraft);
+            self.running.entry(*id).or_insert(account.totals);
+        }
     }
 
     /// Writes the plan in one statement; returns the entries as recorded (status posted, or

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::Actor;
+use crate::auth::{Actor, Role};
 use crate::budgets::accounts::{self, CouncilPurpose};
 use crate::budgets::budget::load::visible_for_update;
 use crate::db::Tx;
@@ -46,6 +46,7 @@ pub async fn record(
     new: &NewContribution,
     today: NaiveDate,
 ) -> AppResult<Contribution> {
+    actor.require(&[Role::FinanceOfficer, Role::ProviderStaff])?;
     let council_id = actor.council_id;
     let budget = visible_for_update(tx, actor, budget_id).await?;
     if new.received_on > today {
@@ -127,23 +128,4 @@ async fn target_account(
             "This budget has no account to receive a contribution yet: it has no approved plan, or no contribution is due.",
         )
     })
-}
-
-/// Records the contribution once per idempotency key (201; replays the first reply).
-pub async fn record_once(
-    tx: &Tx<'_>,
-    actor: &Actor,
-    key: &str,
-    budget_id: Uuid,
-    new: &NewContribution,
-    today: NaiveDate,
-) -> AppResult<crate::payments::idempotent::Reply> {
-    use crate::payments::idempotent;
-    let operation = format!("POST /api/v1/budgets/{budget_id}/contributions");
-    let claim = idempotent::Claim::new(&operation, actor.user_id, new)?;
-    if let Some(reply) = idempotent::begin(tx, actor.council_id, &claim, key).await? {
-        return Ok(reply);
-    }
-    let contribution = record(tx, actor, budget_id, new, today).await?;
-    idempotent::finish(tx, actor.council_id, &claim, key, 201, &contribution).await
 }

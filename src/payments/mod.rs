@@ -4,6 +4,6 @@
 
 pub mod banking;
 pub mod contributions;
-pub mod idempotent;
+pub mod reversals;
 pub mod runs;
 pub mod spend;

@@ -295,7 +295,7 @@ pub async fn show(
 ) -> AdminResult<maud::Markup> {
     let values = GrantValues {
         pay: true,
-        valid_from: crate::http::today().format("%Y-%m-%d").to_string(),
+        valid_from: state.clock.today().format("%Y-%m-%d").to_string(),
         ..GrantValues::default()
     };
     render(&state, &session, id, values, Vec::new()).await

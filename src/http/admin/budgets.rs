@@ -9,7 +9,6 @@ use super::{labels, AdminPath, AdminResult};
 use crate::auth::Role;
 use crate::budgets::plans::{Plan, PlanStatus};
 use crate::budgets::{listing, organisations, view};
-use crate::http::today;
 use crate::http::AppState;
 use allot_views::pages::budget::{
     self as page, AccountRow, BudgetPage, DeploymentGroup, PlanLineRow, PlanSummary,
@@ -25,7 +24,7 @@ pub async fn list(State(state): State<AppState>, session: AdminSession) -> Admin
             Box::pin(async move { listing::list(tx, &actor, None).await })
         })
         .await?;
-    let today = today();
+    let today = state.clock.today();
     let rows: Vec<BudgetListRow> = rows
         .into_iter()
         .map(|b| BudgetListRow {
@@ -52,10 +51,11 @@ pub async fn show(
     let shell = session.shell(&state, "/budgets").await?;
     let actor = session.actor.clone();
     let council_id = actor.council_id;
+    let today = state.clock.today();
     let (budget, names) = state
         .in_tenant_tx(council_id, |tx| {
             Box::pin(async move {
-                let budget = view::view(tx, &actor, id, today()).await?;
+                let budget = view::view(tx, &actor, id, today).await?;
                 let names: HashMap<Uuid, String> = organisations::list(tx, council_id)
                     .await?
                     .into_iter()

@@ -13,15 +13,14 @@ use super::{labels, AdminError, AdminPath, AdminResult};
 use crate::auth::{token, users, Role};
 use crate::error::AppError;
 use crate::http::error::ApiError;
-use crate::http::{today, AppState};
+use crate::commands;
+use crate::http::AppState;
 use crate::payments::runs::create::{self, NewRun, DEFAULT_WEEKS};
 use crate::payments::runs::files::{self, PaymentFile};
-use crate::payments::runs::{approve as actions, store, PaymentRun, RunStatus};
+use crate::payments::runs::{self, approve as actions, PaymentRun, RunStatus};
 use allot_views::pages::payment_runs::{
     run as run_page, runs as runs_page, RunLineRow, RunPage, RunRow, RunsPage, SkipRow,
 };
-
-const READERS: &[Role] = &[Role::FinanceOfficer, Role::Auditor];
 
 /// The next Monday on or after `from`: runs usually start on a Monday.
 fn next_monday(from: NaiveDate) -> NaiveDate {
@@ -37,10 +36,10 @@ async fn list_page(
     weeks: String,
 ) -> AdminResult<maud::Markup> {
     let shell = session.shell(state, "/payment-runs").await?;
-    let council_id = session.actor.council_id;
+    let actor = session.actor.clone();
     let runs = state
-        .in_tenant_tx(council_id, |tx| {
-            Box::pin(async move { store::list(tx, council_id).await })
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { runs::list(tx, &actor).await })
         })
         .await?;
     let next_start = runs
@@ -49,7 +48,7 @@ async fn list_page(
         .map(|r| r.period_end)
         .max()
         .and_then(|end| end.succ_opt())
-        .unwrap_or_else(|| next_monday(today()));
+        .unwrap_or_else(|| next_monday(state.clock.today()));
     let data = RunsPage {
         runs: runs
             .into_iter()
@@ -77,7 +76,6 @@ pub async fn list(
     State(state): State<AppState>,
     session: AdminSession,
 ) -> AdminResult<maud::Markup> {
-    session.actor.require(READERS)?;
     list_page(&state, &session, Vec::new(), DEFAULT_WEEKS.to_string()).await
 }
 
@@ -93,7 +91,7 @@ pub async fn create(
     State(state): State<AppState>,
     CsrfForm { session, form }: CsrfForm<RunForm>,
 ) -> AdminResult<Response> {
-    session.actor.require(&[Role::FinanceOfficer])?;
+    runs::require_officer(&session.actor)?;
     let Ok(period_start) = NaiveDate::parse_from_str(form.period_start.trim(), "%Y-%m-%d") else {
         return again(
             &state,
@@ -123,16 +121,21 @@ pub async fn create(
         period_start,
         weeks,
     };
+    let claim = commands::Claim::new(
+        &key,
+        "POST /api/v1/payment-runs",
+        actor.user_id,
+        "/api/v1/payment-runs",
+        &new,
+    )?;
     let created = state
-        .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { create::create_once(tx, &actor, &key, &new).await })
+        .command(actor.council_id, Some(&claim), |tx| {
+            let (actor, new) = (actor.clone(), new.clone());
+            Box::pin(async move { create::create(tx, &actor, &new).await })
         })
         .await;
     match created {
-        Ok(reply) => {
-            let id = reply.body["id"].as_str().unwrap_or_default().to_string();
-            Ok(Redirect::to(&format!("/payment-runs/{id}")).into_response())
-        }
+        Ok(ran) => Ok(Redirect::to(&format!("/payment-runs/{}", ran.value.id)).into_response()),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             let api = ApiError::from(e);
             again(&state, &session, &form, api.message, api.status).await
@@ -170,13 +173,13 @@ pub async fn show(
     session: AdminSession,
     AdminPath(id): AdminPath<Uuid>,
 ) -> AdminResult<maud::Markup> {
-    session.actor.require(READERS)?;
     let shell = session.shell(&state, "/payment-runs").await?;
-    let council_id = session.actor.council_id;
+    let actor = session.actor.clone();
+    let council_id = actor.council_id;
     let (run, names) = state
         .in_tenant_tx(council_id, |tx| {
             Box::pin(async move {
-                let run = store::load(tx, council_id, id, false).await?;
+                let run = runs::get(tx, &actor, id).await?;
                 let names = (
                     name_of(tx, council_id, Some(run.created_by))
                         .await?
@@ -260,10 +263,9 @@ async fn act(
     id: Uuid,
     verb: &'static str,
 ) -> AdminResult<Response> {
-    session.actor.require(&[Role::FinanceOfficer])?;
     let actor = session.actor.clone();
-    state
-        .in_tenant_tx(actor.council_id, |tx| {
+    commands::write(&state.pool, actor.council_id, |tx| {
+            let actor = actor.clone();
             Box::pin(async move {
                 match verb {
                     "submit" => actions::submit(tx, &actor, id).await,
@@ -317,11 +319,10 @@ pub async fn bacs18(
     session: AdminSession,
     AdminPath(id): AdminPath<Uuid>,
 ) -> AdminResult<Response> {
-    session.actor.require(READERS)?;
-    let council_id = session.actor.council_id;
+    let actor = session.actor.clone();
     let file = state
-        .in_tenant_tx(council_id, |tx| {
-            Box::pin(async move { files::bacs18(tx, council_id, id).await })
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { files::bacs18(tx, &actor, id).await })
         })
         .await?;
     Ok(download(file, "text/plain; charset=us-ascii"))
@@ -332,11 +333,10 @@ pub async fn pain001(
     session: AdminSession,
     AdminPath(id): AdminPath<Uuid>,
 ) -> AdminResult<Response> {
-    session.actor.require(READERS)?;
-    let council_id = session.actor.council_id;
+    let actor = session.actor.clone();
     let file = state
-        .in_tenant_tx(council_id, |tx| {
-            Box::pin(async move { files::pain001(tx, council_id, id).await })
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { files::pain001(tx, &actor, id).await })
         })
         .await?;
     Ok(download(file, "application/xml; charset=utf-8"))

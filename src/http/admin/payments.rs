@@ -17,9 +17,8 @@ use crate::error::AppError;
 use crate::http::error::ApiError;
 use crate::http::extract::parse_json;
 use crate::http::AppState;
-use crate::payments::idempotent;
-use crate::payments::spend::{self, NewPayment, Payment};
-use crate::rules::{Category, Decision};
+use crate::payments::spend::{self, NewPayment, Payment, PaymentOutcome};
+use crate::rules::{Category, Decision, RuleCode};
 use allot_views::pages::payments::{
     approvals as approvals_page, decisions as decisions_page, pay as pay_page, ApprovalsPage,
     Choice, DecisionsPage, PayPage, PayValues, PaymentRow,
@@ -32,16 +31,8 @@ fn reasons(payment: &Payment) -> Vec<String> {
         .iter()
         .map(|n| n.message.clone())
         .collect();
-    let decision = &payment.decision;
-    for key in ["refusals", "flags"] {
-        if let Some(items) = decision[key].as_array() {
-            out.extend(
-                items
-                    .iter()
-                    .filter_map(|i| i["message"].as_str().map(str::to_owned)),
-            );
-        }
-    }
+    out.extend(payment.decision.refusals().iter().map(|r| r.message.clone()));
+    out.extend(payment.decision.flags().iter().map(|f| f.message.clone()));
     out
 }
 
@@ -54,7 +45,7 @@ fn row(payment: &Payment) -> PaymentRow {
         payee: payment.payee_name.clone(),
         category: labels::category(payment.category),
         amount: payment.amount.amount(),
-        status: payment.status.clone(),
+        status: payment.status.as_str().to_owned(),
         reasons: reasons(payment),
     }
 }
@@ -66,9 +57,10 @@ async fn queue_page(
 ) -> AdminResult<maud::Markup> {
     let shell = session.shell(state, "/approvals").await?;
     let actor = session.actor.clone();
+    let now = state.clock.now();
     let items = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { spend::approvals_queue(tx, &actor).await })
+            Box::pin(async move { spend::approvals_queue(tx, &actor, now).await })
         })
         .await?;
     Ok(approvals_page(
@@ -108,17 +100,18 @@ async fn act(
     approve: bool,
 ) -> AdminResult<Response> {
     let actor = session.actor.clone();
-    let done = state
-        .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move {
-                if approve {
-                    spend::approve(tx, &actor, id).await
-                } else {
-                    spend::reject(tx, &actor, id).await
-                }
-            })
+    let now = state.clock.now();
+    let done = crate::commands::write(&state.pool, actor.council_id, |tx| {
+        let actor = actor.clone();
+        Box::pin(async move {
+            if approve {
+                spend::approve(tx, &actor, id, now).await
+            } else {
+                spend::reject(tx, &actor, id, now).await
+            }
         })
-        .await;
+    })
+    .await;
     match done {
         Ok(_) => Ok(Redirect::to("/approvals").into_response()),
         Err(AppError::NotFound) => Err(AppError::NotFound.into()),
@@ -337,7 +330,7 @@ pub async fn pay_form(
 ) -> AdminResult<maud::Markup> {
     let pay = PayState {
         values: PayValues {
-            service_date: crate::http::today().format("%Y-%m-%d").to_string(),
+            service_date: state.clock.today().format("%Y-%m-%d").to_string(),
             ..PayValues::default()
         },
         errors: Vec::new(),
@@ -378,9 +371,10 @@ pub async fn pay_submit(
     let actor = session.actor.clone();
     let send = form.get("action").map(String::as_str) == Some("send");
     if !send {
+        let now = state.clock.now();
         let checked = state
             .in_tenant_tx(actor.council_id, |tx| {
-                Box::pin(async move { spend::check(tx, &actor, &new).await })
+                Box::pin(async move { spend::check(tx, &actor, &new, now).await })
             })
             .await;
         let pay = match checked {
@@ -402,59 +396,42 @@ pub async fn pay_submit(
         };
         return Ok(render_pay(&state, &session, id, pay).await?.into_response());
     }
-    let operation = format!("POST /budgets/{id}/pay");
-    let claim_key = key.clone();
-    let sent = state
-        .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move {
-                let claim = idempotent::Claim::new(&operation, actor.user_id, &new)?;
-                if let Some(reply) =
-                    idempotent::begin(tx, actor.council_id, &claim, &claim_key).await?
-                {
-                    return Ok(reply);
-                }
-                let answer = spend::request(tx, &actor, &new).await?;
-                idempotent::finish(
-                    tx,
-                    actor.council_id,
-                    &claim,
-                    &claim_key,
-                    answer.status,
-                    &answer.body,
-                )
-                .await
-            })
-        })
-        .await;
+    let claim = crate::commands::Claim::new(
+        &key,
+        "POST /budgets/{id}/pay",
+        actor.user_id,
+        &format!("/budgets/{id}/pay"),
+        &new,
+    )?;
+    let sent = state.payments.pay(&actor, new, Some(claim)).await;
     match sent {
-        Ok(reply) if reply.status < 300 => {
-            Ok(Redirect::to(&format!("/budgets/{id}/decisions")).into_response())
-        }
-        Ok(reply) => {
-            let error = &reply.body["error"];
-            let mut sentences: Vec<String> = error["details"]
-                .as_array()
-                .map(|d| {
-                    d.iter()
-                        .filter_map(|x| x["message"].as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            if sentences.is_empty() {
-                sentences.push(error["message"].as_str().unwrap_or_default().to_owned());
+        Ok(ran) => match ran.value {
+            PaymentOutcome::Posted(_) | PaymentOutcome::Held(_) => {
+                Ok(Redirect::to(&format!("/budgets/{id}/decisions")).into_response())
             }
-            let pay = PayState {
-                values: v,
-                errors: Vec::new(),
-                outcome: Some(("This payment was refused".into(), sentences)),
-                may_send: false,
-                key: token::generate(),
-            };
-            let status =
-                StatusCode::from_u16(reply.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            let page = render_pay(&state, &session, id, pay).await?;
-            Ok((status, page).into_response())
-        }
+            PaymentOutcome::Refused { refusals, .. } => {
+                let no_authority = refusals.iter().any(|r| r.code == RuleCode::NoAuthority);
+                let mut sentences: Vec<String> =
+                    refusals.iter().map(|r| r.message.clone()).collect();
+                if sentences.is_empty() {
+                    sentences.push("The payment was refused.".into());
+                }
+                let pay = PayState {
+                    values: v,
+                    errors: Vec::new(),
+                    outcome: Some(("This payment was refused".into(), sentences)),
+                    may_send: false,
+                    key: token::generate(),
+                };
+                let status = if no_authority {
+                    StatusCode::FORBIDDEN
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                let page = render_pay(&state, &session, id, pay).await?;
+                Ok((status, page).into_response())
+            }
+        },
         Err(AppError::NotFound) => Err(AppError::NotFound.into()),
         Err(e) => {
             let error = ApiError::from(e);

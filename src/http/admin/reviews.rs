@@ -5,7 +5,7 @@ use super::session::AdminSession;
 use super::AdminResult;
 use crate::auth::Role;
 use crate::budgets::reviews::{self, Review, ReviewFilter};
-use crate::http::{today, AppState};
+use crate::http::AppState;
 use allot_views::pages::reviews::{reviews as reviews_page, ReviewListRow};
 
 fn row(review: Review) -> ReviewListRow {
@@ -27,10 +27,10 @@ pub async fn list(State(state): State<AppState>, session: AdminSession) -> Admin
     session.actor.require(&[Role::CareManager])?;
     let shell = session.shell(&state, "/reviews").await?;
     let council_id = session.actor.council_id;
+    let today = state.clock.today();
     let (overdue, due) = state
         .in_tenant_tx(council_id, |tx| {
             Box::pin(async move {
-                let today = today();
                 Ok((
                     reviews::list(tx, council_id, ReviewFilter::Overdue, today).await?,
                     reviews::list(tx, council_id, ReviewFilter::Due, today).await?,

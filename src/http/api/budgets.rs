@@ -8,7 +8,7 @@ use crate::budgets::budget::{create, Budget, NewBudget};
 use crate::budgets::view::{self, BudgetView};
 use crate::http::error::{ApiResult, ErrorEnvelope};
 use crate::http::extract::{Json, Path};
-use crate::http::{today, AppState};
+use crate::http::AppState;
 
 /// Record a personal budget (Care Act s.26).
 #[utoipa::path(post, path = "/api/v1/budgets", tag = "budgets", security(("bearer" = [])),
@@ -43,9 +43,10 @@ pub async fn get(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<BudgetView>> {
+    let today = state.clock.today();
     let budget = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { view::view(tx, &actor, id, today()).await })
+            Box::pin(async move { view::view(tx, &actor, id, today).await })
         })
         .await?;
     Ok(Json(budget))

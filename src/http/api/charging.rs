@@ -37,7 +37,7 @@ pub async fn get(
     actor: Actor,
     Query(query): Query<ChargingQuery>,
 ) -> ApiResult<Json<ChargingAnswer>> {
-    let on = query.on.unwrap_or_else(crate::http::today);
+    let on = query.on.unwrap_or_else(|| state.clock.today());
     let parameters = state
         .in_tenant_tx(actor.council_id, |tx| {
             Box::pin(async move { charging::parameters_on(tx, on).await })

@@ -1,12 +1,13 @@
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use uuid::Uuid;
 
 use crate::auth::{Actor, Role};
 use crate::http::error::{ApiResult, ErrorEnvelope};
 use crate::http::extract::{Json, Path};
-use crate::http::idempotency::{respond_reply, IdempotencyKey};
-use crate::http::{today, AppState};
+use crate::http::idempotency::{self, IdempotencyKey};
+use crate::http::AppState;
 use crate::payments::contributions::{self, Contribution, NewContribution};
 
 /// Record a contribution the person paid (Idempotency-Key required).
@@ -20,16 +21,19 @@ pub async fn create(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<Uuid>,
-    IdempotencyKey(key): IdempotencyKey,
+    key: IdempotencyKey,
     Json(body): Json<NewContribution>,
 ) -> ApiResult<Response> {
     actor.require(&[Role::FinanceOfficer, Role::ProviderStaff])?;
-    let reply = state
-        .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move {
-                contributions::record_once(tx, &actor, &key, id, &body, today()).await
-            })
+    let path = format!("/api/v1/budgets/{id}/contributions");
+    let operation = format!("POST {path}");
+    let claim = idempotency::claim(&key, &operation, actor.user_id, &path, &body)?;
+    let today = state.clock.today();
+    let ran = state
+        .command(actor.council_id, Some(&claim), |tx| {
+            let (actor, body) = (actor.clone(), body.clone());
+            Box::pin(async move { contributions::record(tx, &actor, id, &body, today).await })
         })
         .await?;
-    Ok(respond_reply(reply))
+    idempotency::respond(StatusCode::CREATED, &ran)
 }

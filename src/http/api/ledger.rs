@@ -77,8 +77,9 @@ pub struct ReverseRequest {
     pub reason: String,
 }
 
-/// Reverse a payment: a reversing entry mirrors it. `{id}` is a payment's id, or the ledger entry
-/// id of a payment-run line.
+/// Reverse a payment: a reversing entry mirrors its posting. `{id}` is a payment's id; anything
+/// else (a payment-run line, a contribution) is 404 here and is corrected through its own
+/// maker-checker path.
 #[utoipa::path(post, path = "/api/v1/payments/{id}/reverse", tag = "ledger", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("Idempotency-Key" = String, Header, description = "1 to 255 visible ASCII characters")),
     request_body = ReverseRequest,
@@ -98,40 +99,22 @@ pub async fn reverse(
     let key = key?;
     let Json(body) = body?;
     let path = format!("/api/v1/payments/{id}/reverse");
-    let request = idempotency::Request {
-        operation: "POST /api/v1/payments/{id}/reverse",
-        caller: actor.user_id,
-        path: &path,
-        body: &body,
-    };
-    idempotency::run(&state, actor.council_id, &key, request, |tx| {
-        let (actor, reason) = (actor.clone(), body.reason.clone());
-        Box::pin(async move {
-            let payment = match crate::payments::spend::load(tx, actor.council_id, id).await {
-                Ok(_) => Some(crate::payments::spend::visible_payment(tx, &actor, id).await?),
-                Err(crate::error::AppError::NotFound) => None,
-                Err(e) => return Err(e),
-            };
-            let id = match &payment {
-                Some(payment) => payment.entry_id.ok_or_else(|| {
-                    crate::error::AppError::conflict(
-                        "This payment has not been posted, so there is nothing to reverse.",
-                    )
-                })?,
-                None => id,
-            };
-            visibility::require_entry(tx, &actor, id).await?;
-            let metadata = serde_json::json!({
-                "requested_by": {"user_id": actor.user_id, "role": actor.role, "name": actor.name},
-                "decision": {"outcome": "allowed", "action": "reverse"},
-                "reason": reason,
-                "payment_id": payment.as_ref().map(|p| p.id),
-            });
-            let entry = ledger::reverse_in_tx(tx, actor.council_id, id, &reason, metadata).await?;
-            Ok((StatusCode::CREATED, EntryView::from(entry)))
+    let operation = "POST /api/v1/payments/{id}/reverse";
+    let claim = idempotency::claim(&key, operation, actor.user_id, &path, &body)?;
+    let today = state.clock.today();
+    let ran = state
+        .command(actor.council_id, Some(&claim), |tx| {
+            let (actor, reason) = (actor.clone(), body.reason.clone());
+            Box::pin(async move {
+                crate::payments::reversals::reverse(tx, &actor, id, &reason, today).await
+            })
         })
-    })
-    .await
+        .await?;
+    let view = crate::commands::Ran {
+        value: EntryView::from(ran.value),
+        replayed: ran.replayed,
+    };
+    idempotency::respond(StatusCode::CREATED, &view)
 }
 
 /// Recompute the council's ledger hash chain and check every account against its legs.

@@ -1,20 +1,18 @@
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use crate::auth::{Actor, Role};
+use crate::auth::Actor;
 use crate::http::api::List;
 use crate::http::error::{ApiResult, ErrorEnvelope};
 use crate::http::extract::{Json, Path};
-use crate::http::idempotency::{respond_reply, IdempotencyKey};
+use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::AppState;
 use crate::payments::runs::create::{self, NewRun};
 use crate::payments::runs::files::{self, PaymentFile};
-use crate::payments::runs::{approve, store, PaymentRun, RunSummary};
-
-const OFFICERS: &[Role] = &[Role::FinanceOfficer];
-const READERS: &[Role] = &[Role::FinanceOfficer, Role::Auditor];
+use crate::payments::runs::{self, approve, PaymentRun, RunSummary};
 
 /// Draft a payment run for a period (Idempotency-Key required).
 #[utoipa::path(post, path = "/api/v1/payment-runs", tag = "payment-runs", security(("bearer" = [])),
@@ -25,16 +23,19 @@ const READERS: &[Role] = &[Role::FinanceOfficer, Role::Auditor];
 pub async fn create(
     State(state): State<AppState>,
     actor: Actor,
-    IdempotencyKey(key): IdempotencyKey,
+    key: IdempotencyKey,
     Json(body): Json<NewRun>,
 ) -> ApiResult<Response> {
-    actor.require(OFFICERS)?;
-    let reply = state
-        .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { create::create_once(tx, &actor, &key, &body).await })
+    runs::require_officer(&actor)?;
+    let path = "/api/v1/payment-runs";
+    let claim = idempotency::claim(&key, "POST /api/v1/payment-runs", actor.user_id, path, &body)?;
+    let ran = state
+        .command(actor.council_id, Some(&claim), |tx| {
+            let (actor, body) = (actor.clone(), body.clone());
+            Box::pin(async move { create::create(tx, &actor, &body).await })
         })
         .await?;
-    Ok(respond_reply(reply))
+    idempotency::respond(StatusCode::CREATED, &ran)
 }
 
 /// The council's payment runs.
@@ -45,10 +46,9 @@ pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
 ) -> ApiResult<Json<List<RunSummary>>> {
-    actor.require(READERS)?;
     let items = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { store::list(tx, actor.council_id).await })
+            Box::pin(async move { runs::list(tx, &actor).await })
         })
         .await?;
     Ok(Json(List::all(items)))
@@ -64,10 +64,9 @@ pub async fn get(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<PaymentRun>> {
-    actor.require(READERS)?;
     let run = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { store::load(tx, actor.council_id, id, false).await })
+            Box::pin(async move { runs::get(tx, &actor, id).await })
         })
         .await?;
     Ok(Json(run))
@@ -84,12 +83,11 @@ pub async fn submit(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<PaymentRun>> {
-    actor.require(OFFICERS)?;
-    let run = state
-        .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { approve::submit(tx, &actor, id).await })
-        })
-        .await?;
+    let run = crate::commands::write(&state.pool, actor.council_id, |tx| {
+        let actor = actor.clone();
+        Box::pin(async move { approve::submit(tx, &actor, id).await })
+    })
+    .await?;
     Ok(Json(run))
 }
 
@@ -105,12 +103,11 @@ pub async fn approve(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<PaymentRun>> {
-    actor.require(OFFICERS)?;
-    let run = state
-        .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { approve::approve(tx, &actor, id).await })
-        })
-        .await?;
+    let run = crate::commands::write(&state.pool, actor.council_id, |tx| {
+        let actor = actor.clone();
+        Box::pin(async move { approve::approve(tx, &actor, id).await })
+    })
+    .await?;
     Ok(Json(run))
 }
 
@@ -125,12 +122,11 @@ pub async fn reject(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<PaymentRun>> {
-    actor.require(OFFICERS)?;
-    let run = state
-        .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { approve::reject(tx, &actor, id).await })
-        })
-        .await?;
+    let run = crate::commands::write(&state.pool, actor.council_id, |tx| {
+        let actor = actor.clone();
+        Box::pin(async move { approve::reject(tx, &actor, id).await })
+    })
+    .await?;
     Ok(Json(run))
 }
 
@@ -157,10 +153,9 @@ pub async fn bacs18(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
-    actor.require(READERS)?;
     let file = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { files::bacs18(tx, actor.council_id, id).await })
+            Box::pin(async move { files::bacs18(tx, &actor, id).await })
         })
         .await?;
     Ok(download(file, "text/plain; charset=us-ascii"))
@@ -177,10 +172,9 @@ pub async fn pain001(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
-    actor.require(READERS)?;
     let file = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { files::pain001(tx, actor.council_id, id).await })
+            Box::pin(async move { files::pain001(tx, &actor, id).await })
         })
         .await?;
     Ok(download(file, "application/xml; charset=utf-8"))

@@ -4,17 +4,51 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use serde_json::json;
 use uuid::Uuid;
 
 use super::List;
 use crate::auth::Actor;
+use crate::commands::Ran;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::idempotency::{self, IdempotencyKey};
 use crate::http::AppState;
-use crate::payments::spend::{self, NewPayment, Payment};
+use crate::payments::spend::{self, NewPayment, Payment, PaymentOutcome};
+use crate::rules::RuleCode;
+
+/// A payment outcome as API.md has it: 201 posted, 202 held, or the refusal envelope — 403
+/// `no_authority` when the actor lacks authority, else 422 with the first failed rule's code —
+/// with one detail per failed rule and the `payment_id` the refusal is recorded under.
+pub fn outcome_response(ran: &Ran<PaymentOutcome>) -> Response {
+    let response = match &ran.value {
+        PaymentOutcome::Posted(payment) => (StatusCode::CREATED, Json(payment)).into_response(),
+        PaymentOutcome::Held(payment) => (StatusCode::ACCEPTED, Json(payment)).into_response(),
+        PaymentOutcome::Refused {
+            payment_id,
+            refusals,
+        } => {
+            let authority = refusals.iter().find(|r| r.code == RuleCode::NoAuthority);
+            let (status, first) = match authority {
+                Some(r) => (StatusCode::FORBIDDEN, Some(r)),
+                None => (StatusCode::UNPROCESSABLE_ENTITY, refusals.first()),
+            };
+            let (code, message) = first
+                .map(|r| (r.code.as_str(), r.message.clone()))
+                .unwrap_or(("refused", "The payment was refused.".to_owned()));
+            let details: Vec<_> = refusals
+                .iter()
+                .map(|r| json!({"rule": r.code.as_str(), "message": r.message}))
+                .collect();
+            let body = json!({"error": {"code": code, "message": message, "details": details,
+                                        "payment_id": payment_id}});
+            (status, Json(body)).into_response()
+        }
+    };
+    idempotency::with_replay(response, ran.replayed)
+}
 
 /// Pay someone from a budget's deployment account. The rules decide: 201 posted, 202 held for
 /// approval (the money is reserved), 403 `no_authority`, or 422 with the failed rule's code and
@@ -36,22 +70,10 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let key = key?;
     let Json(body) = body?;
-    let request = idempotency::Request {
-        operation: "POST /api/v1/payments",
-        caller: actor.user_id,
-        path: "/api/v1/payments",
-        body: &body,
-    };
-    idempotency::run(&state, actor.council_id, &key, request, |tx| {
-        let (actor, body) = (actor.clone(), body.clone());
-        Box::pin(async move {
-            let answer = spend::request(tx, &actor, &body).await?;
-            let status = StatusCode::from_u16(answer.status)
-                .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
-            Ok((status, answer.body))
-        })
-    })
-    .await
+    let path = "/api/v1/payments";
+    let claim = idempotency::claim(&key, "POST /api/v1/payments", actor.user_id, path, &body)?;
+    let ran = state.payments.pay(&actor, body, Some(claim)).await?;
+    Ok(outcome_response(&ran))
 }
 
 /// A payment with its decision.
@@ -84,11 +106,12 @@ pub async fn approve(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Payment>> {
-    let payment = state
-        .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { spend::approve(tx, &actor, id).await })
-        })
-        .await?;
+    let now = state.clock.now();
+    let payment = crate::commands::write(&state.pool, actor.council_id, |tx| {
+        let actor = actor.clone();
+        Box::pin(async move { spend::approve(tx, &actor, id, now).await })
+    })
+    .await?;
     Ok(Json(payment))
 }
 
@@ -103,11 +126,12 @@ pub async fn reject(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Payment>> {
-    let payment = state
-        .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { spend::reject(tx, &actor, id).await })
-        })
-        .await?;
+    let now = state.clock.now();
+    let payment = crate::commands::write(&state.pool, actor.council_id, |tx| {
+        let actor = actor.clone();
+        Box::pin(async move { spend::reject(tx, &actor, id, now).await })
+    })
+    .await?;
     Ok(Json(payment))
 }
 
@@ -115,9 +139,10 @@ pub async fn reject(
 #[utoipa::path(get, path = "/api/v1/approvals", tag = "payments", security(("bearer" = [])),
     responses((status = 200, body = List<Payment>), (status = 401, body = ErrorEnvelope)))]
 pub async fn queue(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<List<Payment>>> {
+    let now = state.clock.now();
     let items = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { spend::approvals_queue(tx, &actor).await })
+            Box::pin(async move { spend::approvals_queue(tx, &actor, now).await })
         })
         .await?;
     Ok(Json(List::all(items)))

@@ -7,7 +7,7 @@ use crate::budgets::reviews::{self, CompletedReview, Review, ReviewFilter};
 use crate::http::api::List;
 use crate::http::error::{ApiResult, ErrorEnvelope};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::{today, AppState};
+use crate::http::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -27,10 +27,11 @@ pub async fn list(
     Query(query): Query<ReviewQuery>,
 ) -> ApiResult<Json<List<Review>>> {
     actor.require(&[Role::CareManager])?;
+    let today = state.clock.today();
     let items = state
         .in_tenant_tx(actor.council_id, |tx| {
             Box::pin(
-                async move { reviews::list(tx, actor.council_id, query.status, today()).await },
+                async move { reviews::list(tx, actor.council_id, query.status, today).await },
             )
         })
         .await?;
@@ -50,9 +51,10 @@ pub async fn complete(
     Json(body): Json<CompletedReview>,
 ) -> ApiResult<Json<Review>> {
     actor.require(&[Role::CareManager])?;
+    let today = state.clock.today();
     let next = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { reviews::complete(tx, &actor, id, &body, today()).await })
+            Box::pin(async move { reviews::complete(tx, &actor, id, &body, today).await })
         })
         .await?;
     Ok(Json(next))

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::{link_hash, load, GENESIS, SEAL_LOCK_CLASS};
 use crate::db::{tenant_tx, DbPool, Tx};
 use crate::ledger::error::LedgerError;
-use crate::ledger::post::retrying;
+use crate::db::retrying;
 
 /// Entries linked per transaction.
 pub const SEAL_BATCH: i64 = 1000;
@@ -89,7 +89,7 @@ pub async fn seal_pending(pool: &DbPool, council_id: Uuid) -> Result<usize, Ledg
             let tx = tenant_tx(&mut client, council_id).await?;
             let sealed = seal_batch_in_tx(&tx, council_id, SEAL_BATCH).await?;
             tx.commit().await?;
-            Ok(sealed)
+            Ok::<_, LedgerError>(sealed)
         })
         .await?;
         total += sealed;

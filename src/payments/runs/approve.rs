@@ -24,6 +24,7 @@ use crate::ledger::{self, NewEntry, NewLeg, Side};
 use crate::rules::{Deployment, RULESET_VERSION};
 
 pub async fn submit(tx: &Tx<'_>, actor: &Actor, run_id: Uuid) -> AppResult<PaymentRun> {
+    super::require_officer(actor)?;
     let council_id = actor.council_id;
     let run = store::load(tx, council_id, run_id, true).await?;
     if run.status != RunStatus::Draft {
@@ -42,6 +43,7 @@ pub async fn submit(tx: &Tx<'_>, actor: &Actor, run_id: Uuid) -> AppResult<Payme
 }
 
 pub async fn reject(tx: &Tx<'_>, actor: &Actor, run_id: Uuid) -> AppResult<PaymentRun> {
+    super::require_officer(actor)?;
     let council_id = actor.council_id;
     let run = store::load(tx, council_id, run_id, true).await?;
     if !matches!(run.status, RunStatus::Draft | RunStatus::Submitted) {
@@ -60,6 +62,7 @@ pub async fn reject(tx: &Tx<'_>, actor: &Actor, run_id: Uuid) -> AppResult<Payme
 }
 
 pub async fn approve(tx: &Tx<'_>, actor: &Actor, run_id: Uuid) -> AppResult<PaymentRun> {
+    super::require_officer(actor)?;
     let council_id = actor.council_id;
     lock_runs(tx, council_id).await?;
     let run = store::load(tx, council_id, run_id, true).await?;

@@ -43,6 +43,7 @@ pub async fn lock_runs(tx: &Tx<'_>, council_id: Uuid) -> AppResult<()> {
 }
 
 pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewRun) -> AppResult<PaymentRun> {
+    super::require_officer(actor)?;
     let council_id = actor.council_id;
     if new.weeks == 0 || new.weeks > MAX_WEEKS {
         return Err(AppError::invalid(
@@ -111,20 +112,4 @@ async fn refuse_overlap(
         start.format("%-d %B %Y"),
         end.format("%-d %B %Y")
     )))
-}
-
-/// Drafts the run once per idempotency key (201; the same key and request replay the first reply).
-pub async fn create_once(
-    tx: &Tx<'_>,
-    actor: &Actor,
-    key: &str,
-    new: &NewRun,
-) -> AppResult<crate::payments::idempotent::Reply> {
-    use crate::payments::idempotent;
-    let claim = idempotent::Claim::new("POST /api/v1/payment-runs", actor.user_id, new)?;
-    if let Some(reply) = idempotent::begin(tx, actor.council_id, &claim, key).await? {
-        return Ok(reply);
-    }
-    let run = create(tx, actor, new).await?;
-    idempotent::finish(tx, actor.council_id, &claim, key, 201, &run).await
 }

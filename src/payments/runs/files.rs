@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::{store, RunStatus};
+use crate::auth::Actor;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::formats::{
@@ -112,8 +113,9 @@ fn originating(prepared: &Prepared) -> BankAccount {
     }
 }
 
-pub async fn bacs18(tx: &Tx<'_>, council_id: Uuid, run_id: Uuid) -> AppResult<PaymentFile> {
-    let prepared = prepare(tx, council_id, run_id).await?;
+pub async fn bacs18(tx: &Tx<'_>, actor: &Actor, run_id: Uuid) -> AppResult<PaymentFile> {
+    super::require_reader(actor)?;
+    let prepared = prepare(tx, actor.council_id, run_id).await?;
     let file = BacsFile {
         service_user_number: prepared.banking.service_user_number.clone(),
         service_user_name: prepared.council_name.clone(),
@@ -143,8 +145,9 @@ pub async fn bacs18(tx: &Tx<'_>, council_id: Uuid, run_id: Uuid) -> AppResult<Pa
     })
 }
 
-pub async fn pain001(tx: &Tx<'_>, council_id: Uuid, run_id: Uuid) -> AppResult<PaymentFile> {
-    let prepared = prepare(tx, council_id, run_id).await?;
+pub async fn pain001(tx: &Tx<'_>, actor: &Actor, run_id: Uuid) -> AppResult<PaymentFile> {
+    super::require_reader(actor)?;
+    let prepared = prepare(tx, actor.council_id, run_id).await?;
     let run_ref = prepared.run_id.simple().to_string();
     let doc = Pain001 {
         message_id: format!("ALLOT-{:06}-{}", prepared.serial, &run_ref[..12]),

@@ -13,14 +13,16 @@ pub mod store;
 mod tests;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::auth::{Actor, Role};
+use crate::db::Tx;
+use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::rules::Deployment;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Draft,
@@ -49,7 +51,7 @@ impl RunStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunLine {
     pub line_no: i32,
     pub budget_id: Uuid,
@@ -74,7 +76,7 @@ pub struct RunLine {
     pub entry_id: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunSkip {
     pub budget_id: Uuid,
     pub budget_reference: String,
@@ -87,7 +89,7 @@ pub struct RunSkip {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PaymentRun {
     pub id: Uuid,
     pub status: RunStatus,
@@ -113,7 +115,7 @@ pub struct PaymentRun {
 }
 
 /// A run in a list (no lines).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunSummary {
     pub id: Uuid,
     pub status: RunStatus,
@@ -125,4 +127,31 @@ pub struct RunSummary {
     pub skipped: i64,
     pub created_by: Uuid,
     pub approved_by: Option<Uuid>,
+}
+
+/// Who makes, submits, approves and rejects runs.
+const OFFICERS: &[Role] = &[Role::FinanceOfficer];
+/// Who may read runs and their payment files.
+const READERS: &[Role] = &[Role::FinanceOfficer, Role::Auditor];
+
+/// Refuses (403 `forbidden`) anyone but a finance officer.
+pub(crate) fn require_officer(actor: &Actor) -> AppResult<()> {
+    actor.require(OFFICERS)
+}
+
+/// Refuses (403 `forbidden`) anyone but finance officers and auditors.
+pub(crate) fn require_reader(actor: &Actor) -> AppResult<()> {
+    actor.require(READERS)
+}
+
+/// The council's runs, for those who may read them.
+pub async fn list(tx: &Tx<'_>, actor: &Actor) -> AppResult<Vec<RunSummary>> {
+    require_reader(actor)?;
+    store::list(tx, actor.council_id).await
+}
+
+/// One run with its lines and skipped budgets, for those who may read it.
+pub async fn get(tx: &Tx<'_>, actor: &Actor, id: Uuid) -> AppResult<PaymentRun> {
+    require_reader(actor)?;
+    store::load(tx, actor.council_id, id, false).await
 }
