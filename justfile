@@ -24,7 +24,7 @@ test:
 
 # Only the browser tests.
 e2e:
-    cargo test --test browser
+    cargo test --test it browser::
 
 # Benchmarks against pgbench on the same throwaway cluster (prints figures; asserts nothing).
 bench:

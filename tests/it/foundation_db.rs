@@ -1,13 +1,12 @@
 //! Tenancy and row-level security, migrations, and stored passwords, on the real database.
 
-mod support;
-
 use allot::auth::Role;
 use allot::db::{self, testing::TestDb};
-use support::TestApp;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 use uuid::Uuid;
+
+use crate::support::TestApp;
 
 async fn superuser(test_db: &TestDb) -> tokio_postgres::Client {
     let (client, connection) = test_db.config.connect(NoTls).await.unwrap();
@@ -176,7 +175,7 @@ async fn passwords_are_stored_as_pbkdf2_with_parameters() {
     assert_eq!(row.get::<_, i32>(2), 16);
     assert_eq!(row.get::<_, i32>(3), 32);
     let hash: Vec<u8> = row.get(4);
-    assert!(!String::from_utf8_lossy(&hash).contains(support::PASSWORD));
+    assert!(!String::from_utf8_lossy(&hash).contains(crate::support::PASSWORD));
     let tokens: i64 = su
         .query_one(
             "SELECT count(*) FROM auth_tokens WHERE length(token_hash) = 32",

@@ -1,17 +1,15 @@
 //! The ledger's HTTP endpoints: statements, reversals (idempotent), chain verification.
 
-mod ledger_support;
-mod support;
-
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
-use support::{Reply, TestApp};
 use uuid::Uuid;
 
 use allot::auth::Role;
 use allot::ledger;
-use ledger_support::{account, d, fund, transfer};
+
+use crate::ledger_support::{account, d, fund, transfer};
+use crate::support::{Reply, TestApp};
 
 /// POST with a JSON body and an optional Idempotency-Key.
 async fn post_keyed(
@@ -186,7 +184,7 @@ async fn reversals_are_idempotent_and_refused_where_they_must_be() {
         );
     }
     assert_eq!(
-        ledger_support::balances(pool, council.id, holder)
+        crate::ledger_support::balances(pool, council.id, holder)
             .await
             .posted_balance,
         d("40")
@@ -225,7 +223,7 @@ async fn reversals_are_idempotent_and_refused_where_they_must_be() {
         (StatusCode::CONFLICT, "conflict")
     );
     assert_eq!(
-        ledger_support::balances(pool, council.id, holder)
+        crate::ledger_support::balances(pool, council.id, holder)
             .await
             .posted_balance,
         d("0")
@@ -292,7 +290,7 @@ async fn concurrent_replays_of_one_key_reverse_once() {
     }
     assert!(bodies.windows(2).all(|w| w[0] == w[1]));
     assert_eq!(
-        ledger_support::balances(&app.db.pool, council.id, holder)
+        crate::ledger_support::balances(&app.db.pool, council.id, holder)
             .await
             .posted_balance,
         d("0")

@@ -1,10 +1,9 @@
 //! The demo council loads its budgets of every kind and releases a first period through a run
 //! made by one finance officer and approved by the other.
 
-mod support;
-
 use axum::http::StatusCode;
-use support::TestApp;
+
+use crate::support::TestApp;
 
 #[tokio::test]
 async fn the_demo_council_has_budgets_of_every_kind_and_a_released_run() {

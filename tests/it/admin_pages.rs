@@ -1,14 +1,13 @@
 //! The admin shell: sign-in with CSRF, sessions, navigation, escaping.
 
-mod support;
-
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use scraper::{Html, Selector};
 use serde_json::json;
-use support::{Reply, TestApp, PASSWORD};
 
 use allot::auth::Role;
+
+use crate::support::{Reply, TestApp, PASSWORD};
 
 fn cookie_value(reply: &Reply, name: &str) -> Option<String> {
     reply

@@ -2,21 +2,20 @@
 //! paging) and an entry (legs, decision record, reversals, seal), signed in through the login
 //! form; everything escaped; not found wherever the statement API would say not found.
 
-mod support;
-
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use scraper::{Html, Selector};
 use serde_json::json;
-use support::scenario::{account, id, Scenario, PERIOD};
-use support::{Reply, TestApp, PASSWORD};
 use uuid::Uuid;
 
 use allot::auth::Role;
 use allot::db::tenant_tx;
 use allot::ledger::{self, NewAccount, NewEntry, NewLeg, Side};
+
+use crate::support::scenario::{account, id, Scenario, PERIOD};
+use crate::support::{Reply, TestApp, PASSWORD};
 
 fn select(html: &str, css: &str) -> Vec<String> {
     let doc = Html::parse_document(html);

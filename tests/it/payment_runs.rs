@@ -1,14 +1,13 @@
 //! Payment runs through the API: a mixed package end to end, skips with rule codes, maker-checker,
 //! idempotency, the periods rule, contributions and arrears.
 
-mod support;
-
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::str::FromStr;
-use support::scenario::{account, id, Scenario, PERIOD};
 use uuid::Uuid;
+
+use crate::support::scenario::{account, id, Scenario, PERIOD};
 
 fn money(value: &Value) -> Decimal {
     Decimal::from_str(

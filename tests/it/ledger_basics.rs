@@ -1,15 +1,14 @@
 //! The ledger's behaviour, one feature at a time, against a real PostgreSQL.
 
-mod ledger_support;
-
 use chrono::{Duration, Utc};
-use ledger_support::*;
 use rust_decimal::Decimal;
 
 use allot::db::tenant_tx;
 use allot::db::testing::TestDb;
 use allot::ledger::idempotency::{self, Begin};
 use allot::ledger::{self, EntryStatus, LedgerError, Side};
+
+use crate::ledger_support::*;
 
 /// Whether an error is the one a case expects.
 type ErrorCheck = fn(&LedgerError) -> bool;
@@ -46,7 +45,7 @@ async fn posting_moves_money_with_credits_minus_debits() {
 async fn refusals_are_typed_and_change_nothing() {
     let db = TestDb::new().await;
     let council = council(&db.pool).await;
-    let other = ledger_support::council(&db.pool).await;
+    let other = crate::ledger_support::council(&db.pool).await;
     let funding = account(&db.pool, council, "council_funding", false).await;
     let holder = account(&db.pool, council, "direct_payment", true).await;
     let elsewhere = account(&db.pool, other, "direct_payment", true).await;
@@ -528,7 +527,7 @@ async fn idempotency_keys_replay_or_refuse() {
 async fn the_app_role_cannot_edit_posted_data_or_see_other_councils() {
     let db = TestDb::new().await;
     let council = council(&db.pool).await;
-    let other = ledger_support::council(&db.pool).await;
+    let other = crate::ledger_support::council(&db.pool).await;
     let funding = account(&db.pool, council, "council_funding", false).await;
     let holder = account(&db.pool, council, "direct_payment", true).await;
     fund(&db.pool, council, funding, holder, "5").await;

@@ -2,17 +2,16 @@
 //! rejection and expiry, capacity changes, idempotency, visibility across organisations and
 //! councils, bad input, and a real race on one account.
 
-mod support;
-
 use std::str::FromStr;
 
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
-use support::scenario::{id, Scenario, PERIOD};
 use uuid::Uuid;
 
 use allot::auth::{Actor, Role};
+
+use crate::support::scenario::{id, Scenario, PERIOD};
 
 struct Setup {
     s: Scenario,
@@ -133,7 +132,7 @@ impl Setup {
                "category": category, "amount": amount, "service_date": "2025-02-10"})
     }
 
-    async fn pay(&self, token: &str, body: Value) -> support::Reply {
+    async fn pay(&self, token: &str, body: Value) -> crate::support::Reply {
         let key = Uuid::new_v4().to_string();
         self.s
             .app

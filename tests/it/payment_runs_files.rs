@@ -2,14 +2,13 @@
 //! validated against the official schema with `xmllint --schema` (libxml2-utils must be installed:
 //! the test fails, never skips, without it).
 
-mod support;
-
 use std::io::Write;
 use std::process::Command;
 
 use axum::http::StatusCode;
 use serde_json::{json, Value};
-use support::scenario::{id, Scenario, PERIOD};
+
+use crate::support::scenario::{id, Scenario, PERIOD};
 
 /// A council with a direct payment, a managed account, an ISF and a council-managed line, released.
 async fn released() -> (Scenario, Value) {

@@ -2,12 +2,9 @@
 //! simple in-memory model; after every operation they must agree, refused operations must change
 //! nothing, and at the end the invariants recomputed from the rows must hold.
 
-mod ledger_support;
-
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use ledger_support::*;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -18,6 +15,8 @@ use allot::db::tenant_tx;
 use allot::db::testing::TestDb;
 use allot::ledger::idempotency::{self, Begin};
 use allot::ledger::{self, EntryStatus, LedgerError, NewEntry, NewLeg, Side};
+
+use crate::ledger_support::*;
 
 /// Account 0 is the council's funding (may go negative); 1–3 are holders (`no_overdraft`).
 const ACCOUNTS: usize = 4;

@@ -1,13 +1,12 @@
 //! The foundation through the HTTP API: sign-in, tokens, roles, tenancy, the error envelope.
 
-mod support;
-
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::json;
-use support::{TestApp, PASSWORD};
 
 use allot::auth::Role;
+
+use crate::support::{TestApp, PASSWORD};
 
 #[tokio::test]
 async fn token_sign_in_and_me() {

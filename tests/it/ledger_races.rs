@@ -1,12 +1,9 @@
 //! Real races on a real PostgreSQL: many tokio tasks on a multi-threaded runtime, each with its
 //! own pooled connection, contending for the same rows; then the invariants.
 
-mod ledger_support;
-
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use ledger_support::*;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -14,6 +11,8 @@ use allot::db::testing::TestDb;
 use allot::db::{tenant_tx, DbPool};
 use allot::ledger::idempotency::{self, Begin};
 use allot::ledger::{self, LedgerError};
+
+use crate::ledger_support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hot_no_overdraft_account_never_goes_below_zero() {

@@ -1,12 +1,11 @@
 //! The admin pages for people, budgets, plans, reviews and payment runs: what they show (escaped),
 //! CSRF on every form, and the maker-checker flow in the browser.
 
-mod support;
-
 use axum::http::StatusCode;
 use scraper::{Html, Selector};
 use serde_json::json;
-use support::scenario::{Scenario, PERIOD};
+
+use crate::support::scenario::{Scenario, PERIOD};
 
 fn texts(html: &str, selector: &str) -> Vec<String> {
     let document = Html::parse_document(html);

@@ -2,14 +2,13 @@
 //! of party, bad input writing nothing, roles, other councils, ending grants, capacity changes,
 //! and versioned policy.
 
-mod support;
-
 use axum::http::StatusCode;
 use serde_json::{json, Value};
-use support::scenario::{id, Scenario};
 use uuid::Uuid;
 
 use allot::auth::Role;
+
+use crate::support::scenario::{id, Scenario};
 
 async fn budget(s: &Scenario, has_capacity: bool) -> (Uuid, Uuid) {
     let person = s.person("Alex Agreement", has_capacity, false).await;

@@ -1,12 +1,11 @@
 //! Budgets, people's preferences, support plans, payees, reviews and visibility through the API.
 
-mod support;
-
 use axum::http::StatusCode;
 use serde_json::json;
-use support::scenario::{account, id, Scenario, START};
 
 use allot::auth::Role;
+
+use crate::support::scenario::{account, id, Scenario, START};
 
 #[tokio::test]
 async fn people_carry_contact_and_communication_preferences() {
@@ -829,7 +828,7 @@ async fn reviews_due_and_overdue_are_listed_for_care_managers() {
         .get("/api/v1/reviews?status=due", &s.care_manager.token)
         .await;
     assert_eq!(due.status, StatusCode::OK, "{}", due.text);
-    let ids = |reply: &support::Reply| -> Vec<String> {
+    let ids = |reply: &crate::support::Reply| -> Vec<String> {
         reply.json["items"]
             .as_array()
             .unwrap()
@@ -996,7 +995,7 @@ async fn charging_parameters_are_dated_data() {
 
 #[tokio::test]
 async fn openapi_describes_the_budget_and_payment_paths() {
-    let app = support::TestApp::new().await;
+    let app = crate::support::TestApp::new().await;
     let reply = app
         .call(axum::http::Method::GET, "/api/openapi.json", None, None)
         .await;

@@ -1,16 +1,15 @@
 //! Browser tests: real Chromium (Debian's /usr/bin/chromium) driven through chromedriver, against
 //! allot served on a loopback port, clicking through as a person would.
 
-mod support;
-
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use allot::auth::Role;
 use serde_json::json;
-use support::{TestApp, PASSWORD};
 use thirtyfour::prelude::*;
+
+use crate::support::{TestApp, PASSWORD};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

@@ -1,16 +1,15 @@
 //! The hash chain: sealing, verification, and detection of each kind of direct tampering done
 //! as the database superuser.
 
-mod ledger_support;
-
 use chrono::{Duration, Utc};
-use ledger_support::*;
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
 use allot::db::tenant_tx;
 use allot::db::testing::TestDb;
 use allot::ledger::{self, Side};
+
+use crate::ledger_support::*;
 
 /// A council with a little of everything, sealed; returns (council, an ordinary entry in the
 /// middle of the chain, a spare account).
@@ -109,7 +108,7 @@ async fn verification_passes_and_grows_with_new_entries() {
         "{report:?}"
     );
     // Another council's chain is its own.
-    let empty = ledger_support::council(&db.pool).await;
+    let empty = crate::ledger_support::council(&db.pool).await;
     let report = ledger::verify(&db.pool, empty).await.unwrap();
     assert!(report.ok && report.entries_checked == 0, "{report:?}");
 }

@@ -1,0 +1,25 @@
+//! The integration tests, in one test binary: each former `tests/*.rs` file is a module here,
+//! sharing the `support` and `ledger_support` helpers. Run one group with e.g.
+//! `cargo test --test it browser::`.
+
+mod ledger_support;
+mod support;
+
+mod admin_pages;
+mod agreements_api;
+mod browser;
+mod budgets_admin;
+mod budgets_api;
+mod cli_lifecycle;
+mod demo_budgets;
+mod foundation_api;
+mod foundation_db;
+mod ledger_admin;
+mod ledger_api;
+mod ledger_basics;
+mod ledger_chain;
+mod ledger_model;
+mod ledger_races;
+mod payment_runs;
+mod payment_runs_files;
+mod payments_api;
