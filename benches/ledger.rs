@@ -360,12 +360,12 @@ async fn batches(settings: &Settings, pool: &DbPool, ledger: &Arc<Ledger>, size:
                     )
                 })
                 .collect();
-            ledger::post::retrying(|| async {
+            allot::db::retrying(|| async {
                 let mut connection = pool.get().await?;
                 let tx = tenant_tx(&mut connection, ledger.council_id).await?;
                 let ids = ledger::post_batch_in_tx(&tx, ledger.council_id, &entries).await?;
                 tx.commit().await?;
-                Ok(ids.len() as u64)
+                Ok::<_, ledger::LedgerError>(ids.len() as u64)
             })
             .await
             .unwrap_or_else(|e| panic!("posting a batch: {e}"))

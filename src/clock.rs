@@ -88,10 +88,16 @@ mod tests {
     fn the_business_date_is_london_not_utc() {
         // 23:30 UTC on 30 June is 00:30 on 1 July in British Summer Time.
         let summer_night = Utc.with_ymd_and_hms(2026, 6, 30, 23, 30, 0).unwrap();
-        assert_eq!(london_date(summer_night), NaiveDate::from_ymd_opt(2026, 7, 1).unwrap());
+        assert_eq!(
+            london_date(summer_night),
+            NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()
+        );
         // In winter London is on UTC.
         let winter_night = Utc.with_ymd_and_hms(2026, 12, 31, 23, 30, 0).unwrap();
-        assert_eq!(london_date(winter_night), NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+        assert_eq!(
+            london_date(winter_night),
+            NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
+        );
     }
 
     #[test]

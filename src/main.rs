@@ -105,7 +105,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo { addr } => {
             let database = allot::demo::open_fresh(&target, 16).await?;
             let settings = Settings::default();
-            let signins = allot::demo::load(&database.pool, settings.password_iterations).await?;
+            let now = allot::clock::Clock::system().now();
+            let signins =
+                allot::demo::load(&database.pool, settings.password_iterations, now).await?;
             println!("{}", allot::demo::describe(&signins, addr));
             serve(database, settings, addr).await
         }
@@ -200,7 +202,11 @@ async fn serve(database: Database, settings: Settings, addr: SocketAddr) -> anyh
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!("allot listening on http://{addr}");
     // Seals posted entries into the hash chain and expires due holds, about once a second.
-    let upkeep = allot::ledger::maintenance::spawn(database.pool.clone(), Duration::from_secs(1));
+    let upkeep = allot::ledger::maintenance::spawn(
+        database.pool.clone(),
+        state.clock.clone(),
+        Duration::from_secs(1),
+    );
     let served = axum::serve(listener, allot::app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await;

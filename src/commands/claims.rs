@@ -46,7 +46,9 @@ pub async fn claim(
     claims: &[Claim],
 ) -> AppResult<Vec<AppResult<Claimed>>> {
     let mut order: Vec<usize> = (0..claims.len()).collect();
-    order.sort_by(|&a, &b| (&claims[a].scope, &claims[a].key).cmp(&(&claims[b].scope, &claims[b].key)));
+    order.sort_by(|&a, &b| {
+        (&claims[a].scope, &claims[a].key).cmp(&(&claims[b].scope, &claims[b].key))
+    });
     let scopes: Vec<&str> = order.iter().map(|&i| claims[i].scope.as_str()).collect();
     let keys: Vec<&str> = order.iter().map(|&i| claims[i].key.as_str()).collect();
     let prints: Vec<&[u8]> = order.iter().map(|&i| &claims[i].fingerprint[..]).collect();

@@ -61,7 +61,11 @@ impl BatchSizes {
 
     /// (batches, mean size, 99th-percentile size) since the desk was made.
     pub fn summary(&self) -> (u64, f64, usize) {
-        let counts: Vec<u64> = self.counts.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+        let counts: Vec<u64> = self
+            .counts
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
         let batches: u64 = counts.iter().sum();
         if batches == 0 {
             return (0, 0.0, 0);
@@ -219,7 +223,10 @@ impl Writer {
     }
 
     /// Decides a batch in one transaction; if the batch fails as a whole, each request alone.
-    async fn decide(&self, work: Vec<(Request, Option<Claim>)>) -> Vec<AppResult<Ran<PaymentOutcome>>> {
+    async fn decide(
+        &self,
+        work: Vec<(Request, Option<Claim>)>,
+    ) -> Vec<AppResult<Ran<PaymentOutcome>>> {
         let size = work.len();
         match self.attempt_guarded(work.clone()).await {
             Ok(results) => results,
@@ -228,11 +235,10 @@ impl Writer {
                 tracing::warn!(error = %e, size, "a payment batch failed; deciding its requests one by one");
                 let mut results = Vec::with_capacity(size);
                 for one in work {
-                    results.push(
-                        self.attempt_guarded(vec![one])
-                            .await
-                            .and_then(|mut r| r.pop().ok_or_else(|| AppError::Internal("no result".into()))?),
-                    );
+                    results.push(self.attempt_guarded(vec![one]).await.and_then(|mut r| {
+                        r.pop()
+                            .ok_or_else(|| AppError::Internal("no result".into()))?
+                    }));
                 }
                 results
             }
@@ -268,7 +274,8 @@ async fn attempt(
     let mut client = pool.get().await?;
     let tx = tenant_tx(&mut client, council_id).await?;
     let now = clock.now();
-    let mut results: Vec<Option<AppResult<Ran<PaymentOutcome>>>> = work.iter().map(|_| None).collect();
+    let mut results: Vec<Option<AppResult<Ran<PaymentOutcome>>>> =
+        work.iter().map(|_| None).collect();
 
     let claimed_at: Vec<usize> = (0..work.len()).filter(|&i| work[i].1.is_some()).collect();
     let to_claim: Vec<Claim> = claimed_at

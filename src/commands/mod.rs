@@ -92,7 +92,8 @@ where
         }
         let value = work(&tx).await?;
         if let Some(claim) = claim {
-            let outcome = serde_json::to_value(&value).map_err(|e| AppError::Internal(e.to_string()))?;
+            let outcome =
+                serde_json::to_value(&value).map_err(|e| AppError::Internal(e.to_string()))?;
             claims::finish(&tx, council_id, &[(claim, outcome)]).await?;
         }
         tx.commit().await?;

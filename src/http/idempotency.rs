@@ -73,7 +73,10 @@ pub fn claim<B: Serialize>(
 /// when it is a stored outcome given again.
 pub fn respond<T: Serialize>(status: StatusCode, ran: &Ran<T>) -> ApiResult<Response> {
     let body = serde_json::to_value(&ran.value).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(with_replay((status, Json(body)).into_response(), ran.replayed))
+    Ok(with_replay(
+        (status, Json(body)).into_response(),
+        ran.replayed,
+    ))
 }
 
 /// Marks a response as a replay of a stored outcome.

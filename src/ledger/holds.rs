@@ -19,10 +19,10 @@ use super::accounts::lock_accounts;
 use super::entries::{get_entry, leg_from_row};
 use super::error::LedgerError;
 use super::post::{account_ids, plan_entry, single};
-use crate::db::retrying;
 use super::types::{Entry, EntryStatus, Leg, NewEntry};
 use super::validate::{check_amount, check_details};
 use super::write::{number_legs, Plan, Planned};
+use crate::db::retrying;
 use crate::db::{tenant_tx, DbPool, Tx};
 
 /// Holds an entry's amounts until `expires_at` (which must be in the future).

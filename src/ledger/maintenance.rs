@@ -58,8 +58,12 @@ pub fn spawn(
             });
             match round.await {
                 Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "ledger upkeep failed; trying again next round"),
-                Err(e) => tracing::error!(error = %e, "ledger upkeep panicked; trying again next round"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "ledger upkeep failed; trying again next round")
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "ledger upkeep panicked; trying again next round")
+                }
             }
         }
     })

@@ -49,6 +49,7 @@ pub mod validate;
 mod write;
 
 pub use accounts::{account, balances, create_account};
+pub use accounts::{lock_accounts, LockedSet};
 pub use chain::seal::seal_pending;
 pub use chain::verify::{verify, verify_in_tx, VerifyReport};
 pub use chain::{link_of, ChainLink};
@@ -59,11 +60,10 @@ pub use holds::{
     post_pending_with_in_tx, void_pending_in_tx, void_pending_with_in_tx,
 };
 pub use periods::{balance_at, close_period, closed_through};
-pub use accounts::{lock_accounts, LockedSet};
 pub use post::{planned, post, post_batch_in_tx, post_in_tx};
-pub use write::{Plan, Planned};
 pub use reverse::{reverse_in_tx, reverse_on_in_tx};
 pub use statement::{statement, StatementLine, StatementPage};
 pub use types::{
     Account, Balances, Entry, EntryStatus, Leg, NewAccount, NewEntry, NewLeg, Side, Totals,
 };
+pub use write::{Plan, Planned};

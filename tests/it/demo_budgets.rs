@@ -8,9 +8,13 @@ use crate::support::TestApp;
 #[tokio::test]
 async fn the_demo_council_has_budgets_of_every_kind_and_a_released_run() {
     let app = TestApp::new().await;
-    let loaded = allot::demo::load(&app.db.pool, allot::auth::password::MIN_ITERATIONS)
-        .await
-        .expect("the demo loads");
+    let loaded = allot::demo::load(
+        &app.db.pool,
+        allot::auth::password::MIN_ITERATIONS,
+        app.state.clock.now(),
+    )
+    .await
+    .expect("the demo loads");
     let jennifer = loaded.users["jennifer.aldridge@borsetshire.example"];
     let token = app.token(loaded.council_id, jennifer).await;
     let run = app

@@ -283,17 +283,22 @@ async fn an_entry_shows_legs_decision_record_reversal_and_seal() {
         .iter()
         .any(|t| t.starts_with("Not sealed yet")));
 
-    let reversal =
-        p.s.app
-            .post_with_key(
-                &format!("/api/v1/payments/{payment}/reverse"),
-                &p.s.maker.token,
-                "reverse-window",
-                json!({"reason": "<script>bad()</script> paid twice"}),
-            )
-            .await;
-    assert_eq!(reversal.status, StatusCode::CREATED, "{}", reversal.text);
-    let reversal = id(&reversal);
+    // A correction of a ledger entry that is not a payment: straight through the ledger.
+    let reversal = {
+        let mut client = p.s.app.db.pool.get().await.unwrap();
+        let tx = tenant_tx(&mut client, p.s.council.id).await.unwrap();
+        let entry = ledger::reverse_in_tx(
+            &tx,
+            p.s.council.id,
+            payment,
+            "<script>bad()</script> paid twice",
+            json!({"requested_by": {"role": "finance_officer"}}),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        entry.id
+    };
     ledger::seal_pending(&p.s.app.db.pool, p.s.council.id)
         .await
         .unwrap();

@@ -136,51 +136,30 @@ async fn statements_page_for_staff_and_hide_everything_else() {
 }
 
 #[tokio::test]
-async fn reversals_are_idempotent_and_refused_where_they_must_be() {
+async fn only_payments_are_reversed_through_the_payment_path() {
+    // A payment-run release (or any other ledger entry) is not a payment: one officer cannot
+    // reverse it here; corrections of releases go through maker-checker.
     let app = TestApp::new().await;
     let council = app.council("Reversal Council").await;
-    let other = app.council("Other Council").await;
     let (_, finance) = app.user(&council, Role::FinanceOfficer, None, None).await;
-    let (_, care_manager) = app.user(&council, Role::CareManager, None, None).await;
-    let (_, other_finance) = app.user(&other, Role::FinanceOfficer, None, None).await;
     let pool = &app.db.pool;
     let funding = account(pool, council.id, "council_funding", false).await;
     let holder = account(pool, council.id, "direct_payment", true).await;
-    let payee = account(pool, council.id, "payee", false).await;
     let release = ledger::post(pool, council.id, &transfer(funding, holder, "40"))
         .await
         .unwrap();
-    let path = format!("/api/v1/payments/{}/reverse", release.id);
     let body = json!({"reason": "Released to the wrong account"});
-
-    let missing = post_keyed(&app, &path, &finance, None, body.clone()).await;
-    assert_eq!(
-        (missing.status, missing.code()),
-        (StatusCode::BAD_REQUEST, "idempotency_key_required")
-    );
-    let bad_key = post_keyed(&app, &path, &finance, Some("has space"), body.clone()).await;
-    assert_eq!(
-        (bad_key.status, bad_key.code()),
-        (StatusCode::BAD_REQUEST, "invalid_request")
-    );
-    let forbidden = post_keyed(&app, &path, &care_manager, Some("k1"), body.clone()).await;
-    assert_eq!(
-        (forbidden.status, forbidden.code()),
-        (StatusCode::FORBIDDEN, "forbidden")
-    );
-    let elsewhere = post_keyed(&app, &path, &other_finance, Some("k1"), body.clone()).await;
-    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
-    for bad in [
-        json!({}),
-        json!({"reason": ""}),
-        json!({"reason": 5}),
-        json!({"reason": "x", "extra": 1}),
+    for path in [
+        format!("/api/v1/payments/{}/reverse", release.id),
+        format!("/api/v1/payments/{}/reverse", Uuid::new_v4()),
+        "/api/v1/payments/nope/reverse".into(),
     ] {
-        let reply = post_keyed(&app, &path, &finance, Some("bad-body"), bad.clone()).await;
+        let reply = post_keyed(&app, &path, &finance, Some("k1"), body.clone()).await;
         assert_eq!(
-            (reply.status, reply.code()),
-            (StatusCode::BAD_REQUEST, "invalid_request"),
-            "{bad}"
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{path}: {}",
+            reply.text
         );
     }
     assert_eq!(
@@ -188,112 +167,6 @@ async fn reversals_are_idempotent_and_refused_where_they_must_be() {
             .await
             .posted_balance,
         d("40")
-    );
-
-    let first = post_keyed(&app, &path, &finance, Some("reverse-1"), body.clone()).await;
-    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
-    assert_eq!(first.json["reverses"], release.id.to_string());
-    assert_eq!(
-        first.json["metadata"]["reason"],
-        "Released to the wrong account"
-    );
-    assert_eq!(
-        first.json["metadata"]["requested_by"]["role"],
-        "finance_officer"
-    );
-    let replay = post_keyed(&app, &path, &finance, Some("reverse-1"), body.clone()).await;
-    assert_eq!(replay.status, StatusCode::CREATED);
-    assert_eq!(replay.json, first.json);
-    assert_eq!(replay.headers["idempotent-replayed"], "true");
-    let reused = post_keyed(
-        &app,
-        &path,
-        &finance,
-        Some("reverse-1"),
-        json!({"reason": "other"}),
-    )
-    .await;
-    assert_eq!(
-        (reused.status, reused.code()),
-        (StatusCode::CONFLICT, "idempotency_key_reused")
-    );
-    let again = post_keyed(&app, &path, &finance, Some("reverse-2"), body.clone()).await;
-    assert_eq!(
-        (again.status, again.code()),
-        (StatusCode::CONFLICT, "conflict")
-    );
-    assert_eq!(
-        crate::ledger_support::balances(pool, council.id, holder)
-            .await
-            .posted_balance,
-        d("0")
-    );
-
-    // Money already spent cannot be pulled back from a holder's account.
-    let release = ledger::post(pool, council.id, &transfer(funding, holder, "10"))
-        .await
-        .unwrap();
-    ledger::post(pool, council.id, &transfer(holder, payee, "6"))
-        .await
-        .unwrap();
-    let spent = post_keyed(
-        &app,
-        &format!("/api/v1/payments/{}/reverse", release.id),
-        &finance,
-        Some("k3"),
-        body.clone(),
-    )
-    .await;
-    assert_eq!(
-        (spent.status, spent.code()),
-        (StatusCode::UNPROCESSABLE_ENTITY, "insufficient_funds")
-    );
-    for path in [
-        format!("/api/v1/payments/{}/reverse", Uuid::new_v4()),
-        "/api/v1/payments/nope/reverse".into(),
-    ] {
-        let reply = post_keyed(&app, &path, &finance, Some("k4"), body.clone()).await;
-        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
-    }
-}
-
-#[tokio::test]
-async fn concurrent_replays_of_one_key_reverse_once() {
-    let app = std::sync::Arc::new(TestApp::new().await);
-    let council = app.council("Race Council").await;
-    let (_, finance) = app.user(&council, Role::FinanceOfficer, None, None).await;
-    let funding = account(&app.db.pool, council.id, "council_funding", false).await;
-    let holder = account(&app.db.pool, council.id, "direct_payment", true).await;
-    let release = ledger::post(&app.db.pool, council.id, &transfer(funding, holder, "40"))
-        .await
-        .unwrap();
-    let path = format!("/api/v1/payments/{}/reverse", release.id);
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let (app, finance, path) = (app.clone(), finance.clone(), path.clone());
-        tasks.push(tokio::spawn(async move {
-            post_keyed(
-                &app,
-                &path,
-                &finance,
-                Some("same"),
-                json!({"reason": "dup"}),
-            )
-            .await
-        }));
-    }
-    let mut bodies = Vec::new();
-    for task in tasks {
-        let reply = task.await.unwrap();
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-        bodies.push(reply.json);
-    }
-    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
-    assert_eq!(
-        crate::ledger_support::balances(&app.db.pool, council.id, holder)
-            .await
-            .posted_balance,
-        d("0")
     );
 }
 

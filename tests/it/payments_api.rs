@@ -842,3 +842,167 @@ async fn the_pages_explain_before_sending_and_approve_from_the_queue() {
     assert_eq!(log.status, StatusCode::OK);
     assert!(log.text.contains("Paid"), "{}", log.text);
 }
+
+/// A request with an Idempotency-Key header or none.
+async fn post_keyed(
+    app: &crate::support::TestApp,
+    path: &str,
+    token: &str,
+    key: Option<&str>,
+    body: Value,
+) -> crate::support::Reply {
+    match key {
+        Some(key) => app.post_with_key(path, token, key, body).await,
+        None => app.post(path, token, body).await,
+    }
+}
+
+#[tokio::test]
+async fn reversals_are_idempotent_and_refused_where_they_must_be() {
+    let t = setup().await;
+    let paid = t.pay(&t.holder.1, t.body("personal_care", "40.00")).await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text);
+    let after_payment = t.available().await;
+    let path = format!(
+        "/api/v1/payments/{}/reverse",
+        paid.json["id"].as_str().unwrap()
+    );
+    let body = json!({"reason": "Paid to the wrong agency"});
+    let finance = t.s.maker.token.clone();
+    let app = &t.s.app;
+
+    let missing = post_keyed(app, &path, &finance, None, body.clone()).await;
+    assert_eq!(
+        (missing.status, missing.code()),
+        (StatusCode::BAD_REQUEST, "idempotency_key_required")
+    );
+    let bad_key = post_keyed(app, &path, &finance, Some("has space"), body.clone()).await;
+    assert_eq!(
+        (bad_key.status, bad_key.code()),
+        (StatusCode::BAD_REQUEST, "invalid_request")
+    );
+    let forbidden = post_keyed(
+        app,
+        &path,
+        &t.s.care_manager.token,
+        Some("k1"),
+        body.clone(),
+    )
+    .await;
+    assert_eq!(
+        (forbidden.status, forbidden.code()),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
+    let elsewhere = t.s.elsewhere().await;
+    let stranger = post_keyed(
+        app,
+        &path,
+        &elsewhere.care_manager,
+        Some("k1"),
+        body.clone(),
+    )
+    .await;
+    assert!(
+        matches!(
+            stranger.status,
+            StatusCode::NOT_FOUND | StatusCode::FORBIDDEN
+        ),
+        "{}",
+        stranger.text
+    );
+    for bad in [
+        json!({}),
+        json!({"reason": ""}),
+        json!({"reason": 5}),
+        json!({"reason": "x", "extra": 1}),
+    ] {
+        let reply = post_keyed(app, &path, &finance, Some("bad-body"), bad.clone()).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (StatusCode::BAD_REQUEST, "invalid_request"),
+            "{bad}"
+        );
+    }
+    assert_eq!(t.available().await, after_payment);
+
+    let first = post_keyed(app, &path, &finance, Some("reverse-1"), body.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert_eq!(first.json["reverses"], paid.json["entry_id"]);
+    assert_eq!(first.json["metadata"]["reason"], "Paid to the wrong agency");
+    assert_eq!(
+        first.json["metadata"]["requested_by"]["role"],
+        "finance_officer"
+    );
+    assert_eq!(t.available().await, after_payment + Decimal::new(4000, 2));
+    let replay = post_keyed(app, &path, &finance, Some("reverse-1"), body.clone()).await;
+    assert_eq!(replay.status, StatusCode::CREATED);
+    assert_eq!(replay.json, first.json);
+    assert_eq!(replay.headers["idempotent-replayed"], "true");
+    let reused = post_keyed(
+        app,
+        &path,
+        &finance,
+        Some("reverse-1"),
+        json!({"reason": "other"}),
+    )
+    .await;
+    assert_eq!(
+        (reused.status, reused.code()),
+        (StatusCode::CONFLICT, "idempotency_key_reused")
+    );
+    let again = post_keyed(app, &path, &finance, Some("reverse-2"), body.clone()).await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::CONFLICT, "conflict")
+    );
+    assert_eq!(t.available().await, after_payment + Decimal::new(4000, 2));
+    // A refused payment moved no money: nothing to reverse.
+    let refused = t.pay(&t.holder.1, t.body("education", "10.00")).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    let refused_id = refused.json["error"]["payment_id"].as_str().unwrap();
+    let refused_path = format!("/api/v1/payments/{refused_id}/reverse");
+    let not_posted = post_keyed(app, &refused_path, &finance, Some("k5"), body.clone()).await;
+    assert_eq!(
+        (not_posted.status, not_posted.code()),
+        (StatusCode::CONFLICT, "conflict")
+    );
+}
+
+#[tokio::test]
+async fn concurrent_replays_of_one_key_reverse_once() {
+    let t = std::sync::Arc::new(setup().await);
+    let paid = t.pay(&t.holder.1, t.body("personal_care", "40.00")).await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text);
+    let after_payment = t.available().await;
+    let path = format!(
+        "/api/v1/payments/{}/reverse",
+        paid.json["id"].as_str().unwrap()
+    );
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (t, path) = (t.clone(), path.clone());
+        tasks.push(tokio::spawn(async move {
+            post_keyed(
+                &t.s.app,
+                &path,
+                &t.s.maker.token,
+                Some("same"),
+                json!({"reason": "dup"}),
+            )
+            .await
+        }));
+    }
+    let mut bodies = Vec::new();
+    for task in tasks {
+        let reply = task.await.unwrap();
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        bodies.push(reply.json);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(t.available().await, after_payment + Decimal::new(4000, 2));
+}

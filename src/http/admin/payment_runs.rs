@@ -11,9 +11,9 @@ use uuid::Uuid;
 use super::session::{AdminSession, CsrfForm};
 use super::{labels, AdminError, AdminPath, AdminResult};
 use crate::auth::{token, users, Role};
+use crate::commands;
 use crate::error::AppError;
 use crate::http::error::ApiError;
-use crate::commands;
 use crate::http::AppState;
 use crate::payments::runs::create::{self, NewRun, DEFAULT_WEEKS};
 use crate::payments::runs::files::{self, PaymentFile};
@@ -265,16 +265,16 @@ async fn act(
 ) -> AdminResult<Response> {
     let actor = session.actor.clone();
     commands::write(&state.pool, actor.council_id, |tx| {
-            let actor = actor.clone();
-            Box::pin(async move {
-                match verb {
-                    "submit" => actions::submit(tx, &actor, id).await,
-                    "approve" => actions::approve(tx, &actor, id).await,
-                    _ => actions::reject(tx, &actor, id).await,
-                }
-            })
+        let actor = actor.clone();
+        Box::pin(async move {
+            match verb {
+                "submit" => actions::submit(tx, &actor, id).await,
+                "approve" => actions::approve(tx, &actor, id).await,
+                _ => actions::reject(tx, &actor, id).await,
+            }
         })
-        .await?;
+    })
+    .await?;
     Ok(Redirect::to(&format!("/payment-runs/{id}")).into_response())
 }
 

@@ -31,7 +31,13 @@ fn reasons(payment: &Payment) -> Vec<String> {
         .iter()
         .map(|n| n.message.clone())
         .collect();
-    out.extend(payment.decision.refusals().iter().map(|r| r.message.clone()));
+    out.extend(
+        payment
+            .decision
+            .refusals()
+            .iter()
+            .map(|r| r.message.clone()),
+    );
     out.extend(payment.decision.flags().iter().map(|f| f.message.clone()));
     out
 }

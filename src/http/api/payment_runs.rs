@@ -1,6 +1,6 @@
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::http::header;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
@@ -28,7 +28,13 @@ pub async fn create(
 ) -> ApiResult<Response> {
     runs::require_officer(&actor)?;
     let path = "/api/v1/payment-runs";
-    let claim = idempotency::claim(&key, "POST /api/v1/payment-runs", actor.user_id, path, &body)?;
+    let claim = idempotency::claim(
+        &key,
+        "POST /api/v1/payment-runs",
+        actor.user_id,
+        path,
+        &body,
+    )?;
     let ran = state
         .command(actor.council_id, Some(&claim), |tx| {
             let (actor, body) = (actor.clone(), body.clone());

@@ -30,9 +30,7 @@ pub async fn list(
     let today = state.clock.today();
     let items = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(
-                async move { reviews::list(tx, actor.council_id, query.status, today).await },
-            )
+            Box::pin(async move { reviews::list(tx, actor.council_id, query.status, today).await })
         })
         .await?;
     Ok(Json(List::all(items)))

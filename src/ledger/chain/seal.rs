@@ -3,9 +3,9 @@
 use uuid::Uuid;
 
 use super::{link_hash, load, GENESIS, SEAL_LOCK_CLASS};
+use crate::db::retrying;
 use crate::db::{tenant_tx, DbPool, Tx};
 use crate::ledger::error::LedgerError;
-use crate::db::retrying;
 
 /// Entries linked per transaction.
 pub const SEAL_BATCH: i64 = 1000;

@@ -71,7 +71,15 @@ pub async fn check(
     let budget = budgets
         .get(&resolved.budget_id)
         .ok_or_else(|| internal("budget facts missing"))?;
-    let facts = spend_facts(&resolved, budget, &budget.stays, &council, available, new, today);
+    let facts = spend_facts(
+        &resolved,
+        budget,
+        &budget.stays,
+        &council,
+        available,
+        new,
+        today,
+    );
     Ok(no_account_refusal(
         &resolved,
         crate::rules::decide(&facts, &spend_request(actor, new)),
@@ -359,9 +367,11 @@ pub async fn decide_and_record(
             }) {
                 line.spent_this_plan_year += amount;
             }
-            if let (Some(from), Some(to), true) =
-                (new.stay_from, new.stay_to, new.deployment.is_direct_payment())
-            {
+            if let (Some(from), Some(to), true) = (
+                new.stay_from,
+                new.stay_to,
+                new.deployment.is_direct_payment(),
+            ) {
                 stays
                     .entry(r.person_id)
                     .or_default()
@@ -391,8 +401,16 @@ pub async fn decide_and_record(
             requested_by_name: actor.name.clone(),
             requested_at: now,
             hold_expires_at: hold_expires,
-            entry_id: if status == PaymentStatus::Posted { entry_id } else { None },
-            hold_entry_id: if status == PaymentStatus::PendingApproval { entry_id } else { None },
+            entry_id: if status == PaymentStatus::Posted {
+                entry_id
+            } else {
+                None
+            },
+            hold_entry_id: if status == PaymentStatus::PendingApproval {
+                entry_id
+            } else {
+                None
+            },
             resolved_at: settled.then_some(now),
             resolved_by: settled.then_some(actor.user_id),
             approvals_required,
@@ -400,9 +418,11 @@ pub async fn decide_and_record(
         records.push((
             i,
             Record {
-                outstanding: serde_json::to_value(&payment.approvals_required)
-                    .map_err(internal)?,
-                merchant_category: new.merchant_category.as_deref().map(|m| m.trim().to_owned()),
+                outstanding: serde_json::to_value(&payment.approvals_required).map_err(internal)?,
+                merchant_category: new
+                    .merchant_category
+                    .as_deref()
+                    .map(|m| m.trim().to_owned()),
                 is_cash: new.is_cash,
                 evidence_sha256: new.evidence_sha256.as_deref().map(str::to_ascii_lowercase),
                 payment,
@@ -455,8 +475,10 @@ async fn insert_payments(
         .iter()
         .map(|(_, r)| r.payment.amount.amount())
         .collect();
-    let service_dates: Vec<chrono::NaiveDate> =
-        records.iter().map(|(_, r)| r.payment.service_date).collect();
+    let service_dates: Vec<chrono::NaiveDate> = records
+        .iter()
+        .map(|(_, r)| r.payment.service_date)
+        .collect();
     let memos: Vec<Option<&str>> = records
         .iter()
         .map(|(_, r)| r.payment.memo.as_deref())
@@ -474,9 +496,14 @@ async fn insert_payments(
         .iter()
         .map(|(_, r)| r.evidence_sha256.as_deref())
         .collect();
-    let requested_by: Vec<Uuid> = records.iter().map(|(_, r)| r.payment.requested_by).collect();
-    let requested_at: Vec<DateTime<Utc>> =
-        records.iter().map(|(_, r)| r.payment.requested_at).collect();
+    let requested_by: Vec<Uuid> = records
+        .iter()
+        .map(|(_, r)| r.payment.requested_by)
+        .collect();
+    let requested_at: Vec<DateTime<Utc>> = records
+        .iter()
+        .map(|(_, r)| r.payment.requested_at)
+        .collect();
     let statuses: Vec<&str> = records
         .iter()
         .map(|(_, r)| r.payment.status.as_str())
@@ -489,14 +516,21 @@ async fn insert_payments(
         .iter()
         .map(|(_, r)| r.payment.policy_version)
         .collect();
-    let outstanding: Vec<&serde_json::Value> = records.iter().map(|(_, r)| &r.outstanding).collect();
-    let holds: Vec<Option<Uuid>> = records.iter().map(|(_, r)| r.payment.hold_entry_id).collect();
-    let expires: Vec<Option<DateTime<Utc>>> =
-        records.iter().map(|(_, r)| r.payment.hold_expires_at).collect();
+    let outstanding: Vec<&serde_json::Value> =
+        records.iter().map(|(_, r)| &r.outstanding).collect();
+    let holds: Vec<Option<Uuid>> = records
+        .iter()
+        .map(|(_, r)| r.payment.hold_entry_id)
+        .collect();
+    let expires: Vec<Option<DateTime<Utc>>> = records
+        .iter()
+        .map(|(_, r)| r.payment.hold_expires_at)
+        .collect();
     let posted: Vec<Option<Uuid>> = records.iter().map(|(_, r)| r.payment.entry_id).collect();
     let resolved_at: Vec<Option<DateTime<Utc>>> =
         records.iter().map(|(_, r)| r.payment.resolved_at).collect();
-    let resolved_by: Vec<Option<Uuid>> = records.iter().map(|(_, r)| r.payment.resolved_by).collect();
+    let resolved_by: Vec<Option<Uuid>> =
+        records.iter().map(|(_, r)| r.payment.resolved_by).collect();
     tx.execute(
         &tx.prepare_cached(INSERT_PAYMENTS).await?,
         &[

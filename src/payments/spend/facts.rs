@@ -74,7 +74,10 @@ pub async fn resolve(
 ) -> AppResult<Vec<AppResult<Resolved>>> {
     let actors: Vec<Uuid> = requests.iter().map(|(a, _)| a.user_id).collect();
     let budgets: Vec<Uuid> = requests.iter().map(|(_, n)| n.budget_id).collect();
-    let deployments: Vec<&str> = requests.iter().map(|(_, n)| n.deployment.as_str()).collect();
+    let deployments: Vec<&str> = requests
+        .iter()
+        .map(|(_, n)| n.deployment.as_str())
+        .collect();
     let payees: Vec<Uuid> = requests.iter().map(|(_, n)| n.payee_id).collect();
     let rows = tx
         .query(

@@ -239,12 +239,7 @@ pub async fn decisions(
                  ORDER BY p.requested_at DESC, p.id LIMIT $4"
             ))
             .await?,
-            &[
-                &actor.council_id,
-                &budget_id,
-                &actor.user_id,
-                &limit,
-            ],
+            &[&actor.council_id, &budget_id, &actor.user_id, &limit],
         )
         .await?;
     rows.iter().map(from_row).collect()
