@@ -4,6 +4,10 @@
 //! when recorded; one that stops fitting (the person's capacity record changed) stays recorded but
 //! stops counting, because the rules re-check it on every payment. Grants are never edited or
 //! deleted: they are ended, and a new one recorded.
+//!
+//! A grant covers the money of the deployments it names: by default the person and those acting
+//! for them their direct payment, and a managed-account or ISF provider the accounts its
+//! organisation holds on the budget. Council-managed money is only ever named for council staff.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -17,7 +21,7 @@ use crate::db::Tx;
 use crate::error::{AppError, AppResult, Detail};
 use crate::money::PositiveMoney;
 use crate::rules::grants::{capacity_role_misfit, counts};
-use crate::rules::{ActingAs, Category, GrantFacts, PersonFacts, Power};
+use crate::rules::{ActingAs, Category, Deployment, GrantFacts, PersonFacts, Power};
 
 /// A grant as a care manager records it (`POST /api/v1/budgets/{id}/agreements`).
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
@@ -33,6 +37,14 @@ pub struct NewGrant {
     #[schema(value_type = Option<Vec<String>>)]
     #[serde(default)]
     pub categories: Option<Vec<Category>>,
+    /// The deployments whose money the grant covers (`direct_payment`, `managed_account`, `isf`,
+    /// `council_managed`). Absent: `["direct_payment"]` for the person and those acting for them;
+    /// for a managed-account or ISF provider, the deployments of the accounts its organisation
+    /// holds on the budget (`managed_account` or `isf` if it holds none yet). `council_managed`
+    /// only for council staff.
+    #[schema(value_type = Option<Vec<String>>, example = json!(["direct_payment"]))]
+    #[serde(default)]
+    pub deployments: Option<Vec<Deployment>>,
     #[schema(value_type = String, example = "250.00")]
     pub max_per_payment: PositiveMoney,
     /// Payments above this need a second party with `approve` to agree.
@@ -63,6 +75,9 @@ pub struct Grant {
     pub powers: Vec<Power>,
     #[schema(value_type = Option<Vec<String>>)]
     pub categories: Option<Vec<Category>>,
+    /// The deployments whose money the grant covers.
+    #[schema(value_type = Vec<String>, example = json!(["direct_payment"]))]
+    pub deployments: Vec<Deployment>,
     #[schema(value_type = String, example = "250.00")]
     pub max_per_payment: String,
     #[schema(value_type = Option<String>)]
@@ -90,6 +105,7 @@ impl Grant {
             acting_as: self.acting_as,
             powers: self.powers.clone(),
             categories: self.categories.clone(),
+            deployments: self.deployments.clone(),
             max_per_payment: parse_pounds(&self.max_per_payment),
             cosign_above: self.cosign_above.as_deref().map(parse_pounds),
             valid_from: self.valid_from,
@@ -147,6 +163,23 @@ fn check_shape(new: &NewGrant) -> AppResult<()> {
             ));
         }
     }
+    if let Some(deployments) = &new.deployments {
+        if deployments.is_empty() {
+            return Err(AppError::invalid(
+                "deployments",
+                "leave it out for the usual money of this party, or list at least one",
+            ));
+        }
+        let mut distinct = deployments.clone();
+        distinct.sort();
+        distinct.dedup();
+        if distinct.len() != deployments.len() {
+            return Err(AppError::invalid(
+                "deployments",
+                "each deployment at most once",
+            ));
+        }
+    }
     if new.valid_to.is_some_and(|to| to < new.valid_from) {
         return Err(AppError::invalid(
             "valid_to",
@@ -160,6 +193,63 @@ fn check_shape(new: &NewGrant) -> AppResult<()> {
         }
     }
     Ok(())
+}
+
+/// The deployments a grant covers: those named, or the party's usual money. Named
+/// `council_managed` money is refused unless the party is council staff (400 on `deployments`).
+async fn grant_deployments(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    budget_id: Uuid,
+    new: &NewGrant,
+    party: &users::User,
+) -> AppResult<Vec<Deployment>> {
+    if let Some(named) = &new.deployments {
+        let council_staff = matches!(party.role, Role::CareManager | Role::FinanceOfficer);
+        if named.contains(&Deployment::CouncilManaged) && !council_staff {
+            return Err(AppError::invalid(
+                "deployments",
+                format!(
+                    "council-managed money is spent only by council staff (a care manager or \
+                     finance officer); this user is a {}",
+                    party.role.as_str()
+                ),
+            ));
+        }
+        let mut named = named.clone();
+        named.sort();
+        return Ok(named);
+    }
+    let fallback = match new.acting_as {
+        ActingAs::ManagedAccountProvider => Deployment::ManagedAccount,
+        ActingAs::IsfProvider => Deployment::Isf,
+        _ => return Ok(vec![Deployment::DirectPayment]),
+    };
+    let rows = tx
+        .query(
+            &tx.prepare_cached(
+                "SELECT DISTINCT deployment FROM budget_accounts
+                 WHERE council_id = $1 AND budget_id = $2 AND purpose = 'deployment'
+                   AND holder_organisation_id = $3",
+            )
+            .await?,
+            &[&council_id, &budget_id, &party.organisation_id],
+        )
+        .await?;
+    let mut held = rows
+        .iter()
+        .map(|r| {
+            let text: String = r.get(0);
+            text.parse::<Deployment>().map_err(|_| {
+                AppError::Internal(format!("stored account has an unknown deployment {text:?}"))
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    if held.is_empty() {
+        held.push(fallback);
+    }
+    held.sort();
+    Ok(held)
 }
 
 /// The person's capacity record, as the rules read it.
@@ -212,6 +302,7 @@ pub async fn record(
             "acting as self: the user must be the budget's own person",
         ));
     }
+    let deployments = grant_deployments(tx, council_id, budget_id, new, &party).await?;
     let person = person_facts(tx, council_id, budget.person_id).await?;
     let facts = GrantFacts {
         id: Uuid::nil(),
@@ -219,6 +310,7 @@ pub async fn record(
         acting_as: new.acting_as,
         powers: new.powers.clone(),
         categories: new.categories.clone(),
+        deployments,
         max_per_payment: new.max_per_payment.amount(),
         cosign_above: new.cosign_above.map(|m| m.amount()),
         valid_from: new.valid_from,
@@ -239,11 +331,12 @@ pub async fn record(
         .categories
         .as_ref()
         .map(|c| c.iter().map(|c| c.as_str()).collect());
+    let deployments: Vec<&str> = facts.deployments.iter().map(|d| d.as_str()).collect();
     tx.execute(
         "INSERT INTO agreement_grants (council_id, id, budget_id, user_id, acting_as, powers,
              categories, max_per_payment, cosign_above, valid_from, valid_to, lpa_registered,
-             court_order_ref, recorded_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             court_order_ref, recorded_by, deployments)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         &[
             &council_id,
             &id,
@@ -259,6 +352,7 @@ pub async fn record(
             &new.lpa_registered,
             &facts.court_order_ref,
             &actor.user_id,
+            &deployments,
         ],
     )
     .await?;
@@ -300,7 +394,8 @@ pub async fn end(tx: &Tx<'_>, actor: &Actor, budget_id: Uuid, grant_id: Uuid) ->
 
 const SELECT_GRANT: &str = "SELECT g.id, g.budget_id, g.user_id, u.name, g.acting_as, g.powers,
         g.categories, g.max_per_payment, g.cosign_above, g.valid_from, g.valid_to,
-        g.lpa_registered, g.court_order_ref, g.recorded_by, g.recorded_at, g.ended_at
+        g.lpa_registered, g.court_order_ref, g.recorded_by, g.recorded_at, g.ended_at,
+        g.deployments
      FROM agreement_grants g JOIN users u ON u.council_id = g.council_id AND u.id = g.user_id";
 
 fn from_row(row: &Row, person: &PersonFacts, today: NaiveDate) -> AppResult<Grant> {
@@ -312,6 +407,7 @@ fn from_row(row: &Row, person: &PersonFacts, today: NaiveDate) -> AppResult<Gran
     let categories: Option<Vec<String>> = row.get(6);
     let max_per_payment: Decimal = row.get(7);
     let cosign_above: Option<Decimal> = row.get(8);
+    let deployments: Vec<String> = row.get(16);
     let mut grant = Grant {
         id: row.get(0),
         budget_id: row.get(1),
@@ -331,6 +427,10 @@ fn from_row(row: &Row, person: &PersonFacts, today: NaiveDate) -> AppResult<Gran
                     .collect::<AppResult<Vec<_>>>()
             })
             .transpose()?,
+        deployments: deployments
+            .iter()
+            .map(|d| d.parse().map_err(|_| parse("deployment", d)))
+            .collect::<AppResult<_>>()?,
         max_per_payment: pounds(max_per_payment),
         cosign_above: cosign_above.map(pounds),
         valid_from: row.get(9),

@@ -72,7 +72,7 @@ fn grants(start: NaiveDate) -> Vec<(&'static str, &'static str, serde_json::Valu
         (
             "aisha_ma",
             "omar.rahman@people.example",
-            json!({"acting_as": "nominated_person", "powers": ["pay", "approve"], "max_per_payment": "600.00", "valid_from": start}),
+            json!({"acting_as": "nominated_person", "powers": ["pay", "approve"], "deployments": ["direct_payment", "managed_account"], "max_per_payment": "600.00", "valid_from": start}),
         ),
         (
             "aisha_ma",
@@ -82,7 +82,7 @@ fn grants(start: NaiveDate) -> Vec<(&'static str, &'static str, serde_json::Valu
         (
             "george_ma",
             "david.abbott@people.example",
-            json!({"acting_as": "deputy", "powers": ["pay", "approve"], "max_per_payment": "1000.00", "court_order_ref": "COP 13579246", "valid_from": start}),
+            json!({"acting_as": "deputy", "powers": ["pay", "approve"], "deployments": ["direct_payment", "managed_account"], "max_per_payment": "1000.00", "court_order_ref": "COP 13579246", "valid_from": start}),
         ),
         (
             "george_ma",

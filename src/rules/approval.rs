@@ -2,12 +2,13 @@
 //!
 //! Authority is judged on the facts as they are when the approval is given, not when the payment was held:
 //! an approver whose grant has ended since, or no longer fits the person's capacity record, cannot approve.
+//! A grant approves only payments out of the deployments it covers.
 
-use super::authority::{eligible_approvers, grant_can_approve};
+use super::authority::{grant_can_approve, Spend};
 use super::decision::{ApprovalNeed, ApprovalOutcome, Approvers, HoldReason, Refusal, RuleCode};
 use super::facts::{GrantFacts, PersonFacts};
 use super::money::format_money;
-use super::types::Category;
+use super::types::{Category, Deployment};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -36,13 +37,56 @@ pub struct Approver {
     pub is_care_manager: bool,
 }
 
-/// Applies one approval. `already_approved` lists the users whose approvals this payment already has.
+/// Applies one approval to a payment out of `deployment`. `already_approved` lists the users whose approvals
+/// this payment already has.
 ///
 /// One approval may meet several needs at once (a care manager who also holds an `approve` grant meets both an
 /// over-limit and an over-plan-line need): each need asks for a person other than the payer, not for different
 /// people per need.
+pub fn approve_for_deployment(
+    pending: &PendingFacts,
+    deployment: Deployment,
+    approver: &Approver,
+    already_approved: &[Uuid],
+) -> ApprovalOutcome {
+    judge(pending, Some(deployment), approver, already_approved)
+}
+
+/// Applies one approval without knowing the payment's deployment: every grant is judged as if it covered it,
+/// as before grants named deployments. Callers that know the deployment (every payment has one) should use
+/// [`approve_for_deployment`], which also refuses an approver whose grants do not cover that money.
 pub fn approve(
     pending: &PendingFacts,
+    approver: &Approver,
+    already_approved: &[Uuid],
+) -> ApprovalOutcome {
+    judge(pending, None, approver, already_approved)
+}
+
+/// Whether `grant` lets its party approve the pending payment today. Without a deployment, any deployment the
+/// grant covers will do.
+fn approves(grant: &GrantFacts, pending: &PendingFacts, deployment: Option<Deployment>) -> bool {
+    let can = |deployment: Deployment| {
+        grant_can_approve(
+            grant,
+            &pending.person,
+            pending.today,
+            Spend {
+                category: pending.category,
+                deployment,
+                amount: pending.amount,
+            },
+        )
+    };
+    match deployment {
+        Some(deployment) => can(deployment),
+        None => grant.deployments.iter().any(|&d| can(d)),
+    }
+}
+
+fn judge(
+    pending: &PendingFacts,
+    deployment: Option<Deployment>,
     approver: &Approver,
     already_approved: &[Uuid],
 ) -> ApprovalOutcome {
@@ -65,15 +109,7 @@ pub fn approve(
         .grants
         .iter()
         .filter(|g| g.user_id == approver.user_id)
-        .any(|g| {
-            grant_can_approve(
-                g,
-                &pending.person,
-                pending.today,
-                pending.category,
-                pending.amount,
-            )
-        });
+        .any(|g| approves(g, pending, deployment));
     let meets = |need: &ApprovalNeed| match need.reason {
         HoldReason::OverPlanLine => approver.is_care_manager,
         HoldReason::OverLimit | HoldReason::Cosign => can_approve_by_grant,
@@ -101,7 +137,7 @@ pub fn approve(
     ApprovalOutcome::NeedMore {
         remaining: remaining
             .into_iter()
-            .map(|need| refresh(need, pending, approver, already_approved))
+            .map(|need| refresh(need, pending, deployment, approver, already_approved))
             .collect(),
     }
 }
@@ -110,24 +146,24 @@ pub fn approve(
 fn refresh(
     need: &ApprovalNeed,
     pending: &PendingFacts,
+    deployment: Option<Deployment>,
     approver: &Approver,
     already: &[Uuid],
 ) -> ApprovalNeed {
     let eligible_approvers = match need.eligible_approvers {
         Approvers::AnyCareManager => Approvers::AnyCareManager,
-        Approvers::Users(_) => Approvers::Users(
-            eligible_approvers(
-                &pending.grants,
-                &pending.person,
-                pending.today,
-                pending.requested_by,
-                pending.category,
-                pending.amount,
-            )
-            .into_iter()
-            .filter(|u| *u != approver.user_id && !already.contains(u))
-            .collect(),
-        ),
+        Approvers::Users(_) => {
+            let mut users: Vec<Uuid> = pending
+                .grants
+                .iter()
+                .filter(|g| g.user_id != pending.requested_by && approves(g, pending, deployment))
+                .map(|g| g.user_id)
+                .filter(|u| *u != approver.user_id && !already.contains(u))
+                .collect();
+            users.sort();
+            users.dedup();
+            Approvers::Users(users)
+        }
     };
     ApprovalNeed {
         reason: need.reason,

@@ -1,16 +1,18 @@
 //! Who may pay, and who may approve (RULES.md › Decision-making agreements: `no_authority`).
 //!
-//! A payer needs a grant with `pay` that works today, fits the person and covers the category. Above the
-//! grant's `max_per_payment`, or above its `cosign_above`, the payment is held if another party could approve it
-//! and refused if nobody could: a hold nobody can release would only lock the person's money away.
+//! A payer needs a grant with `pay` that works today, fits the person, and covers the category and the
+//! deployment the money leaves (a grant covers only the deployments it names). Above the grant's
+//! `max_per_payment`, or above its `cosign_above`, the payment is held if another party could approve it and
+//! refused if nobody could: a hold nobody can release would only lock the person's money away.
 
 use super::decision::{ApprovalNeed, Approvers, HoldReason, Refusal, RuleCode};
 use super::facts::{GrantFacts, PersonFacts};
 use super::grants::{
-    capacity_role_misfit, counts, covers_category, fits_person, has_power, in_force,
+    capacity_role_misfit, counts, covers_category, covers_deployment, fits_person, has_power,
+    in_force,
 };
 use super::money::{format_date, format_money};
-use super::types::{Category, Power};
+use super::types::{Category, Deployment, Power};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -26,16 +28,26 @@ pub enum PayAuthority {
     Refused(Refusal),
 }
 
-/// Decides whether `actor` may pay `amount` in `category` on `today`.
+/// The payment being judged: its category, the deployment whose money it is, and its amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spend {
+    pub category: Category,
+    pub deployment: Deployment,
+    pub amount: Decimal,
+}
+
+/// Decides whether `actor` may make `payment` on `today`.
 pub fn pay_authority(
     grants: &[GrantFacts],
     person: &PersonFacts,
     today: NaiveDate,
     actor: Uuid,
-    category: Category,
-    amount: Decimal,
+    payment: Spend,
 ) -> PayAuthority {
-    let usable = match usable_pay_grants(grants, person, today, actor, category) {
+    let Spend {
+        category, amount, ..
+    } = payment;
+    let usable = match usable_pay_grants(grants, person, today, actor, payment) {
         Ok(usable) => usable,
         Err(refusal) => return PayAuthority::Refused(refusal),
     };
@@ -65,7 +77,7 @@ pub fn pay_authority(
             ),
         ),
     };
-    let approvers = eligible_approvers(grants, person, today, actor, category, amount);
+    let approvers = eligible_approvers(grants, person, today, actor, payment);
     if approvers.is_empty() {
         let sentence = format!(
             "{message} Nobody else holds an agreement that lets them approve a {} payment of {}.",
@@ -88,8 +100,9 @@ fn usable_pay_grants<'a>(
     person: &PersonFacts,
     today: NaiveDate,
     actor: Uuid,
-    category: Category,
+    payment: Spend,
 ) -> Result<Vec<&'a GrantFacts>, Refusal> {
+    let category = payment.category;
     let refuse = |message: String| Err(Refusal::new(RuleCode::NoAuthority, message));
     let own: Vec<&GrantFacts> = grants.iter().filter(|g| g.user_id == actor).collect();
     if own.is_empty() {
@@ -132,7 +145,18 @@ fn usable_pay_grants<'a>(
     if current.is_empty() {
         return refuse(date_sentence(&fitting, today));
     }
-    let covering: Vec<&GrantFacts> = current
+    let deployment = payment.deployment;
+    let this_money: Vec<&GrantFacts> = current
+        .into_iter()
+        .filter(|g| covers_deployment(g, deployment))
+        .collect();
+    if this_money.is_empty() {
+        return refuse(format!(
+            "Your agreement for this budget does not cover payments from the {}.",
+            deployment.label()
+        ));
+    }
+    let covering: Vec<&GrantFacts> = this_money
         .into_iter()
         .filter(|g| covers_category(g, category))
         .collect();
@@ -189,18 +213,18 @@ fn highest_limit(grants: &[&GrantFacts]) -> Decimal {
 }
 
 /// Whether this grant lets its party approve this payment today: `approve` power, in force, fitting the person,
-/// covering the category, and an amount within the approver's own `max_per_payment`.
+/// covering the category and the deployment, and an amount within the approver's own `max_per_payment`.
 pub fn grant_can_approve(
     grant: &GrantFacts,
     person: &PersonFacts,
     today: NaiveDate,
-    category: Category,
-    amount: Decimal,
+    payment: Spend,
 ) -> bool {
     has_power(grant, Power::Approve)
         && counts(grant, person, today)
-        && covers_category(grant, category)
-        && within_limit(grant, amount)
+        && covers_deployment(grant, payment.deployment)
+        && covers_category(grant, payment.category)
+        && within_limit(grant, payment.amount)
 }
 
 /// Users other than the payer who could approve this payment today, sorted and without repeats.
@@ -209,12 +233,11 @@ pub fn eligible_approvers(
     person: &PersonFacts,
     today: NaiveDate,
     payer: Uuid,
-    category: Category,
-    amount: Decimal,
+    payment: Spend,
 ) -> Vec<Uuid> {
     let mut users: Vec<Uuid> = grants
         .iter()
-        .filter(|g| g.user_id != payer && grant_can_approve(g, person, today, category, amount))
+        .filter(|g| g.user_id != payer && grant_can_approve(g, person, today, payment))
         .map(|g| g.user_id)
         .collect();
     users.sort();

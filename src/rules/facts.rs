@@ -74,6 +74,9 @@ pub struct GrantFacts {
     pub powers: Vec<Power>,
     /// The categories the grant covers; `None` covers every category.
     pub categories: Option<Vec<Category>>,
+    /// The deployments whose money the grant covers: it gives `pay` and `approve` only for payments out of
+    /// these (a person's own grant covers their direct payment, not the money an ISF provider holds).
+    pub deployments: Vec<Deployment>,
     /// The largest single payment the party may make or approve.
     pub max_per_payment: Decimal,
     /// Payments strictly above this need a second party with `approve` to agree.

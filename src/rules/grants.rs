@@ -8,7 +8,7 @@
 
 use super::decision::{Refusal, RuleCode};
 use super::facts::{GrantFacts, PersonFacts};
-use super::types::{ActingAs, Category, Power};
+use super::types::{ActingAs, Category, Deployment, Power};
 use chrono::NaiveDate;
 
 /// Validates a grant as a care manager records it: `Err` lists every way it does not fit (`capacity_role`).
@@ -66,6 +66,11 @@ pub fn covers_category(grant: &GrantFacts, category: Category) -> bool {
         .categories
         .as_ref()
         .is_none_or(|categories| categories.contains(&category))
+}
+
+/// Whether the grant covers payments out of this deployment's money.
+pub fn covers_deployment(grant: &GrantFacts, deployment: Deployment) -> bool {
+    grant.deployments.contains(&deployment)
 }
 
 /// Whether the grant gives this power.

@@ -14,8 +14,9 @@
 //! - Mental Capacity Act 2005 (lasting powers of attorney, deputies);
 //! - Local Government and Social Care Ombudsman decisions: never stop care because a review is overdue.
 //!
-//! Entry points: [`decide`] (spending), [`approve`] (one approval of a held payment), [`release_eligibility`]
-//! and [`release_amount`] (payment runs), [`validate_grant`] (recording an agreement), [`split_evenly`].
+//! Entry points: [`decide`] (spending), [`approve_for_deployment`] (one approval of a held payment),
+//! [`release_eligibility`] and [`release_amount`] (payment runs), [`validate_grant`] (recording an agreement),
+//! [`split_evenly`].
 
 pub mod approval;
 pub mod authority;
@@ -33,7 +34,7 @@ pub mod types;
 #[cfg(test)]
 mod tests;
 
-pub use approval::{approve, Approver, PendingFacts};
+pub use approval::{approve, approve_for_deployment, Approver, PendingFacts};
 pub use decision::{
     ApprovalNeed, ApprovalOutcome, Approvers, Decision, Flag, FlagCode, HoldReason, Refusal,
     RuleCode,
@@ -52,4 +53,4 @@ pub use types::{
 };
 
 /// The version of these rules, stored with every decision. Change it whenever a rule's outcome can change.
-pub const RULESET_VERSION: &str = "2026-11-1";
+pub const RULESET_VERSION: &str = "2026-11-30";

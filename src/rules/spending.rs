@@ -1,7 +1,7 @@
 //! Spending from a deployment account: `decide` checks every RULES.md › Spending rule and the payer's authority,
 //! and reports every failure together so the person can fix everything at once.
 
-use super::authority::{pay_authority, PayAuthority};
+use super::authority::{pay_authority, PayAuthority, Spend};
 use super::decision::{
     ApprovalNeed, Approvers, Decision, Flag, FlagCode, HoldReason, Refusal, RuleCode,
 };
@@ -38,6 +38,7 @@ pub fn decide(facts: &SpendFacts, request: &SpendRequest) -> Decision {
             ),
         ));
     }
+    refusals.extend(check_excluded(facts, request));
     refusals.extend(check_payee(facts, request));
     refusals.extend(check_family_payment(&facts.payee, request.deployment));
     let previous: Vec<_> = facts
@@ -59,8 +60,11 @@ pub fn decide(facts: &SpendFacts, request: &SpendRequest) -> Decision {
         &facts.person,
         facts.today,
         request.actor,
-        request.category,
-        request.amount,
+        Spend {
+            category: request.category,
+            deployment: request.deployment,
+            amount: request.amount,
+        },
     ) {
         PayAuthority::Allowed => {}
         PayAuthority::NeedsApproval(need) => needs.insert(0, need),
@@ -144,6 +148,23 @@ fn check_plan(facts: &SpendFacts, request: &SpendRequest) -> Result<Option<Appro
         eligible_approvers: Approvers::AnyCareManager,
         message: format!("{message} A care manager must approve it."),
     }))
+}
+
+/// `person_excluded`: nothing is spent from a direct payment (a managed account included) of a person the DP
+/// Regulations' Schedule excludes, even from money paid in before the exclusion was recorded.
+fn check_excluded(facts: &SpendFacts, request: &SpendRequest) -> Option<Refusal> {
+    let excluded =
+        request.deployment.is_direct_payment() && facts.person.excluded_from_direct_payments;
+    excluded.then(|| {
+        Refusal::new(
+            RuleCode::PersonExcluded,
+            format!(
+                "The person is excluded from direct payments (for example by a treatment requirement or licence \
+                 condition), so nothing can be paid from their {}.",
+                request.deployment.label()
+            ),
+        )
+    })
 }
 
 /// `payee_not_approved`: the payee must be the one asked for, active, and with verified bank details.

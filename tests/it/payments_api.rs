@@ -408,7 +408,8 @@ async fn no_grant_is_no_authority_and_a_capacity_change_stops_a_grant() {
     let reply = t.pay(&nominee.1, t.body("transport", "5.00")).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text);
     assert_eq!(reply.code(), "no_authority");
-    // The person loses capacity: a nominated person no longer fits, so the grant stops working.
+    // The person loses capacity: a nominated person no longer fits, so the grant stops working,
+    // and with it the nominated person's sight of the budget.
     let patch = s
         .app
         .patch(
@@ -420,8 +421,97 @@ async fn no_grant_is_no_authority_and_a_capacity_change_stops_a_grant() {
     assert_eq!(patch.status, StatusCode::OK, "{}", patch.text);
     let before = t.available().await;
     let reply = t.pay(&nominee.1, t.body("personal_care", "50.00")).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text);
+    assert_eq!(t.available().await, before);
+}
+
+#[tokio::test]
+async fn a_grant_pays_and_approves_only_from_the_deployments_it_covers() {
+    let t = setup().await;
+    let s = &t.s;
+    let mut managed = t.body("personal_care", "40.00");
+    managed["deployment"] = json!("managed_account");
+    // The person's own grant covers their direct payment, not the managed account.
+    let reply = t.pay(&t.holder.1, managed.clone()).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text);
     assert_eq!(reply.code(), "no_authority");
+    assert!(
+        reply
+            .text
+            .contains("does not cover payments from the managed account"),
+        "{}",
+        reply.text
+    );
+    let reply = t.pay(&t.holder.1, t.body("personal_care", "40.00")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    // A nominated person whose grant names both may pay from either.
+    let nominee = s
+        .app
+        .user(&s.council, Role::Representative, None, None)
+        .await;
+    grant(
+        s,
+        t.budget,
+        json!({"user_id": nominee.0, "acting_as": "nominated_person", "powers": ["pay"],
+               "deployments": ["direct_payment", "managed_account"], "max_per_payment": "100.00",
+               "cosign_above": "50.00", "valid_from": "2020-01-01"}),
+    )
+    .await;
+    let reply = t.pay(&nominee.1, managed.clone()).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    // A co-signer whose grant covers only the direct payment cannot co-sign managed-account money:
+    // with nobody else, the payment above the threshold is refused rather than held.
+    let cosigner = s
+        .app
+        .user(&s.council, Role::Representative, None, None)
+        .await;
+    grant(
+        s,
+        t.budget,
+        json!({"user_id": cosigner.0, "acting_as": "family_member", "powers": ["approve"],
+               "max_per_payment": "1000.00", "valid_from": "2020-01-01"}),
+    )
+    .await;
+    let mut over = managed.clone();
+    over["amount"] = json!("60.00");
+    let reply = t.pay(&nominee.1, over.clone()).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text);
+    assert_eq!(reply.code(), "no_authority");
+    // From the direct payment the same co-signer is offered.
+    let mut over_dp = over.clone();
+    over_dp["deployment"] = json!("direct_payment");
+    let reply = t.pay(&nominee.1, over_dp).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text);
+    assert_eq!(
+        reply.json["approvals_required"][0]["eligible_approvers"]["user_ids"],
+        json!([cosigner.0]),
+        "{}",
+        reply.text
+    );
+}
+
+#[tokio::test]
+async fn nothing_is_spent_from_the_direct_payment_of_an_excluded_person() {
+    let t = setup().await;
+    let s = &t.s;
+    let patch = s
+        .app
+        .patch(
+            &format!("/api/v1/people/{}", t.person),
+            &s.care_manager.token,
+            json!({"excluded_from_direct_payments": true}),
+        )
+        .await;
+    assert_eq!(patch.status, StatusCode::OK, "{}", patch.text);
+    let before = t.available().await;
+    let reply = t.pay(&t.holder.1, t.body("personal_care", "40.00")).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text
+    );
+    assert_eq!(reply.code(), "person_excluded", "{}", reply.text);
     assert_eq!(t.available().await, before);
 }
 

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::bank::BankDetails;
 use crate::error::AppError;
 use crate::money::Money;
-use crate::rules::{ActingAs, ContributionBasis, GrantFacts, Power};
+use crate::rules::{ActingAs, ContributionBasis, Deployment, GrantFacts, Power};
 pub use statement::Statement;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -125,6 +125,7 @@ impl DirectPaymentTerms {
                 acting_as: ActingAs::AuthorisedPerson,
                 powers: vec![Power::Pay],
                 categories: None,
+                deployments: vec![Deployment::DirectPayment],
                 max_per_payment: rust_decimal::Decimal::ZERO,
                 cosign_above: None,
                 valid_from: start_date,

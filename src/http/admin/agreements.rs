@@ -18,7 +18,7 @@ use crate::error::AppError;
 use crate::http::error::ApiError;
 use crate::http::extract::parse_json;
 use crate::http::AppState;
-use crate::rules::{ActingAs, Category, Power};
+use crate::rules::{ActingAs, Category, Deployment, Power};
 use allot_views::pages::agreement::{
     agreement as agreement_page, AgreementPage, DecisionWords, GrantRow, GrantValues,
 };
@@ -32,6 +32,20 @@ fn categories_words(grant: &Grant) -> String {
             .map(|c| labels::category(*c).to_lowercase())
             .collect::<Vec<_>>()
             .join(", "),
+    }
+}
+
+/// The money the grant covers: "the direct payment", "the managed account or the Individual Service Fund".
+fn deployments_words(grant: &Grant) -> String {
+    let names: Vec<String> = grant
+        .deployments
+        .iter()
+        .map(|d| format!("the {}", d.label()))
+        .collect();
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     }
 }
 
@@ -55,11 +69,12 @@ pub fn decisions(person: &str, has_capacity: bool, grants: &[Grant]) -> Vec<Deci
         .filter(|g| g.powers.contains(&Power::Pay))
         .map(|g| {
             let mut s = format!(
-                "{} ({}) may pay up to £{} a payment for {}",
+                "{} ({}) may pay up to £{} a payment for {} from {}",
                 g.user_name,
                 g.acting_as.label(),
                 g.max_per_payment,
-                categories_words(g)
+                categories_words(g),
+                deployments_words(g)
             );
             if g.acting_as != ActingAs::Person {
                 s.push_str(&format!(" on {person}'s behalf"));
@@ -76,11 +91,12 @@ pub fn decisions(person: &str, has_capacity: bool, grants: &[Grant]) -> Vec<Deci
         .filter(|g| g.powers.contains(&Power::Approve))
         .map(|g| {
             format!(
-                "{} ({}) may approve other people's payments of up to £{} for {}.",
+                "{} ({}) may approve other people's payments of up to £{} for {} from {}.",
                 g.user_name,
                 g.acting_as.label(),
                 g.max_per_payment,
-                categories_words(g)
+                categories_words(g),
+                deployments_words(g)
             )
         })
         .collect();
@@ -196,6 +212,7 @@ fn row(grant: &Grant) -> GrantRow {
         acting_as: grant.acting_as.label(),
         powers: powers_words(grant),
         categories: categories_words(grant),
+        deployments: deployments_words(grant),
         max_per_payment: grant.max_per_payment.clone(),
         cosign_above: grant.cosign_above.clone(),
         valid_from: grant.valid_from,
@@ -263,6 +280,14 @@ async fn render(
         value: c.as_str().into(),
         label: labels::category(*c).into(),
     }));
+    let mut deployments = vec![Choice {
+        value: String::new(),
+        label: "The usual money for this party".into(),
+    }];
+    deployments.extend(Deployment::ALL.iter().map(|d| Choice {
+        value: d.as_str().into(),
+        label: labels::deployment(*d).into(),
+    }));
     Ok(agreement_page(
         &shell,
         &AgreementPage {
@@ -282,6 +307,7 @@ async fn render(
                 })
                 .collect(),
             categories,
+            deployments,
             values,
             errors,
         },
@@ -309,6 +335,7 @@ fn values(form: &HashMap<String, String>) -> GrantValues {
         pay: form.contains_key("pay"),
         approve: form.contains_key("approve"),
         category: get("category"),
+        deployment: get("deployment"),
         max_per_payment: get("max_per_payment"),
         cosign_above: get("cosign_above"),
         valid_from: get("valid_from"),
@@ -332,6 +359,9 @@ fn to_json(v: &GrantValues) -> Value {
     body.insert("lpa_registered".into(), json!(v.lpa_registered));
     if !v.category.is_empty() {
         body.insert("categories".into(), json!([v.category]));
+    }
+    if !v.deployment.is_empty() {
+        body.insert("deployments".into(), json!([v.deployment]));
     }
     for (key, value) in [
         ("user_id", &v.user_id),

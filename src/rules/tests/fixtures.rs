@@ -47,8 +47,8 @@ pub fn line(
     }
 }
 
-/// A grant for `user` acting as `acting_as`, with the given powers, no category limit, a 1000.00 limit and no
-/// co-sign threshold, valid from 1 January 2026 with no end.
+/// A grant for `user` acting as `acting_as`, with the given powers, no category limit, covering every deployment,
+/// a 1000.00 limit and no co-sign threshold, valid from 1 January 2026 with no end.
 pub fn grant(user: Uuid, acting_as: ActingAs, powers: &[Power]) -> GrantFacts {
     GrantFacts {
         id: Uuid::from_u128(0x100 + user.as_u128()),
@@ -56,6 +56,7 @@ pub fn grant(user: Uuid, acting_as: ActingAs, powers: &[Power]) -> GrantFacts {
         acting_as,
         powers: powers.to_vec(),
         categories: None,
+        deployments: Deployment::ALL.to_vec(),
         max_per_payment: d("1000.00"),
         cosign_above: None,
         valid_from: date(2026, 1, 1),

@@ -3,6 +3,7 @@
 mod approval;
 mod authority;
 mod capacity;
+mod deployments;
 mod family;
 mod fixtures;
 mod policy;

@@ -120,6 +120,19 @@ proptest! {
     }
 
     #[test]
+    fn a_payer_whose_grant_does_not_cover_the_deployment_never_posts((mut f, r) in world()) {
+        f.grants[0].deployments = Deployment::ALL.iter().copied().filter(|d| *d != r.deployment).collect();
+        prop_assert!(decide(&f, &r).refusal_codes().contains(&RuleCode::NoAuthority));
+    }
+
+    #[test]
+    fn an_excluded_person_s_direct_payment_never_moves((mut f, r) in world()) {
+        f.person.excluded_from_direct_payments = true;
+        let refused = decide(&f, &r).refusal_codes().contains(&RuleCode::PersonExcluded);
+        prop_assert_eq!(refused, r.deployment.is_direct_payment());
+    }
+
+    #[test]
     fn a_lone_stay_is_limited_at_28_nights(nights in 1u64..400, deployment in select(Deployment::ALL)) {
         let from = today();
         let to = from.checked_add_days(Days::new(nights - 1));

@@ -187,3 +187,45 @@ fn refusal_sentences_are_plain_english() {
         "{message}"
     );
 }
+
+#[test]
+fn an_excluded_person_s_direct_payment_is_not_spent() {
+    // (deployment, refused as person_excluded)
+    let cases = [
+        (Deployment::DirectPayment, true),
+        (Deployment::ManagedAccount, true),
+        (Deployment::Isf, false),
+        (Deployment::CouncilManaged, false),
+    ];
+    for (deployment, refused) in cases {
+        let (mut f, mut r) = (facts(), request("100.00"));
+        f.person.excluded_from_direct_payments = true;
+        f.account.deployment = deployment;
+        r.deployment = deployment;
+        if let Some(plan) = f.plan.as_mut() {
+            plan.lines
+                .push(line(Category::PersonalCare, deployment, "10000.00", "0.00"));
+        }
+        let want = if refused {
+            vec![RuleCode::PersonExcluded]
+        } else {
+            vec![]
+        };
+        assert_eq!(codes(&decide(&f, &r)), want, "{deployment:?}");
+    }
+}
+
+#[test]
+fn exclusion_is_reported_with_the_other_failures() {
+    let mut f = facts();
+    f.person.excluded_from_direct_payments = true;
+    f.payee.bank_verified = false;
+    let decision = decide(&f, &request("100.00"));
+    assert_eq!(
+        codes(&decision),
+        vec![RuleCode::PersonExcluded, RuleCode::PayeeNotApproved]
+    );
+    assert!(decision.refusals()[0]
+        .message
+        .contains("excluded from direct payments"));
+}

@@ -108,5 +108,5 @@ fn policy_defaults_and_partial_json() {
         (3, "100.00".to_owned())
     );
     assert_eq!(partial.hold_expiry_days, 14);
-    assert_eq!(RULESET_VERSION, "2026-11-1");
+    assert_eq!(RULESET_VERSION, "2026-11-30");
 }

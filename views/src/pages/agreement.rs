@@ -16,6 +16,8 @@ pub struct GrantRow {
     pub acting_as: &'static str,
     pub powers: String,
     pub categories: String,
+    /// The money the grant covers, in words ("the direct payment").
+    pub deployments: String,
     pub max_per_payment: String,
     pub cosign_above: Option<String>,
     pub valid_from: NaiveDate,
@@ -40,6 +42,8 @@ pub struct GrantValues {
     pub pay: bool,
     pub approve: bool,
     pub category: String,
+    /// One deployment, or empty for the party's usual money.
+    pub deployment: String,
     pub max_per_payment: String,
     pub cosign_above: String,
     pub valid_from: String,
@@ -59,6 +63,7 @@ pub struct AgreementPage {
     pub parties: Vec<Choice>,
     pub acting_as: Vec<Choice>,
     pub categories: Vec<Choice>,
+    pub deployments: Vec<Choice>,
     pub values: GrantValues,
     pub errors: Vec<String>,
 }
@@ -119,7 +124,8 @@ pub fn agreement(shell: &Shell, data: &AgreementPage) -> Markup {
                     caption.visually-hidden { "Grants of the agreement, oldest first" }
                     thead { tr {
                         th scope="col" { "Who" } th scope="col" { "Acting as" } th scope="col" { "May" }
-                        th scope="col" { "For" } th.num scope="col" { "Up to a payment" }
+                        th scope="col" { "For" } th scope="col" { "Money" }
+                        th.num scope="col" { "Up to a payment" }
                         th.num scope="col" { "Second person above" } th scope="col" { "Dates" }
                         th scope="col" { "State" }
                         @if data.can_edit { th scope="col" { "End" } }
@@ -131,6 +137,7 @@ pub fn agreement(shell: &Shell, data: &AgreementPage) -> Markup {
                                 td { (g.acting_as) }
                                 td { (g.powers) }
                                 td { (g.categories) }
+                                td { (g.deployments) }
                                 td.num { "£" (g.max_per_payment) }
                                 td.num { @if let Some(c) = &g.cosign_above { "£" (c) } @else { "—" } }
                                 td { "From " (day(g.valid_from)) @if let Some(to) = g.valid_to { " to " (day(to)) } }
@@ -163,6 +170,7 @@ pub fn agreement(shell: &Shell, data: &AgreementPage) -> Markup {
                         (check("approve", "Approve other people's payments", v.approve))
                     }
                     (select("category", "For", &data.categories, &v.category))
+                    (select("deployment", "Money it covers", &data.deployments, &v.deployment))
                     (text("max_per_payment", "Largest single payment, in pounds", "text", &v.max_per_payment, None))
                     (text("cosign_above", "A second person must agree above (optional)", "text", &v.cosign_above, None))
                     (text("valid_from", "From", "date", &v.valid_from, None))
