@@ -217,6 +217,7 @@ async fn setup(pool: &DbPool, budgets: usize) -> (Uuid, Actor, Actor) {
                                 contact: None,
                                 communication: None,
                             },
+                            allot::clock::Clock::system().today(),
                         )
                         .await?;
                         let new = NewBudget {

@@ -139,6 +139,7 @@ async fn setup(pool: &DbPool) -> (Uuid, Uuid, Vec<(Uuid, String)>) {
                         contact: None,
                         communication: None,
                     },
+                    allot::clock::Clock::system().today(),
                 )
                 .await?;
                 let budget = budget_create::create(

@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use uuid::Uuid;
 
 use super::{password, token, Actor, Role};
@@ -160,8 +159,8 @@ pub async fn issue(
 ) -> AppResult<Issued> {
     let secret = token::generate();
     let csrf_token = (kind == TokenKind::Session).then(token::generate);
-    let expires_at =
-        Utc::now() + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
+    let expires_at = crate::clock::system_now()
+        + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
     let mut client = pool.get().await?;
     let tx = db::tenant_tx(&mut client, council_id).await?;
     tx.execute(

@@ -184,7 +184,7 @@ pub async fn load(
             contact: None,
             communication: None,
         };
-        let created = people::create(&tx, council_id, &new)
+        let created = people::create(&tx, council_id, &new, crate::clock::london_date(now))
             .await
             .map_err(|e| fail(&person.key, e))?;
         person_ids.insert(person.key.clone(), created.id);

@@ -431,7 +431,7 @@ async fn approval_checks_the_budget_opens_accounts_and_happens_once() {
     );
     assert_eq!(account(&view, "direct_payment")["posted_balance"], "0.00");
     let first_review = view["next_review_due"].as_str().unwrap();
-    let today = chrono::Utc::now().date_naive();
+    let today = allot::clock::system_now().date_naive();
     let due: chrono::NaiveDate = first_review.parse().unwrap();
     assert!(
         due > today && due <= today + chrono::Months::new(6),
@@ -812,7 +812,7 @@ async fn reviews_due_and_overdue_are_listed_for_care_managers() {
             line,
         )
         .await;
-    let today = chrono::Utc::now().date_naive();
+    let today = allot::clock::system_now().date_naive();
     let client = s.app.db.pool.get().await.unwrap();
     for (budget, days) in [(soon, 10), (late, -3)] {
         client

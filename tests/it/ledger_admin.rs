@@ -14,7 +14,7 @@ use allot::auth::Role;
 use allot::db::tenant_tx;
 use allot::ledger::{self, NewAccount, NewEntry, NewLeg, Side};
 
-use crate::support::scenario::{account, id, Scenario, PERIOD};
+use crate::support::scenario::{account, Scenario, PERIOD};
 use crate::support::{Reply, TestApp, PASSWORD};
 
 fn select(html: &str, css: &str) -> Vec<String> {

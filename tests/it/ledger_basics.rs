@@ -1,6 +1,6 @@
 //! The ledger's behaviour, one feature at a time, against a real PostgreSQL.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use rust_decimal::Decimal;
 
 use allot::db::tenant_tx;
@@ -108,7 +108,7 @@ async fn holds_reserve_then_post_in_part_void_or_expire_once() {
     let holder = account(&db.pool, council, "direct_payment", true).await;
     let payee = account(&db.pool, council, "payee", false).await;
     fund(&db.pool, council, funding, holder, "100").await;
-    let later = Utc::now() + Duration::hours(1);
+    let later = allot::clock::system_now() + Duration::hours(1);
 
     let mut client = db.pool.get().await.unwrap();
     let tx = tenant_tx(&mut client, council).await.unwrap();
@@ -226,7 +226,7 @@ async fn reversals_mirror_the_original_once() {
         &tx,
         council,
         &transfer(holder, payee, "20"),
-        Utc::now() + Duration::hours(1),
+        allot::clock::system_now() + Duration::hours(1),
     )
     .await
     .unwrap();

@@ -1,7 +1,7 @@
 //! The hash chain: sealing, verification, and detection of each kind of direct tampering done
 //! as the database superuser.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
@@ -28,7 +28,7 @@ async fn sealed_ledger(db: &TestDb) -> (Uuid, Uuid, Uuid) {
         &tx,
         council,
         &transfer(holder, payee, "30"),
-        Utc::now() + Duration::hours(1),
+        allot::clock::system_now() + Duration::hours(1),
     )
     .await
     .unwrap();

@@ -188,7 +188,7 @@ async fn run_case(db: &TestDb, ops: Vec<Op>) -> Result<(), TestCaseError> {
     for _ in 1..ACCOUNTS {
         ids.push(account(pool, council, "direct_payment", true).await);
     }
-    let base: DateTime<Utc> = Utc::now() + Duration::days(1);
+    let base: DateTime<Utc> = allot::clock::system_now() + Duration::days(1);
     let mut model = Model::default();
     // Each holder starts with 150.00 released to it, so most operations can succeed.
     for holder in 1..ACCOUNTS {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -76,9 +76,13 @@ async fn resolve(
         2 => ledger::void_pending_in_tx(&tx, council, hold)
             .await
             .map(|_| true),
-        _ => ledger::expire_due_holds_in_tx(&tx, council, Utc::now() + Duration::days(1))
-            .await
-            .map(|n| n > 0),
+        _ => ledger::expire_due_holds_in_tx(
+            &tx,
+            council,
+            allot::clock::system_now() + Duration::days(1),
+        )
+        .await
+        .map(|n| n > 0),
     }?;
     tx.commit().await?;
     Ok(resolved)
@@ -99,7 +103,7 @@ async fn a_hold_resolved_concurrently_is_resolved_exactly_once() {
             &tx,
             council,
             &transfer(holder, payee, "9"),
-            Utc::now() + Duration::hours(1),
+            allot::clock::system_now() + Duration::hours(1),
         )
         .await
         .unwrap();

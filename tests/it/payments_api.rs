@@ -658,7 +658,7 @@ async fn an_expired_hold_releases_the_money_and_cannot_be_approved() {
     let expired = allot::ledger::expire_due_holds(
         &s.app.db.pool,
         s.council.id,
-        chrono::Utc::now() + chrono::Duration::days(15),
+        allot::clock::system_now() + chrono::Duration::days(15),
     )
     .await
     .unwrap();

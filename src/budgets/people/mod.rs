@@ -45,10 +45,15 @@ pub(crate) fn check_name(name: &str) -> AppResult<&str> {
     Ok(name)
 }
 
-pub async fn create(tx: &Tx<'_>, council_id: Uuid, new: &NewPerson) -> AppResult<Person> {
+/// Records a person; `today` is the council's business date (a birth date after it is refused).
+pub async fn create(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    new: &NewPerson,
+    today: chrono::NaiveDate,
+) -> AppResult<Person> {
     let name = check_name(&new.name)?;
-    let today = chrono::Utc::now().date_naive();
-    if new.date_of_birth > today || new.date_of_birth.year_ce().1 < 1900 {
+    if new.date_of_birth > today || new.date_of_birth.year() < 1900 {
         return Err(AppError::invalid(
             "date_of_birth",
             "must be a real date of birth, not in the future",

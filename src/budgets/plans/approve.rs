@@ -62,7 +62,7 @@ pub async fn approve(tx: &Tx<'_>, actor: &Actor, budget_id: Uuid) -> AppResult<P
     let approved_on = plan
         .approved_at
         .map(|at| at.date_naive())
-        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+        .ok_or_else(|| AppError::Internal("an approved plan without its approval time".into()))?;
     reviews::schedule_after_approval(tx, council_id, budget_id, approved_on).await?;
     Ok(plan)
 }

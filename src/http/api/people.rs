@@ -21,9 +21,10 @@ pub async fn create(
     Json(body): Json<NewPerson>,
 ) -> ApiResult<(StatusCode, Json<Person>)> {
     actor.require(&[Role::CareManager])?;
+    let today = state.clock.today();
     let person = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { people::create(tx, actor.council_id, &body).await })
+            Box::pin(async move { people::create(tx, actor.council_id, &body, today).await })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(person)))

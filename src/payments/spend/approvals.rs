@@ -59,7 +59,12 @@ pub async fn approvals_queue(
     for payment in held_visible(tx, actor).await? {
         let facts = pending_facts(tx, actor.council_id, &payment, now).await?;
         if !matches!(
-            crate::rules::approve(&facts, &approver(actor), &payment.approved_by),
+            crate::rules::approve_for_deployment(
+                &facts,
+                payment.deployment,
+                &approver(actor),
+                &payment.approved_by,
+            ),
             ApprovalOutcome::Refuse { .. }
         ) {
             out.push(payment);
@@ -126,7 +131,12 @@ pub async fn approve(
              VALUES ($1, $2, $3, $4)",
         )
         .await?;
-    match crate::rules::approve(&facts, &approver(actor), &payment.approved_by) {
+    match crate::rules::approve_for_deployment(
+        &facts,
+        payment.deployment,
+        &approver(actor),
+        &payment.approved_by,
+    ) {
         ApprovalOutcome::Refuse { refusal } => return Err(refusal_error(refusal)),
         ApprovalOutcome::NeedMore { remaining } => {
             tx.execute(&record_approval, &[&council_id, &id, &actor.user_id, &now])
@@ -196,7 +206,7 @@ pub async fn reject(
     if actor.user_id != payment.requested_by {
         let facts = pending_facts(tx, council_id, &payment, now).await?;
         if let ApprovalOutcome::Refuse { refusal } =
-            crate::rules::approve(&facts, &approver(actor), &[])
+            crate::rules::approve_for_deployment(&facts, payment.deployment, &approver(actor), &[])
         {
             return Err(refusal_error(refusal));
         }
