@@ -35,9 +35,14 @@ bench:
     if [ ${#benches[@]} -eq 0 ]; then echo "no benchmarks yet"; exit 0; fi
     for b in "${benches[@]}"; do cargo bench --bench "$(basename "$b" .rs)"; done
 
-# Property tests with many more cases than the default run.
+# Property tests with many more cases than the default run: the rules' properties and the ledger
+# against its model. Fails if a filter matches no test.
 fuzz:
-    PROPTEST_CASES=2000 cargo test --release proptest
+    #!/usr/bin/env bash
+    set -euo pipefail
+    run() { out=$("$@" 2>&1) || { echo "$out"; exit 1; }; echo "$out" | grep -E "^test result"; echo "$out" | grep -qE "running [1-9][0-9]* tests?" || { echo "no test matched: $*"; exit 1; }; }
+    PROPTEST_CASES=2000 run cargo test --release --lib rules::tests::props
+    PROPTEST_CASES=200 run cargo test --release --test it ledger_model::
 
 # Lints and tests: what CI runs.
 ci: lint test

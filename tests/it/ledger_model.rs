@@ -553,8 +553,13 @@ fn ledger_agrees_with_a_model_over_random_operations() {
         .build()
         .expect("runtime");
     let db = runtime.block_on(TestDb::new());
+    // 24 cases in the ordinary run; `just fuzz` sets PROPTEST_CASES for a long one.
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(24);
     let config = Config {
-        cases: 24,
+        cases,
         failure_persistence: None,
         ..Config::default()
     };

@@ -13,14 +13,14 @@ use allot::auth::{Actor, Role};
 
 use crate::support::scenario::{id, Scenario, PERIOD};
 
-struct Setup {
-    s: Scenario,
-    budget: Uuid,
-    person: Uuid,
+pub(crate) struct Setup {
+    pub(crate) s: Scenario,
+    pub(crate) budget: Uuid,
+    pub(crate) person: Uuid,
     /// The person's own sign-in (budget_holder).
-    holder: (Uuid, String),
-    agency: Uuid,
-    dp_account: Uuid,
+    pub(crate) holder: (Uuid, String),
+    pub(crate) agency: Uuid,
+    pub(crate) dp_account: Uuid,
 }
 
 fn pounds(value: &Value) -> Decimal {
@@ -45,7 +45,7 @@ fn care_manager(s: &Scenario) -> Actor {
 }
 
 /// Records a grant through the agreements service as the care manager.
-async fn grant(s: &Scenario, budget: Uuid, body: Value) -> Uuid {
+pub(crate) async fn grant(s: &Scenario, budget: Uuid, body: Value) -> Uuid {
     let new: allot::budgets::agreements::NewGrant = serde_json::from_value(body).unwrap();
     let actor = care_manager(s);
     allot::db::in_tenant_tx(&s.app.db.pool, s.council.id, |tx| {
@@ -59,20 +59,20 @@ async fn grant(s: &Scenario, budget: Uuid, body: Value) -> Uuid {
     .expect("record grant")
 }
 
-async fn payee(s: &Scenario, body: Value) -> Uuid {
+pub(crate) async fn payee(s: &Scenario, body: Value) -> Uuid {
     let reply = s.app.post("/api/v1/payees", &s.maker.token, body).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     id(&reply)
 }
 
-fn bank() -> Value {
+pub(crate) fn bank() -> Value {
     json!({"sort_code": "30-00-00", "account_number": "12345678", "account_name": "Payee"})
 }
 
 /// A person with capacity; a budget with direct-payment lines (personal care 100.00, residential
 /// respite 200.00, transport 1.00 a week) and a managed-account line; the first period released;
 /// the person may pay up to 500.00 (co-sign above 250.00) themselves.
-async fn setup() -> Setup {
+pub(crate) async fn setup() -> Setup {
     let s = Scenario::new().await;
     let person = s.person("Pat Payer", true, false).await;
     let budget = s
@@ -127,12 +127,12 @@ async fn setup() -> Setup {
 }
 
 impl Setup {
-    fn body(&self, category: &str, amount: &str) -> Value {
+    pub(crate) fn body(&self, category: &str, amount: &str) -> Value {
         json!({"budget_id": self.budget, "deployment": "direct_payment", "payee_id": self.agency,
                "category": category, "amount": amount, "service_date": "2025-02-10"})
     }
 
-    async fn pay(&self, token: &str, body: Value) -> crate::support::Reply {
+    pub(crate) async fn pay(&self, token: &str, body: Value) -> crate::support::Reply {
         let key = Uuid::new_v4().to_string();
         self.s
             .app
@@ -140,7 +140,7 @@ impl Setup {
             .await
     }
 
-    async fn available(&self) -> Decimal {
+    pub(crate) async fn available(&self) -> Decimal {
         let view = self.s.budget_view(self.budget).await;
         let account = view["accounts"]
             .as_array()
@@ -152,7 +152,7 @@ impl Setup {
         pounds(&account["available_balance"])
     }
 
-    async fn payments_rows(&self) -> i64 {
+    pub(crate) async fn payments_rows(&self) -> i64 {
         let council = self.s.council.id;
         allot::db::in_tenant_tx(&self.s.app.db.pool, council, |tx| {
             Box::pin(async move {
