@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::budget::load::visible_for_update;
 use super::payees;
-use crate::auth::Actor;
+use crate::auth::{Actor, Role};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 
@@ -38,6 +38,7 @@ pub async fn record(
     budget_id: Uuid,
     new: &NewFamilyPaymentApproval,
 ) -> AppResult<FamilyPaymentApproval> {
+    actor.require(&[Role::CareManager])?;
     let council_id = actor.council_id;
     let budget = visible_for_update(tx, actor, budget_id).await?;
     let payee = payees::get(tx, council_id, new.payee_id).await?;

@@ -10,7 +10,7 @@ use super::accounts;
 use super::budget::load::visible_for_update;
 use super::budget::statement::weekly_cost;
 use super::policy;
-use crate::auth::Actor;
+use crate::auth::{Actor, Role};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::money::{Money, PositiveMoney};
@@ -47,6 +47,7 @@ pub async fn record(
     budget_id: Uuid,
     new: &NewUrgentInterim,
 ) -> AppResult<UrgentInterim> {
+    actor.require(&[Role::CareManager])?;
     let council_id = actor.council_id;
     let budget = visible_for_update(tx, actor, budget_id).await?;
     let reason = new.reason.trim();

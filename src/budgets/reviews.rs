@@ -6,7 +6,7 @@ use chrono::{Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::Actor;
+use crate::auth::{Actor, Role};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 
@@ -130,6 +130,7 @@ pub async fn complete(
     done: &CompletedReview,
     today: NaiveDate,
 ) -> AppResult<Review> {
+    actor.require(&[Role::CareManager])?;
     let council_id = actor.council_id;
     crate::budgets::budget::load::visible_for_update(tx, actor, budget_id).await?;
     let outcome = done.outcome.trim();

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::Actor;
+use crate::auth::{Actor, Role};
 use crate::budgets::bank::BankDetails;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
@@ -22,6 +22,7 @@ pub async fn set(
     actor: &Actor,
     banking: &CouncilBanking,
 ) -> AppResult<CouncilBanking> {
+    actor.require(&[Role::CouncilAdmin])?;
     let sun = banking.service_user_number.trim();
     if sun.len() != 6 || !sun.chars().all(|c| c.is_ascii_digit()) {
         return Err(AppError::invalid(

@@ -15,6 +15,12 @@ use crate::rules::{grants::capacity_role_misfit, PersonFacts};
 /// Reablement is free for at most six weeks (Charging Regulations reg 3(3)(a)).
 pub const REABLEMENT_MAX_DAYS: u64 = 42;
 
+/// A care manager opens a budget (the role is checked here, for every caller).
+pub async fn open(tx: &Tx<'_>, actor: &crate::auth::Actor, new: &NewBudget) -> AppResult<Budget> {
+    actor.require(&[crate::auth::Role::CareManager])?;
+    create(tx, actor.council_id, actor.user_id, new).await
+}
+
 pub async fn create(
     tx: &Tx<'_>,
     council_id: Uuid,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::create::{check_broker, check_terms, person_facts};
 use super::load::visible_for_update;
 use super::{Budget, DirectPaymentTerms};
-use crate::auth::Actor;
+use crate::auth::{Actor, Role};
 use crate::budgets::bank::BankDetails;
 use crate::db::Tx;
 use crate::error::AppResult;
@@ -27,6 +27,7 @@ pub async fn update(
     id: Uuid,
     changes: &BudgetChanges,
 ) -> AppResult<Budget> {
+    actor.require(&[Role::CareManager])?;
     let council_id = actor.council_id;
     let mut budget = visible_for_update(tx, actor, id).await?;
     if let Some(bank) = &changes.bank {

@@ -45,7 +45,19 @@ pub(crate) fn check_name(name: &str) -> AppResult<&str> {
     Ok(name)
 }
 
-/// Records a person; `today` is the council's business date (a birth date after it is refused).
+/// A care manager records a person (the role is checked here, for every caller).
+pub async fn record(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    new: &NewPerson,
+    today: chrono::NaiveDate,
+) -> AppResult<Person> {
+    actor.require(&[crate::auth::Role::CareManager])?;
+    create(tx, actor.council_id, new, today).await
+}
+
+/// Records a person without a role check (loaders: the demo council, benchmarks); `today` is the
+/// council's business date (a birth date after it is refused).
 pub async fn create(
     tx: &Tx<'_>,
     council_id: Uuid,

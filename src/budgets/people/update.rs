@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::{check_name, get, Communication, Contact, ContactMethod, Person};
-use crate::auth::Actor;
+use crate::auth::{Actor, Role};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 
@@ -32,6 +32,7 @@ pub async fn update(
     id: Uuid,
     changes: &PersonChanges,
 ) -> AppResult<Person> {
+    actor.require(&[Role::CareManager])?;
     let council_id = actor.council_id;
     // Lock the row so two simultaneous changes are recorded one after the other.
     tx.query_opt(

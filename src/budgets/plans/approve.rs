@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::load::{approved, draft};
 use super::{Plan, PlanStatus};
-use crate::auth::Actor;
+use crate::auth::{Actor, Role};
 use crate::budgets::accounts;
 use crate::budgets::budget::load::visible_for_update;
 use crate::budgets::reviews;
@@ -14,6 +14,7 @@ use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 
 pub async fn approve(tx: &Tx<'_>, actor: &Actor, budget_id: Uuid) -> AppResult<Plan> {
+    actor.require(&[Role::CareManager])?;
     let council_id = actor.council_id;
     let budget = visible_for_update(tx, actor, budget_id).await?;
     let Some(mut plan) = draft(tx, council_id, budget_id).await? else {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::load::to_money;
 use super::{annualise, Plan, PlanInput, PlanLine, PlanStatus};
-use crate::auth::Actor;
+use crate::auth::{Actor, Role};
 use crate::budgets::budget::load::visible_for_update;
 use crate::budgets::organisations::{self, OrganisationKind};
 use crate::db::Tx;
@@ -24,6 +24,7 @@ pub async fn put_draft(
     budget_id: Uuid,
     input: &PlanInput,
 ) -> AppResult<Plan> {
+    actor.require(&[Role::CareManager, Role::Broker])?;
     let council_id = actor.council_id;
     // 404 for a budget the actor may not see; a broker sees only the budgets they broker.
     visible_for_update(tx, actor, budget_id).await?;

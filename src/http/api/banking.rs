@@ -16,7 +16,6 @@ pub async fn put(
     actor: Actor,
     Json(body): Json<CouncilBanking>,
 ) -> ApiResult<Json<CouncilBanking>> {
-    actor.require(&[Role::CouncilAdmin])?;
     let banking = state
         .in_tenant_tx(actor.council_id, |tx| {
             Box::pin(async move { banking::set(tx, &actor, &body).await })

@@ -100,7 +100,6 @@ pub async fn put(
     actor: Actor,
     Json(body): Json<PolicySettings>,
 ) -> ApiResult<Json<PolicySettings>> {
-    actor.require(&[Role::CouncilAdmin])?;
     let settings = body.to_policy();
     let changed = state
         .in_tenant_tx(actor.council_id, |tx| {
