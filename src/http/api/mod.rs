@@ -31,7 +31,7 @@ use super::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "allot API", version = "1", description = "Double-entry ledger for UK social-care personal budgets."),
+    info(title = "allot API", version = "1", description = include_str!("openapi.md")),
     modifiers(&BearerAuth),
     components(schemas(super::error::ErrorEnvelope))
 )]
