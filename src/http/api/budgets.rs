@@ -24,9 +24,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Budget>)> {
     let budget = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(
-                async move { create::open(tx, &actor, &body).await },
-            )
+            Box::pin(async move { create::open(tx, &actor, &body).await })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(budget)))

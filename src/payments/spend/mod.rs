@@ -9,13 +9,16 @@
 //! Requests are decided in batches ([`batch::decide_and_record`]): the coalescing writer of
 //! [`crate::commands::PaymentDesk`] gathers concurrent requests of a council into one
 //! transaction. One job a file: [`input`] (the request), [`facts`] (set-based loading),
-//! [`batch`] (decide and record), [`outcome`] (the typed results), [`approvals`].
+//! [`batch`] (a batch in one transaction), `decide` (one request against the batch so
+//! far), `store` (the writes), [`outcome`] (the typed results), [`approvals`].
 
 pub mod approvals;
 pub mod batch;
+mod decide;
 pub mod facts;
 pub mod input;
 pub mod outcome;
+mod store;
 
 pub use approvals::{approvals_queue, approve, reject};
 pub use batch::{check, decide_and_record, Request};
