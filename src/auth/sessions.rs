@@ -194,31 +194,49 @@ pub async fn find(
     secret: &str,
     kind: TokenKind,
 ) -> AppResult<Option<(Actor, Option<String>)>> {
-    let mut client = pool.get().await?;
-    let tx = db::anonymous_tx(&mut client).await?;
-    let stmt = tx
-        .prepare_cached(
-            "SELECT council_id, user_id, csrf_token, email, name, role, organisation_id, person_id
-             FROM auth_find_token($1, $2)",
-        )
-        .await?;
-    let row = tx
-        .query_opt(&stmt, &[&token::hash(secret), &kind.as_str()])
-        .await?;
-    tx.commit().await?;
-    Ok(row.and_then(|row| {
-        let role = Role::parse(row.get(5))?;
-        let actor = Actor {
-            council_id: row.get(0),
-            user_id: row.get(1),
-            email: row.get(3),
-            name: row.get(4),
-            role,
-            organisation_id: row.get(6),
-            person_id: row.get(7),
-        };
-        Some((actor, row.get(2)))
-    }))
+    let client = pool.get().await?;
+    // One round trip on every request: the two statements run as one implicit transaction (so
+    // `SET LOCAL` holds for the lookup and ends with it, and an error rolls both back). The only
+    // values spliced in are the hash as hex digits and the kind's fixed name.
+    let sql = format!(
+        "SET LOCAL ROLE allot_app;
+         SELECT council_id, user_id, csrf_token, email, name, role, organisation_id, person_id
+         FROM auth_find_token('\\x{}'::bytea, '{}')",
+        hex::encode(token::hash(secret)),
+        kind.as_str()
+    );
+    let messages = client.simple_query(&sql).await?;
+    let Some(row) = messages.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(row) => Some(row),
+        _ => None,
+    }) else {
+        return Ok(None);
+    };
+    let uuid = |i: usize| -> AppResult<Option<Uuid>> {
+        row.get(i)
+            .map(|text| {
+                text.parse()
+                    .map_err(|_| AppError::Internal("a stored id does not read".into()))
+            })
+            .transpose()
+    };
+    let text = |i: usize| row.get(i).map(str::to_owned);
+    let (Some(council_id), Some(user_id)) = (uuid(0)?, uuid(1)?) else {
+        return Ok(None);
+    };
+    let Some(role) = row.get(5).and_then(Role::parse) else {
+        return Ok(None);
+    };
+    let actor = Actor {
+        council_id,
+        user_id,
+        email: text(3).unwrap_or_default(),
+        name: text(4).unwrap_or_default(),
+        role,
+        organisation_id: uuid(6)?,
+        person_id: uuid(7)?,
+    };
+    Ok(Some((actor, text(2))))
 }
 
 /// Ends a session or withdraws a token.

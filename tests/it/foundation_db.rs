@@ -186,3 +186,35 @@ async fn passwords_are_stored_as_pbkdf2_with_parameters() {
         .get(0);
     assert_eq!(tokens, 1, "the admin's token is stored hashed");
 }
+
+#[tokio::test]
+async fn a_one_round_trip_lookup_acts_as_the_app_role_and_leaves_nothing_behind() {
+    // The token lookup on every request sends `SET LOCAL ROLE ...; SELECT ...` as one simple
+    // query: the two run as one implicit transaction, so the role holds for the SELECT and ends
+    // with it, leaving the pooled connection as it was.
+    let app = TestApp::new().await;
+    let client = app.db.pool.get().await.unwrap();
+    let rows = |messages: Vec<tokio_postgres::SimpleQueryMessage>| -> Vec<String> {
+        messages
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                _ => None,
+            })
+            .collect()
+    };
+    let inside = client
+        .simple_query("SET LOCAL ROLE allot_app; SELECT current_user")
+        .await
+        .unwrap();
+    assert_eq!(rows(inside), vec!["allot_app"]);
+    let after = client.simple_query("SELECT current_user").await.unwrap();
+    assert_ne!(rows(after), vec!["allot_app"]);
+    // A failing lookup rolls back with it and leaves no aborted transaction behind.
+    assert!(client
+        .simple_query("SET LOCAL ROLE allot_app; SELECT 1/0")
+        .await
+        .is_err());
+    let again = client.simple_query("SELECT current_user").await.unwrap();
+    assert_ne!(rows(again), vec!["allot_app"]);
+}
