@@ -311,3 +311,89 @@ WITH e AS (
     WHERE acc.council_id = $1 AND acc.id = d.id
 )
 SELECT id, seq, recorded_at FROM e";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::accounts::Locked;
+
+    fn planned(legs: &[(Uuid, Side, i64)], pending: bool) -> Planned {
+        Planned {
+            id: Uuid::new_v4(),
+            pending,
+            effective_date: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            description: "test".into(),
+            metadata: serde_json::json!({}),
+            reverses: None,
+            hold_id: None,
+            expires_at: None,
+            legs: number_legs(
+                legs.iter()
+                    .map(|(a, side, pence)| (*a, *side, Decimal::new(*pence, 2))),
+            ),
+        }
+    }
+
+    #[test]
+    fn a_refused_entry_leaves_the_plan_as_it_was() {
+        let (funded, empty, payee) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let mut funded_totals = Totals::default();
+        funded_totals.add_leg(Side::Credit, Decimal::new(10_000, 2), false);
+        let locked = LockedSet {
+            accounts: HashMap::from([
+                (
+                    funded,
+                    Locked {
+                        no_overdraft: true,
+                        totals: funded_totals,
+                    },
+                ),
+                (
+                    empty,
+                    Locked {
+                        no_overdraft: true,
+                        totals: Totals::default(),
+                    },
+                ),
+                (
+                    payee,
+                    Locked {
+                        no_overdraft: false,
+                        totals: Totals::default(),
+                    },
+                ),
+            ]),
+            closed_through: None,
+        };
+        let mut plan = Plan::new(&locked);
+        // Takes 60.00 from the funded account and 1.00 from the empty one: refused as a whole.
+        let refused = plan.add(planned(
+            &[
+                (funded, Side::Debit, 6_000),
+                (empty, Side::Debit, 100),
+                (payee, Side::Credit, 6_100),
+            ],
+            false,
+        ));
+        assert!(matches!(
+            refused,
+            Err(LedgerError::InsufficientFunds { account_id }) if account_id == empty
+        ));
+        assert_eq!(plan.available(funded), Some(Decimal::new(10_000, 2)));
+        assert_eq!(plan.available(payee), Some(Decimal::ZERO));
+        assert!(plan.is_empty());
+        // The next entry is judged on the balances as they were.
+        plan.add(planned(
+            &[(funded, Side::Debit, 10_000), (payee, Side::Credit, 10_000)],
+            true,
+        ))
+        .unwrap();
+        assert_eq!(plan.available(funded), Some(Decimal::ZERO));
+        assert!(plan
+            .add(planned(
+                &[(funded, Side::Debit, 1), (payee, Side::Credit, 1)],
+                false
+            ))
+            .is_err());
+    }
+}
