@@ -1026,3 +1026,35 @@ async fn openapi_describes_the_budget_and_payment_paths() {
         );
     }
 }
+
+#[tokio::test]
+async fn budget_references_count_per_council() {
+    // A council's references say nothing of how many budgets other councils have.
+    let s = Scenario::new().await;
+    let elsewhere = s.elsewhere().await;
+    let mut references = Vec::new();
+    for _ in 0..2 {
+        let person = s.person("Counted", true, false).await;
+        let reply = s
+            .app
+            .post(
+                "/api/v1/budgets",
+                &s.care_manager.token,
+                Scenario::budget_body(person),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        references.push(reply.json["reference"].as_str().unwrap().to_owned());
+    }
+    let there = s
+        .app
+        .post(
+            "/api/v1/budgets",
+            &elsewhere.care_manager,
+            Scenario::budget_body(elsewhere.person),
+        )
+        .await;
+    assert_eq!(there.status, StatusCode::CREATED, "{}", there.text);
+    assert_eq!(references, vec!["PB000001", "PB000002"]);
+    assert_eq!(there.json["reference"], "PB000001");
+}

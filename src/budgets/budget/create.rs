@@ -47,7 +47,7 @@ pub async fn create(
                                   broker_organisation_id, bank_sort_code, bank_account_number, bank_account_name,
                                   dp_consent_recorded, dp_recipient, dp_recipient_user_id, dp_recipient_agreed,
                                   created_by)
-             VALUES ($1, $2, 'PB' || lpad(nextval('budget_reference_seq')::text, 6, '0'), $3, $4, $5, $6,
+             VALUES ($1, $2, 'PB' || lpad(next_council_counter($1, 'budget_reference')::text, 6, '0'), $3, $4, $5, $6,
                      $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
              RETURNING reference",
             &[

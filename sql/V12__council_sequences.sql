@@ -1,0 +1,26 @@
+-- Budget references count per council: a council's references say nothing of how many budgets
+-- other councils have (PB000001 is each council's first).
+CREATE TABLE council_counters (
+    council_id  uuid NOT NULL REFERENCES councils (id),
+    name        text NOT NULL CHECK (name IN ('budget_reference')),
+    value       bigint NOT NULL CHECK (value >= 0),
+    PRIMARY KEY (council_id, name)
+);
+ALTER TABLE council_counters ENABLE ROW LEVEL SECURITY;
+ALTER TABLE council_counters FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON council_counters USING (council_id = app_council_id())
+    WITH CHECK (council_id = app_council_id());
+GRANT SELECT, INSERT, UPDATE ON council_counters TO allot_app;
+
+-- Councils that already have budgets continue from their highest reference.
+INSERT INTO council_counters (council_id, name, value)
+SELECT council_id, 'budget_reference', max(substr(reference, 3)::bigint)
+FROM budgets GROUP BY council_id;
+
+-- The next value of a council's counter (the row lock orders concurrent callers).
+CREATE FUNCTION next_council_counter(p_council uuid, p_name text) RETURNS bigint
+    LANGUAGE sql VOLATILE
+    AS $$ INSERT INTO council_counters AS c (council_id, name, value) VALUES (p_council, p_name, 1)
+          ON CONFLICT (council_id, name) DO UPDATE SET value = c.value + 1
+          RETURNING value $$;
+GRANT EXECUTE ON FUNCTION next_council_counter(uuid, text) TO allot_app;
