@@ -67,7 +67,20 @@ impl AppState {
         crate::commands::run(&self.pool, council_id, claim, work).await
     }
 
-    /// Runs `work` in one transaction acting for `council_id` (see [`crate::db::in_tenant_tx`]).
+    /// Runs a change that carries no idempotency key (see [`crate::commands::write`]): committed
+    /// when `work` succeeds, the whole transaction run again after a deadlock or serialization
+    /// failure, so `work` may run more than once.
+    pub async fn write<T, F>(&self, council_id: uuid::Uuid, work: F) -> crate::error::AppResult<T>
+    where
+        F: for<'a> Fn(
+            &'a crate::db::Tx<'a>,
+        ) -> crate::db::BoxFuture<'a, crate::error::AppResult<T>>,
+    {
+        crate::commands::write(&self.pool, council_id, work).await
+    }
+
+    /// Runs `work` in one transaction acting for `council_id` (see [`crate::db::in_tenant_tx`]):
+    /// for reads; changes go through [`AppState::write`] or [`AppState::command`].
     pub async fn in_tenant_tx<T, F>(
         &self,
         council_id: uuid::Uuid,

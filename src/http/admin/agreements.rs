@@ -403,7 +403,8 @@ pub async fn record(
         Ok(new) => {
             let actor = session.actor.clone();
             state
-                .in_tenant_tx(actor.council_id, |tx| {
+                .write(actor.council_id, |tx| {
+                    let (actor, new) = (actor.clone(), new.clone());
                     Box::pin(async move { agreements::record(tx, &actor, id, &new).await })
                 })
                 .await
@@ -432,10 +433,10 @@ pub async fn end(
     AdminPath((id, grant_id)): AdminPath<(Uuid, Uuid)>,
     CsrfForm { session, form: _ }: CsrfForm<Empty>,
 ) -> AdminResult<Response> {
-    session.actor.require(&[Role::CareManager])?;
     let actor = session.actor.clone();
     state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let actor = actor.clone();
             Box::pin(async move { agreements::end(tx, &actor, id, grant_id).await })
         })
         .await?;

@@ -55,7 +55,8 @@ pub async fn save(
     };
     let actor = session.actor.clone();
     let saved = state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let (actor, input) = (actor.clone(), input.clone());
             Box::pin(async move { draft::put_draft(tx, &actor, id, &input).await })
         })
         .await;
@@ -76,10 +77,10 @@ pub async fn approve(
     AdminPath(id): AdminPath<Uuid>,
     CsrfForm { session, .. }: CsrfForm<serde::de::IgnoredAny>,
 ) -> AdminResult<Response> {
-    session.actor.require(&[Role::CareManager])?;
     let actor = session.actor.clone();
     state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let actor = actor.clone();
             Box::pin(async move { approve::approve(tx, &actor, id).await })
         })
         .await?;

@@ -26,7 +26,8 @@ pub async fn create(
     Json(body): Json<NewGrant>,
 ) -> ApiResult<(StatusCode, Json<Grant>)> {
     let grant = state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let (actor, body) = (actor.clone(), body.clone());
             Box::pin(async move { agreements::record(tx, &actor, id, &body).await })
         })
         .await?;
@@ -63,7 +64,8 @@ pub async fn end(
     Path((id, grant_id)): Path<(Uuid, Uuid)>,
 ) -> ApiResult<Json<Grant>> {
     let grant = state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let actor = actor.clone();
             Box::pin(async move { agreements::end(tx, &actor, id, grant_id).await })
         })
         .await?;

@@ -17,7 +17,8 @@ pub async fn put(
     Json(body): Json<CouncilBanking>,
 ) -> ApiResult<Json<CouncilBanking>> {
     let banking = state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let (actor, body) = (actor.clone(), body.clone());
             Box::pin(async move { banking::set(tx, &actor, &body).await })
         })
         .await?;

@@ -23,7 +23,8 @@ pub async fn create(
     Json(body): Json<NewBudget>,
 ) -> ApiResult<(StatusCode, Json<Budget>)> {
     let budget = state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let (actor, body) = (actor.clone(), body.clone());
             Box::pin(async move { create::open(tx, &actor, &body).await })
         })
         .await?;
@@ -62,7 +63,8 @@ pub async fn patch(
     Json(body): Json<BudgetChanges>,
 ) -> ApiResult<Json<Budget>> {
     let budget = state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let (actor, body) = (actor.clone(), body.clone());
             Box::pin(async move { update::update(tx, &actor, id, &body).await })
         })
         .await?;

@@ -21,7 +21,8 @@ pub async fn create(
     Json(body): Json<NewFamilyPaymentApproval>,
 ) -> ApiResult<(StatusCode, Json<FamilyPaymentApproval>)> {
     let approval = state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let (actor, body) = (actor.clone(), body.clone());
             Box::pin(async move { family_approvals::record(tx, &actor, id, &body).await })
         })
         .await?;

@@ -22,7 +22,8 @@ pub async fn create(
     Json(body): Json<NewUrgentInterim>,
 ) -> ApiResult<(StatusCode, Json<UrgentInterim>)> {
     let recorded = state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let (actor, body) = (actor.clone(), body.clone());
             Box::pin(async move { interim::record(tx, &actor, id, &body).await })
         })
         .await?;

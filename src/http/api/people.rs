@@ -22,7 +22,8 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Person>)> {
     let today = state.clock.today();
     let person = state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let (actor, body) = (actor.clone(), body.clone());
             Box::pin(async move { people::record(tx, &actor, &body, today).await })
         })
         .await?;
@@ -74,7 +75,8 @@ pub async fn patch(
     Json(body): Json<PersonChanges>,
 ) -> ApiResult<Json<PersonChanged>> {
     let changed = state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let (actor, body) = (actor.clone(), body.clone());
             Box::pin(async move {
                 let person = update::update(tx, &actor, id, &body).await?;
                 let grants_stopped =

@@ -20,7 +20,8 @@ pub async fn put(
     Json(body): Json<PlanInput>,
 ) -> ApiResult<Json<Plan>> {
     let plan = state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let (actor, body) = (actor.clone(), body.clone());
             Box::pin(async move { draft::put_draft(tx, &actor, id, &body).await })
         })
         .await?;
@@ -40,7 +41,8 @@ pub async fn approve(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Plan>> {
     let plan = state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let actor = actor.clone();
             Box::pin(async move { approve::approve(tx, &actor, id).await })
         })
         .await?;

@@ -102,7 +102,8 @@ pub async fn put(
 ) -> ApiResult<Json<PolicySettings>> {
     let settings = body.to_policy();
     let changed = state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let (actor, body, settings) = (actor.clone(), body.clone(), settings.clone());
             Box::pin(
                 async move { policy::change(tx, &actor, &settings, body.reason.as_deref()).await },
             )

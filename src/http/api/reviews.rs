@@ -50,7 +50,8 @@ pub async fn complete(
 ) -> ApiResult<Json<Review>> {
     let today = state.clock.today();
     let next = state
-        .in_tenant_tx(actor.council_id, |tx| {
+        .write(actor.council_id, |tx| {
+            let (actor, body) = (actor.clone(), body.clone());
             Box::pin(async move { reviews::complete(tx, &actor, id, &body, today).await })
         })
         .await?;
