@@ -17,6 +17,7 @@ pub mod http;
 pub mod ledger;
 pub mod money;
 pub mod payments;
+pub mod providers;
 pub mod rules;
 
 pub use http::{app, AppState};

@@ -179,3 +179,30 @@ pub fn stored_outcome<T: DeserializeOwned>(stored: Value) -> AppResult<T> {
     serde_json::from_value(stored)
         .map_err(|e| AppError::Internal(format!("a stored outcome no longer reads: {e}")))
 }
+
+/// The stored outcome of a key already done, read without claiming it (a caller that must
+/// prepare a request first looks here, so a replay answers even when the preparation no longer
+/// would: an invoice paid since, say). Another request under the key is `idempotency_key_reused`.
+pub async fn peek(tx: &Tx<'_>, council_id: Uuid, claim: &Claim) -> AppResult<Option<Value>> {
+    let row = tx
+        .query_opt(
+            &tx.prepare_cached(
+                "SELECT fingerprint, outcome FROM idempotency_keys
+                 WHERE council_id = $1 AND scope = $2 AND key = $3 AND finished_at IS NOT NULL",
+            )
+            .await?,
+            &[&council_id, &claim.scope, &claim.key],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let stored: Vec<u8> = row.get("fingerprint");
+    if stored != claim.fingerprint {
+        return Err(LedgerError::IdempotencyKeyReused.into());
+    }
+    let outcome: Option<Value> = row.get("outcome");
+    outcome
+        .map(Some)
+        .ok_or_else(|| LedgerError::IdempotencyKeyReused.into())
+}

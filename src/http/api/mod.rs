@@ -9,13 +9,14 @@ mod charging;
 mod contributions;
 mod family_approvals;
 mod interim;
+mod invoices;
 mod ledger;
 mod ledger_views;
 mod me;
 mod organisations;
 mod payees;
 mod payment_runs;
-mod payments;
+pub(crate) mod payments;
 mod people;
 mod plans;
 mod policy;
@@ -108,4 +109,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::reject))
         .routes(routes!(payments::queue))
         .routes(routes!(payments::decisions))
+        .routes(routes!(invoices::create, invoices::list))
+        .routes(routes!(invoices::get))
+        .routes(routes!(invoices::dispute))
+        .routes(routes!(invoices::resolve))
+        .routes(routes!(invoices::reject))
+        .routes(routes!(invoices::pay))
 }

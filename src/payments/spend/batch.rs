@@ -95,7 +95,12 @@ pub async fn decide_and_record(
     } else {
         let today = london_date(now);
         let (budgets, council) = facts::budgets(tx, council_id, &budget_ids, today).await?;
-        let mut decider = Decider::new(plan, budgets, council, now);
+        let invoice_ids: Vec<Uuid> = resolved
+            .iter()
+            .filter_map(|(i, _)| requests[*i].new.invoice_id)
+            .collect();
+        let invoices = facts::invoices(tx, council_id, &invoice_ids).await?;
+        let mut decider = Decider::new(plan, budgets, council, invoices, now);
         for (i, r) in resolved {
             match decider.decide(&requests[i].actor, &requests[i].new, &r)? {
                 Ok(record) => records.push((i, record)),

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::facts::{BudgetFacts, CouncilFacts, Resolved};
+use super::facts::{BudgetFacts, CouncilFacts, InvoiceFacts, Resolved};
 use super::input::{spend_request, NewPayment};
 use super::outcome::{Payment, PaymentStatus};
 use super::store::Record;
@@ -80,6 +80,8 @@ pub(super) struct Decider {
     council: CouncilFacts,
     /// Care-home stays by person: a stay decided earlier in the batch counts for the next.
     stays: HashMap<Uuid, Vec<StayFacts>>,
+    /// Invoices being paid: a payment decided earlier in the batch counts for the next.
+    invoices: HashMap<Uuid, InvoiceFacts>,
     now: DateTime<Utc>,
     today: NaiveDate,
 }
@@ -89,6 +91,7 @@ impl Decider {
         plan: Plan,
         budgets: HashMap<Uuid, BudgetFacts>,
         council: CouncilFacts,
+        invoices: HashMap<Uuid, InvoiceFacts>,
         now: DateTime<Utc>,
     ) -> Self {
         let mut stays: HashMap<Uuid, Vec<StayFacts>> = HashMap::new();
@@ -102,6 +105,7 @@ impl Decider {
             budgets,
             council,
             stays,
+            invoices,
             now,
             today: london_date(now),
         }
@@ -112,6 +116,40 @@ impl Decider {
         self.plan
     }
 
+    /// An invoice is paid while it is neither disputed nor rejected, and never beyond what is
+    /// outstanding (posted and held payments of it count).
+    fn check_invoice(&self, new: &NewPayment, r: &Resolved) -> AppResult<()> {
+        let Some(id) = new.invoice_id else {
+            return Ok(());
+        };
+        let invoice = self.invoices.get(&id).ok_or(AppError::NotFound)?;
+        if invoice.budget_id != r.budget_id || invoice.deployment != new.deployment {
+            return Err(internal("an invoice paid from another budget's money"));
+        }
+        match invoice.status.as_str() {
+            "disputed" => {
+                return Err(AppError::conflict(
+                    "This invoice is disputed: it is not paid until the dispute is resolved.",
+                ))
+            }
+            "rejected" => return Err(AppError::conflict("This invoice was rejected.")),
+            _ => {}
+        }
+        let outstanding = invoice.total - invoice.committed;
+        if outstanding <= Decimal::ZERO {
+            return Err(AppError::conflict(
+                "This invoice is paid in full (or its payment is waiting for approval).",
+            ));
+        }
+        if new.amount.amount() > outstanding {
+            return Err(AppError::invalid_amount(
+                "amount",
+                format!("at most the {outstanding:.2} still outstanding on the invoice"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Decides one request: a record to write (posted, held or refused), or the request's own
     /// error; an outer `Err` is a failure of the batch.
     pub fn decide(
@@ -120,6 +158,9 @@ impl Decider {
         new: &NewPayment,
         r: &Resolved,
     ) -> AppResult<AppResult<Record>> {
+        if let Err(e) = self.check_invoice(new, r) {
+            return Ok(Err(e));
+        }
         let (today, now) = (self.today, self.now);
         let council = &self.council;
         let Some(budget) = self.budgets.get_mut(&r.budget_id) else {
@@ -222,6 +263,11 @@ impl Decider {
                     .push(StayFacts { from, to });
             }
         }
+        if status != PaymentStatus::Refused {
+            if let Some(invoice) = new.invoice_id.and_then(|id| self.invoices.get_mut(&id)) {
+                invoice.committed += amount;
+            }
+        }
         let settled = status != PaymentStatus::PendingApproval;
         let payment = Payment {
             id,
@@ -267,6 +313,7 @@ impl Decider {
                 .map(|m| m.trim().to_owned()),
             is_cash: new.is_cash,
             evidence_sha256: new.evidence_sha256.as_deref().map(str::to_ascii_lowercase),
+            invoice_id: new.invoice_id,
             payment,
         }))
     }

@@ -342,3 +342,54 @@ fn budget_from_row(row: &Row) -> AppResult<BudgetFacts> {
             .collect(),
     })
 }
+
+/// An invoice being paid, as it stands under the batch's locks (its payments leave the account
+/// the batch has locked, so no other transaction pays it meanwhile).
+#[derive(Debug, Clone)]
+pub struct InvoiceFacts {
+    pub budget_id: Uuid,
+    pub deployment: Deployment,
+    /// `received`, `disputed` or `rejected`.
+    pub status: String,
+    pub total: Decimal,
+    /// Posted and held payments of it (reversed, rejected and expired ones do not count).
+    pub committed: Decimal,
+}
+
+/// The invoices a batch pays, in one query.
+pub async fn invoices(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, InvoiceFacts>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT i.id, i.budget_id, i.deployment, i.status, i.total,
+                coalesce((SELECT sum(pm.amount) FROM payments pm
+                          WHERE pm.council_id = i.council_id AND pm.invoice_id = i.id
+                            AND {COUNTS}), 0) AS committed
+         FROM invoices i WHERE i.council_id = $1 AND i.id = ANY($2)"
+    );
+    let rows = tx
+        .query(&tx.prepare_cached(&sql).await?, &[&council_id, &ids])
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let deployment: &str = row.try_get("deployment")?;
+            Ok((
+                row.try_get("id")?,
+                InvoiceFacts {
+                    budget_id: row.try_get("budget_id")?,
+                    deployment: deployment
+                        .parse()
+                        .map_err(|e| stored("invoice deployment", e))?,
+                    status: row.try_get("status")?,
+                    total: row.try_get("total")?,
+                    committed: row.try_get("committed")?,
+                },
+            ))
+        })
+        .collect()
+}

@@ -43,6 +43,9 @@ pub struct NewPayment {
     /// SHA-256 (hex) of the receipt, invoice or timesheet attached.
     #[serde(default)]
     pub evidence_sha256: Option<String>,
+    /// The invoice this pays (set by the invoice service, never by a request body).
+    #[serde(skip)]
+    pub invoice_id: Option<Uuid>,
 }
 
 /// Checks what can be checked without the database (lengths, digests, stay dates).

@@ -71,6 +71,7 @@ pub(super) struct Record {
     pub is_cash: bool,
     pub evidence_sha256: Option<String>,
     pub outstanding: serde_json::Value,
+    pub invoice_id: Option<Uuid>,
 }
 
 pub(super) async fn insert_payments(
@@ -156,6 +157,7 @@ pub(super) async fn insert_payments(
         records.iter().map(|(_, r)| r.payment.resolved_at).collect();
     let resolved_by: Vec<Option<Uuid>> =
         records.iter().map(|(_, r)| r.payment.resolved_by).collect();
+    let invoices: Vec<Option<Uuid>> = records.iter().map(|(_, r)| r.invoice_id).collect();
     tx.execute(
         &tx.prepare_cached(INSERT_PAYMENTS).await?,
         &[
@@ -186,6 +188,7 @@ pub(super) async fn insert_payments(
             &posted,
             &resolved_at,
             &resolved_by,
+            &invoices,
         ],
     )
     .await?;
@@ -196,18 +199,18 @@ const INSERT_PAYMENTS: &str = "
 INSERT INTO payments (council_id, id, budget_id, account_id, deployment, payee_id, category,
     amount, service_date, memo, stay_from, stay_to, merchant_category, is_cash, evidence_sha256,
     requested_by, requested_at, status, decision, ruleset_version, policy_version, outstanding,
-    hold_entry_id, hold_expires_at, posted_entry_id, resolved_at, resolved_by)
+    hold_entry_id, hold_expires_at, posted_entry_id, resolved_at, resolved_by, invoice_id)
 SELECT $1, u.id, u.budget_id, u.account_id, u.deployment, u.payee_id, u.category, u.amount,
     u.service_date, u.memo, u.stay_from, u.stay_to, u.merchant_category, u.is_cash,
     u.evidence_sha256, u.requested_by, u.requested_at, u.status, u.decision, $20,
     u.policy_version, u.outstanding, u.hold_entry_id, u.hold_expires_at, u.posted_entry_id,
-    u.resolved_at, u.resolved_by
+    u.resolved_at, u.resolved_by, u.invoice_id
 FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[],
             $8::numeric[], $9::date[], $10::text[], $11::date[], $12::date[], $13::text[],
             $14::bool[], $15::text[], $16::uuid[], $17::timestamptz[], $18::text[],
             $19::jsonb[], $21::int4[], $22::jsonb[], $23::uuid[], $24::timestamptz[],
-            $25::uuid[], $26::timestamptz[], $27::uuid[])
+            $25::uuid[], $26::timestamptz[], $27::uuid[], $28::uuid[])
      AS u(id, budget_id, account_id, deployment, payee_id, category, amount, service_date, memo,
           stay_from, stay_to, merchant_category, is_cash, evidence_sha256, requested_by,
           requested_at, status, decision, policy_version, outstanding, hold_entry_id,
-          hold_expires_at, posted_entry_id, resolved_at, resolved_by)";
+          hold_expires_at, posted_entry_id, resolved_at, resolved_by, invoice_id)";
