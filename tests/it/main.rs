@@ -16,6 +16,7 @@ mod coalesce;
 mod demo_budgets;
 mod foundation_api;
 mod foundation_db;
+mod fuzz_input;
 mod invoices_api;
 mod ledger_admin;
 mod ledger_api;
