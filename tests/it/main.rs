@@ -27,4 +27,5 @@ mod ledger_races;
 mod payment_runs;
 mod payment_runs_files;
 mod payments_api;
+mod reliability;
 mod spending_facts;

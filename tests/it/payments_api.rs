@@ -73,7 +73,11 @@ pub(crate) fn bank() -> Value {
 /// respite 200.00, transport 1.00 a week) and a managed-account line; the first period released;
 /// the person may pay up to 500.00 (co-sign above 250.00) themselves.
 pub(crate) async fn setup() -> Setup {
-    let s = Scenario::new().await;
+    setup_in(Scenario::new().await).await
+}
+
+/// The same, in a scenario of the caller's (another database, say).
+pub(crate) async fn setup_in(s: Scenario) -> Setup {
     let person = s.person("Pat Payer", true, false).await;
     let budget = s
         .approved_budget(
