@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod control_chars;
 pub mod error;
 pub mod extract;
 pub mod idempotency;

@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 
-use super::session::{cookie, form_field, CsrfForm, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use super::session::{
+    cookie, form_field, refuse_control_chars, CsrfForm, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
+};
 use super::{AdminError, AdminResult};
 use crate::auth::sessions::{self, LoginError, TokenKind};
 use crate::auth::token;
@@ -42,6 +44,7 @@ pub async fn submit(
     if sent_csrf.is_empty() || !token::same(&sent_csrf, &cookie_csrf) {
         return Err(AdminError::csrf());
     }
+    refuse_control_chars(&body)?;
     let email = form_field(&body, "email").unwrap_or_default();
     let password = form_field(&body, "password").unwrap_or_default();
     let again = |status: StatusCode, message: String| {

@@ -196,6 +196,7 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromR
         _state: &S,
     ) -> Result<Self, AdminError> {
         let query = parts.uri.query().unwrap_or_default();
+        session::refuse_control_chars(query.as_bytes())?;
         serde_urlencoded::from_str(query)
             .map(AdminQuery)
             .map_err(|e| AdminError::Page {

@@ -15,7 +15,7 @@ mod me;
 mod organisations;
 mod payees;
 mod payment_runs;
-mod payments;
+pub(crate) mod payments;
 mod people;
 mod plans;
 mod policy;
