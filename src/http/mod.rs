@@ -20,6 +20,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::throttle::SignInGate;
 use crate::clock::Clock;
 use crate::commands::PaymentDesk;
 use crate::config::Settings;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The coalescing payment path (see [`crate::commands::coalesce`]).
     pub payments: PaymentDesk,
+    /// Turns at password hashing and the per-address sign-in limit.
+    pub sign_in: Arc<SignInGate>,
 }
 
 impl AppState {
@@ -45,6 +48,7 @@ impl AppState {
     pub fn with_clock(pool: DbPool, settings: Settings, clock: Clock) -> Self {
         Self {
             payments: PaymentDesk::new(pool.clone(), clock.clone()),
+            sign_in: Arc::new(SignInGate::new(&settings)),
             pool,
             settings: Arc::new(settings),
             clock,

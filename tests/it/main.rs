@@ -15,6 +15,7 @@ mod demo_budgets;
 mod foundation_api;
 mod foundation_db;
 mod hardening_input;
+mod hardening_signin;
 mod ledger_admin;
 mod ledger_api;
 mod ledger_basics;
