@@ -14,6 +14,7 @@ mod cli_lifecycle;
 mod demo_budgets;
 mod foundation_api;
 mod foundation_db;
+mod hardening_http;
 mod hardening_input;
 mod hardening_signin;
 mod ledger_admin;

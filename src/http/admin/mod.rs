@@ -102,6 +102,17 @@ impl AdminError {
     }
 }
 
+/// The page for a request the service could not answer in time.
+pub fn unavailable_page() -> (StatusCode, Markup) {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        allot_views::pages::errors::error(
+            "Service unavailable",
+            "The service is unavailable just now. Nothing was changed; please try again shortly.",
+        ),
+    )
+}
+
 pub fn not_found_page() -> (StatusCode, Markup) {
     (
         StatusCode::NOT_FOUND,
