@@ -9,6 +9,7 @@ pub mod budgets;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod dates;
 pub mod db;
 pub mod demo;
 pub mod error;

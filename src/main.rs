@@ -207,7 +207,9 @@ async fn serve(database: Database, settings: Settings, addr: SocketAddr) -> anyh
         state.clock.clone(),
         Duration::from_secs(1),
     );
-    let served = axum::serve(listener, allot::app(state))
+    // The peer address feeds the per-address sign-in limit.
+    let app = allot::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await;
     upkeep.abort();

@@ -3,6 +3,7 @@
 pub mod councils;
 pub mod password;
 pub mod sessions;
+pub mod throttle;
 pub mod token;
 pub mod users;
 pub mod visibility;

@@ -1,13 +1,16 @@
 //! Sign-in, API tokens and browser sessions.
 //!
 //! Both kinds are opaque random secrets stored as SHA-256 with an expiry; a session also carries
-//! the CSRF token that its forms must send back. Failed sign-ins are counted per email, and past
-//! the limit further attempts are refused before the password is even checked.
+//! the CSRF token that its forms must send back. Failed sign-ins are counted per email and per
+//! network address, and past either limit further attempts are refused before the password is
+//! even checked (see [`login`] and [`super::throttle`]).
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::throttle::SignInGate;
 use super::{password, token, Actor, Role};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
@@ -20,6 +23,8 @@ pub enum LoginError {
     InvalidCredentials,
     #[error("Too many failed attempts to sign in. Wait a few minutes and try again.")]
     TooManyAttempts,
+    #[error("Too many people are signing in just now. Wait a moment and try again.")]
+    Busy,
     #[error(transparent)]
     App(#[from] AppError),
 }
@@ -66,33 +71,127 @@ pub struct Issued {
     pub actor: Actor,
 }
 
-/// Checks an email and password (with throttling) and issues a token of `kind`.
+/// One sign-in attempt.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub kind: TokenKind,
+    /// The network address of the connection, if it came over one.
+    pub peer: Option<std::net::IpAddr>,
+    /// The clock's time (the per-address window is counted from it).
+    pub now: DateTime<Utc>,
+}
+
+/// A user's stored password, as sign-in finds it.
+struct Stored {
+    council_id: Uuid,
+    user_id: Uuid,
+    password: password::PasswordHash,
+    active: bool,
+}
+
+/// Checks an email and password and issues a token of `kind`.
+///
+/// Throttled three ways, all before the password is checked: per address ([`SignInGate`]); per
+/// email, where the attempt is recorded as a failure *before* it is checked, under a lock per
+/// email, so however many arrive at once no more than `login_max_failures` are ever checked in
+/// the window; and by the gate's few turns at hashing. No database connection is held while the
+/// password is hashed.
 pub async fn login(
     pool: &DbPool,
     settings: &Settings,
-    email: &str,
-    password_text: &str,
-    kind: TokenKind,
+    gate: &SignInGate,
+    attempt: Attempt<'_>,
 ) -> Result<Issued, LoginError> {
-    let email = email.trim().to_lowercase();
-    let mut client = pool.get().await?;
-    let window_secs = settings.login_window.as_secs_f64();
-    {
-        let tx = db::anonymous_tx(&mut client).await?;
-        let failures: i64 = tx
-            .query_one(
-                "SELECT count(*) FROM login_failures
-                 WHERE email = $1 AND failed_at > now() - make_interval(secs => $2)",
-                &[&email, &window_secs],
-            )
-            .await?
-            .get(0);
-        tx.commit().await?;
-        if failures >= settings.login_max_failures {
-            return Err(LoginError::TooManyAttempts);
+    let email = attempt.email.trim().to_lowercase();
+    let source = gate
+        .reserve(attempt.peer, attempt.now)
+        .ok_or(LoginError::TooManyAttempts)?;
+    let (recorded_at, stored) = reserve_attempt(pool, settings, &email)
+        .await?
+        .ok_or(LoginError::TooManyAttempts)?;
+    let Some(permit) = gate.hashing_permit().await else {
+        // Never checked: it does not count against the email.
+        forget_attempt(pool, &email, recorded_at).await?;
+        return Err(LoginError::Busy);
+    };
+    let password_text = attempt.password.to_string();
+    let iterations = settings.password_iterations;
+    let expected = stored.as_ref().map(|s| s.password.clone());
+    let matched = tokio::task::spawn_blocking(move || {
+        // The permit is held until the hash is done, even if the request is abandoned.
+        let _permit = permit;
+        match expected {
+            Some(expected) => password::verify(&password_text, &expected),
+            None => {
+                password::verify_dummy(&password_text, iterations);
+                false
+            }
         }
-    }
+    })
+    .await
+    .unwrap_or(false);
+    let Some(user) = stored.filter(|s| matched && s.active) else {
+        source.count_failure();
+        return Err(LoginError::InvalidCredentials);
+    };
+    clear_failures(pool, settings, &email).await?;
+    drop(source);
+    let ttl = match attempt.kind {
+        TokenKind::Api => settings.api_token_ttl,
+        TokenKind::Session => settings.session_ttl,
+    };
+    Ok(issue(pool, user.council_id, user.user_id, attempt.kind, ttl).await?)
+}
+
+/// Records an attempt for `email` as a failure unless the email already has
+/// `login_max_failures` in the window (then `None`), and finds the user. Serialised per email
+/// by an advisory lock, so parallel attempts cannot all see room under the limit.
+async fn reserve_attempt(
+    pool: &DbPool,
+    settings: &Settings,
+    email: &str,
+) -> Result<Option<(DateTime<Utc>, Option<Stored>)>, LoginError> {
+    let window_secs = settings.login_window.as_secs_f64();
+    let mut client = pool.get().await?;
     let tx = db::anonymous_tx(&mut client).await?;
+    // Old failures are no longer counted: one sign-in at a time drops them (the others skip it
+    // rather than wait). It only touches rows past the window, which nothing else writes.
+    let sweep: bool = tx
+        .query_one(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended('allot.login_failures.sweep', 0))",
+            &[],
+        )
+        .await?
+        .get(0);
+    if sweep {
+        tx.execute(
+            "DELETE FROM login_failures WHERE failed_at < now() - make_interval(secs => $1)",
+            &[&(window_secs + 60.0)],
+        )
+        .await?;
+    }
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('allot.login.' || $1, 0))",
+        &[&email],
+    )
+    .await?;
+    let recorded = tx
+        .query_opt(
+            "WITH recent AS (
+                 SELECT count(*) AS failures FROM login_failures
+                 WHERE email = $1 AND failed_at > now() - make_interval(secs => $2))
+             INSERT INTO login_failures (email, failed_at)
+             SELECT $1, clock_timestamp() FROM recent WHERE failures < $3
+             RETURNING failed_at",
+            &[&email, &window_secs, &settings.login_max_failures],
+        )
+        .await?;
+    let Some(recorded) = recorded else {
+        tx.commit().await?;
+        return Ok(None);
+    };
     let row = tx
         .query_opt(
             "SELECT council_id, user_id, password_iterations, password_salt, password_hash, active
@@ -100,53 +199,50 @@ pub async fn login(
             &[&email],
         )
         .await?;
-    let matched = match &row {
-        Some(row) => {
-            let stored = password::PasswordHash {
-                iterations: u32::try_from(row.get::<_, i32>(2)).unwrap_or(password::MIN_ITERATIONS),
-                salt: row.get(3),
-                hash: row.get(4),
-            };
-            let password_text = password_text.to_string();
-            let ok = tokio::task::spawn_blocking(move || password::verify(&password_text, &stored))
-                .await
-                .unwrap_or(false);
-            ok && row.get::<_, bool>(5)
-        }
-        None => {
-            let password_text = password_text.to_string();
-            let iterations = settings.password_iterations;
-            let _ = tokio::task::spawn_blocking(move || {
-                password::verify_dummy(&password_text, iterations)
-            })
-            .await;
-            false
-        }
-    };
-    if !matched {
-        tx.execute("INSERT INTO login_failures (email) VALUES ($1)", &[&email])
-            .await?;
-        // Old failures are no longer counted; drop them as we go so the table stays small.
-        tx.execute(
-            "DELETE FROM login_failures WHERE failed_at < now() - make_interval(secs => $1)",
-            &[&window_secs],
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(LoginError::InvalidCredentials);
-    }
-    tx.execute("DELETE FROM login_failures WHERE email = $1", &[&email])
-        .await?;
     tx.commit().await?;
-    let Some(row) = row else {
-        return Err(LoginError::InvalidCredentials);
-    };
-    let (council_id, user_id): (Uuid, Uuid) = (row.get(0), row.get(1));
-    let ttl = match kind {
-        TokenKind::Api => settings.api_token_ttl,
-        TokenKind::Session => settings.session_ttl,
-    };
-    Ok(issue(pool, council_id, user_id, kind, ttl).await?)
+    let stored = row.map(|row| Stored {
+        council_id: row.get(0),
+        user_id: row.get(1),
+        password: password::PasswordHash {
+            iterations: u32::try_from(row.get::<_, i32>(2)).unwrap_or(password::MIN_ITERATIONS),
+            salt: row.get(3),
+            hash: row.get(4),
+        },
+        active: row.get(5),
+    });
+    Ok(Some((recorded.get(0), stored)))
+}
+
+/// Takes back an attempt recorded by [`reserve_attempt`] that was never checked.
+async fn forget_attempt(
+    pool: &DbPool,
+    email: &str,
+    recorded_at: DateTime<Utc>,
+) -> Result<(), LoginError> {
+    let mut client = pool.get().await?;
+    let tx = db::anonymous_tx(&mut client).await?;
+    tx.execute(
+        "DELETE FROM login_failures WHERE ctid IN (
+             SELECT ctid FROM login_failures WHERE email = $1 AND failed_at = $2 LIMIT 1)",
+        &[&email, &recorded_at],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A right password: the email's failures in the window no longer count.
+async fn clear_failures(pool: &DbPool, settings: &Settings, email: &str) -> Result<(), LoginError> {
+    let mut client = pool.get().await?;
+    let tx = db::anonymous_tx(&mut client).await?;
+    tx.execute(
+        "DELETE FROM login_failures
+         WHERE email = $1 AND failed_at >= now() - make_interval(secs => $2)",
+        &[&email, &settings.login_window.as_secs_f64()],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Issues a new secret for a user (after sign-in, or in tests).

@@ -51,8 +51,9 @@ pub struct NewGrant {
     #[schema(value_type = Option<String>, example = "500.00")]
     #[serde(default)]
     pub cosign_above: Option<PositiveMoney>,
+    #[serde(with = "crate::dates")]
     pub valid_from: NaiveDate,
-    #[serde(default)]
+    #[serde(default, with = "crate::dates::option")]
     pub valid_to: Option<NaiveDate>,
     /// For an attorney: the property-and-financial-affairs LPA is registered.
     #[serde(default)]

@@ -22,6 +22,7 @@ use crate::rules::Deployment;
 pub struct NewUrgentInterim {
     #[schema(value_type = String, example = "250.00")]
     pub weekly_amount: PositiveMoney,
+    #[serde(with = "crate::dates")]
     pub start_date: NaiveDate,
     /// Why it is urgent (hospital discharge, carer breakdown, ...).
     pub reason: String,

@@ -115,10 +115,11 @@ pub async fn bring_forward(
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompletedReview {
+    #[serde(with = "crate::dates")]
     pub completed_on: NaiveDate,
     pub outcome: String,
     /// When the next review is due; at most 12 months on (and 12 months when left out).
-    #[serde(default)]
+    #[serde(default, with = "crate::dates::option")]
     pub next_review_on: Option<NaiveDate>,
 }
 

@@ -20,6 +20,12 @@ pub enum MigrateError {
 
 /// Applies every pending migration; returns the names of those applied now.
 pub async fn run(client: &mut Client) -> Result<Vec<String>, MigrateError> {
+    // A migration may rightly take longer than a request's statement (an index on a big table),
+    // and waiting for another process's migrations is no lock to give up on: lift the pool's
+    // session timeouts for this connection, and restore them after.
+    client
+        .batch_execute("SET statement_timeout = 0; SET lock_timeout = 0")
+        .await?;
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY])
         .await?;
@@ -30,6 +36,9 @@ pub async fn run(client: &mut Client) -> Result<Vec<String>, MigrateError> {
     // Unlock even when the run failed; the session lock would otherwise live as long as the pool.
     client
         .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])
+        .await?;
+    client
+        .batch_execute("RESET statement_timeout; RESET lock_timeout")
         .await?;
     let report = result?;
     Ok(report

@@ -54,8 +54,9 @@ impl DbError {
         )
     }
 
-    /// The connection or server is gone, shutting down or out of resources (SQLSTATE classes
-    /// 08, 57 and 53): not the caller's fault, not a bug in a query.
+    /// The connection or server is gone, shutting down, out of resources or too busy (SQLSTATE
+    /// classes 08, 57 — which includes a statement timeout — and 53, and a lock timeout): not
+    /// the caller's fault, not a bug in a query.
     pub fn is_connection_error(&self) -> bool {
         match self {
             DbError::Unavailable(_) => true,
@@ -63,6 +64,7 @@ impl DbError {
                 let class = e.code().map(|c| &c.code()[..2]);
                 e.is_closed()
                     || matches!(class, Some("08" | "57" | "53"))
+                    || e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE)
                     || e.code().is_none() && e.as_db_error().is_none()
             }
         }
@@ -110,10 +112,29 @@ impl Database {
     }
 }
 
-/// A pool over these connection settings. Connections are checked cheaply when reused.
+/// How long a request waits for a free connection before the pool gives up (503 `unavailable`):
+/// well inside the request timeout, so the caller hears why.
+pub const POOL_WAIT: Duration = Duration::from_secs(5);
+/// Longest a connection may take to open.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest one statement may run: work a request (30 s in all) has given up on stops too.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(25);
+/// Longest a statement waits for a lock before it gives up (503 `unavailable`).
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(15);
+/// A transaction left idle this long is ended by the server, freeing its locks.
+pub const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A pool over these connection settings. Connections are checked cheaply when reused, and each
+/// session runs under the timeouts above (set at connection, so every statement has them).
 pub fn pool_from_config(mut config: tokio_postgres::Config, size: usize) -> anyhow::Result<Pool> {
     config.application_name("allot");
-    config.connect_timeout(Duration::from_secs(10));
+    config.connect_timeout(CONNECT_TIMEOUT);
+    let limits = session_limits();
+    let options = match config.get_options() {
+        Some(given) if !given.trim().is_empty() => format!("{given} {limits}"),
+        _ => limits,
+    };
+    config.options(&options);
     let manager = Manager::from_config(
         config,
         NoTls,
@@ -123,10 +144,21 @@ pub fn pool_from_config(mut config: tokio_postgres::Config, size: usize) -> anyh
     );
     Ok(Pool::builder(manager)
         .max_size(size)
-        .wait_timeout(Some(Duration::from_secs(30)))
-        .create_timeout(Some(Duration::from_secs(10)))
+        .wait_timeout(Some(POOL_WAIT))
+        .create_timeout(Some(CONNECT_TIMEOUT))
         .runtime(deadpool_postgres::Runtime::Tokio1)
         .build()?)
+}
+
+/// The `-c` options that put a session under the timeouts.
+fn session_limits() -> String {
+    let ms = |d: Duration| d.as_millis();
+    format!(
+        "-c statement_timeout={} -c lock_timeout={} -c idle_in_transaction_session_timeout={}",
+        ms(STATEMENT_TIMEOUT),
+        ms(LOCK_TIMEOUT),
+        ms(IDLE_IN_TRANSACTION_TIMEOUT)
+    )
 }
 
 /// Creates a database in the embedded cluster unless it exists.

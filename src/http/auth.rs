@@ -1,6 +1,9 @@
 //! Who is calling: the bearer token of an API request becomes an [`Actor`].
 
-use axum::extract::FromRequestParts;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
@@ -17,6 +20,25 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim())
         .filter(|t| !t.is_empty() && t.len() <= 200)
+}
+
+/// The network address of the connection a request came over (the server must be run with
+/// `into_make_service_with_connect_info::<SocketAddr>()`); `None` for requests that did not come
+/// over a socket, such as in-process tests. Never taken from a header: `X-Forwarded-For` and
+/// the like are whatever the client wants them to be.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerAddress {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        Ok(PeerAddress(peer))
+    }
 }
 
 impl FromRequestParts<AppState> for Actor {

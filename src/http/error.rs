@@ -168,7 +168,7 @@ impl From<LoginError> for ApiError {
                 "invalid_credentials",
                 e.to_string(),
             ),
-            LoginError::TooManyAttempts => ApiError::new(
+            LoginError::TooManyAttempts | LoginError::Busy => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
                 e.to_string(),

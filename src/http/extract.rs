@@ -1,7 +1,8 @@
 //! Our own `Json`, `Path` and `Query` extractors. axum's rejections are plain text; these turn
 //! every rejection into the API.md envelope: malformed JSON, wrong types, unknown fields and enum
 //! values are 400 `invalid_request` naming the field; bad amounts 422 `invalid_amount`; an
-//! oversized body 413; an id that is not a UUID 404 (no such thing can exist).
+//! oversized body 413; an id that is not a UUID 404 (no such thing can exist). Text holding
+//! control characters is refused before it is read (see [`super::control_chars`]).
 //! The raw axum extractors are banned in `clippy.toml`.
 
 use axum::body::Bytes;
@@ -13,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::control_chars;
 use super::error::ApiError;
 use crate::error::Detail;
 use crate::money::INVALID_AMOUNT_MARKER;
@@ -49,6 +51,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 
 /// Parses JSON with the path of the failing field kept for the error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Some((field, found)) = control_chars::find_in_json(bytes) {
+        return Err(control_char_error(&field, found));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
     deserializer.end().map_err(|e| {
@@ -101,6 +106,14 @@ fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     }
 }
 
+/// 400 `invalid_request` for a field holding a control character.
+pub fn control_char_error(field: &str, found: char) -> ApiError {
+    ApiError::invalid_request(
+        format!("{field}: {}.", control_chars::REASON),
+        vec![control_chars::detail(field, found)],
+    )
+}
+
 fn body_rejection(rejection: BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::payload_too_large()
@@ -139,6 +152,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
+        if let Some((field, found)) = control_chars::find_in_pairs(form_urlencoded_parse(query)) {
+            return Err(control_char_error(&field, found));
+        }
         let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
         serde_path_to_error::deserialize(deserializer)
             .map(Query)

@@ -1,24 +1,39 @@
 //! The web layer: the JSON API under `/api/v1` and the admin pages, built by [`app`].
 //! Handlers are thin: parse, call one service function, render.
+//!
+//! Every response carries `X-Content-Type-Options: nosniff`, a Content-Security-Policy that
+//! allows only our own scripts and styles (no inline script, no framing), `Referrer-Policy:
+//! no-referrer` and, unless the handler says otherwise (the stylesheet may be cached),
+//! `Cache-Control: no-store`. A request that outlives `request_timeout` is answered 503
+//! `unavailable` (the API.md envelope, or the HTML error page).
 
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod control_chars;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderName, HeaderValue, Request};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::throttle::SignInGate;
 use crate::clock::Clock;
 use crate::commands::PaymentDesk;
 use crate::config::Settings;
@@ -33,6 +48,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The coalescing payment path (see [`crate::commands::coalesce`]).
     pub payments: PaymentDesk,
+    /// Turns at password hashing and the per-address sign-in limit.
+    pub sign_in: Arc<SignInGate>,
 }
 
 impl AppState {
@@ -44,6 +61,7 @@ impl AppState {
     pub fn with_clock(pool: DbPool, settings: Settings, clock: Clock) -> Self {
         Self {
             payments: PaymentDesk::new(pool.clone(), clock.clone()),
+            sign_in: Arc::new(SignInGate::new(&settings)),
             pool,
             settings: Arc::new(settings),
             clock,
@@ -97,6 +115,11 @@ impl AppState {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Our own scripts and styles only: no inline script or style, no plugins, no framing.
+const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'none'";
+
 /// The whole application: API, OpenAPI description, admin pages, static files.
 pub fn app(state: AppState) -> Router {
     let (api_router, openapi) = api::router().split_for_parts();
@@ -131,9 +154,50 @@ pub fn app(state: AppState) -> Router {
                     }),
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+                .layer(SetResponseHeaderLayer::overriding(
+                    X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    CACHE_CONTROL,
+                    HeaderValue::from_static("no-store"),
+                ))
+                .layer(axum::middleware::from_fn_with_state(timeout, time_limit))
                 .layer(DefaultBodyLimit::max(body_limit)),
         )
+}
+
+/// Answers 503 `unavailable` (envelope or HTML page) when the rest of the request takes longer
+/// than `limit`; the handler's future is dropped, so its transaction rolls back.
+async fn time_limit(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(?limit, "request timed out");
+            if api {
+                error::ApiError::unavailable().into_response()
+            } else {
+                admin::unavailable_page().into_response()
+            }
+        }
+    }
 }
 
 async fn fallback(uri: axum::http::Uri) -> axum::response::Response {

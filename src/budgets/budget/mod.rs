@@ -157,8 +157,9 @@ pub struct NewBudget {
     pub weekly_contribution: Money,
     #[schema(value_type = String, example = "net")]
     pub contribution_basis: ContributionBasis,
+    #[serde(with = "crate::dates")]
     pub start_date: NaiveDate,
-    #[serde(default)]
+    #[serde(default, with = "crate::dates::option")]
     pub end_date: Option<NaiveDate>,
     #[serde(default)]
     pub kind: BudgetKind,

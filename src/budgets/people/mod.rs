@@ -16,6 +16,7 @@ pub use contact::{Communication, CommunicationFormat, Contact, ContactMethod};
 #[serde(deny_unknown_fields)]
 pub struct NewPerson {
     pub name: String,
+    #[serde(with = "crate::dates")]
     pub date_of_birth: NaiveDate,
     pub has_capacity: bool,
     #[serde(default)]

@@ -36,10 +36,14 @@ fn statement_request(params: &StatementParams) -> Result<StatementRequest, Vec<S
         if text.is_empty() {
             return None;
         }
-        let parsed = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+        let parsed = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| crate::dates::in_range(d).ok());
         if parsed.is_none() {
             errors.push(format!(
-                "Enter the ‘{name}’ date as a date, like 2025-04-01."
+                "Enter the ‘{name}’ date as a date from {} to {}, like 2025-04-01.",
+                crate::dates::EARLIEST,
+                crate::dates::LATEST
             ));
         }
         parsed

@@ -6,10 +6,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 
-use super::session::{cookie, form_field, CsrfForm, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use super::session::{
+    cookie, form_field, refuse_control_chars, CsrfForm, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
+};
 use super::{AdminError, AdminResult};
-use crate::auth::sessions::{self, LoginError, TokenKind};
+use crate::auth::sessions::{self, Attempt, LoginError, TokenKind};
 use crate::auth::token;
+use crate::http::auth::PeerAddress;
 use crate::http::AppState;
 use allot_views::pages::login::{login, LoginForm};
 
@@ -31,6 +34,7 @@ pub async fn show(State(state): State<AppState>, jar: CookieJar) -> Response {
 /// Checks the form, signs in, and sets the session cookie.
 pub async fn submit(
     State(state): State<AppState>,
+    PeerAddress(peer): PeerAddress,
     jar: CookieJar,
     body: Bytes,
 ) -> AdminResult<Response> {
@@ -42,6 +46,7 @@ pub async fn submit(
     if sent_csrf.is_empty() || !token::same(&sent_csrf, &cookie_csrf) {
         return Err(AdminError::csrf());
     }
+    refuse_control_chars(&body)?;
     let email = form_field(&body, "email").unwrap_or_default();
     let password = form_field(&body, "password").unwrap_or_default();
     let again = |status: StatusCode, message: String| {
@@ -58,15 +63,14 @@ pub async fn submit(
             "Enter your email address and password.".into(),
         );
     }
-    match sessions::login(
-        &state.pool,
-        &state.settings,
-        &email,
-        &password,
-        TokenKind::Session,
-    )
-    .await
-    {
+    let attempt = Attempt {
+        email: &email,
+        password: &password,
+        kind: TokenKind::Session,
+        peer,
+        now: state.clock.now(),
+    };
+    match sessions::login(&state.pool, &state.settings, &state.sign_in, attempt).await {
         Ok(issued) => {
             let jar = jar
                 .add(cookie(
@@ -78,7 +82,9 @@ pub async fn submit(
             Ok((jar, Redirect::to("/")).into_response())
         }
         Err(e @ LoginError::InvalidCredentials) => again(StatusCode::UNAUTHORIZED, e.to_string()),
-        Err(e @ LoginError::TooManyAttempts) => again(StatusCode::TOO_MANY_REQUESTS, e.to_string()),
+        Err(e @ (LoginError::TooManyAttempts | LoginError::Busy)) => {
+            again(StatusCode::TOO_MANY_REQUESTS, e.to_string())
+        }
         Err(LoginError::App(e)) => Err(e.into()),
     }
 }

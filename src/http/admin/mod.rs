@@ -102,6 +102,17 @@ impl AdminError {
     }
 }
 
+/// The page for a request the service could not answer in time.
+pub fn unavailable_page() -> (StatusCode, Markup) {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        allot_views::pages::errors::error(
+            "Service unavailable",
+            "The service is unavailable just now. Nothing was changed; please try again shortly.",
+        ),
+    )
+}
+
 pub fn not_found_page() -> (StatusCode, Markup) {
     (
         StatusCode::NOT_FOUND,
@@ -196,6 +207,7 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromR
         _state: &S,
     ) -> Result<Self, AdminError> {
         let query = parts.uri.query().unwrap_or_default();
+        session::refuse_control_chars(query.as_bytes())?;
         serde_urlencoded::from_str(query)
             .map(AdminQuery)
             .map_err(|e| AdminError::Page {

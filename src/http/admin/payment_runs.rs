@@ -92,12 +92,17 @@ pub async fn create(
     CsrfForm { session, form }: CsrfForm<RunForm>,
 ) -> AdminResult<Response> {
     runs::require_officer(&session.actor)?;
-    let Ok(period_start) = NaiveDate::parse_from_str(form.period_start.trim(), "%Y-%m-%d") else {
+    let parsed = NaiveDate::parse_from_str(form.period_start.trim(), "%Y-%m-%d");
+    let Some(period_start) = parsed.ok().and_then(|d| crate::dates::in_range(d).ok()) else {
         return again(
             &state,
             &session,
             &form,
-            "Enter the first day paid for as a date.".into(),
+            format!(
+                "Enter the first day paid for as a date from {} to {}.",
+                crate::dates::EARLIEST,
+                crate::dates::LATEST
+            ),
             StatusCode::BAD_REQUEST,
         )
         .await;

@@ -359,7 +359,11 @@ pub async fn pay_submit(
         .cloned()
         .filter(|k| crate::ledger::idempotency::valid_key(k))
         .unwrap_or_else(token::generate);
-    let new: NewPayment = match parse_json(to_json(id, &v).to_string().as_bytes()) {
+    let parsed = parse_json::<NewPayment>(to_json(id, &v).to_string().as_bytes()).and_then(|new| {
+        crate::http::api::payments::check_dates(&new)?;
+        Ok(new)
+    });
+    let new = match parsed {
         Ok(new) => new,
         Err(e) => {
             let status = e.status;

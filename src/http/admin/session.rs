@@ -1,6 +1,7 @@
 //! Browser sessions: the `allot_session` cookie (HttpOnly, SameSite=Lax, Secure over TLS) names a
 //! session whose CSRF token every form must send back as `csrf_token`. Before sign-in, the sign-in
-//! form is protected by a double-submit cookie (`allot_login_csrf`).
+//! form is protected by a double-submit cookie (`allot_login_csrf`). A form field holding a control
+//! character is refused (400) before the form is read.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -11,7 +12,7 @@ use serde::de::DeserializeOwned;
 use super::AdminError;
 use crate::auth::sessions::{self, TokenKind};
 use crate::auth::{token, Actor, Role};
-use crate::http::AppState;
+use crate::http::{control_chars, AppState};
 use allot_views::{NavItem, Shell};
 
 pub const SESSION_COOKIE: &str = "allot_session";
@@ -141,12 +142,30 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         if !token::same(&sent, &session.csrf_token) {
             return Err(AdminError::csrf());
         }
+        refuse_control_chars(&bytes)?;
         let form = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|e| AdminError::Page {
             status: axum::http::StatusCode::BAD_REQUEST,
             title: "The form could not be read",
             message: format!("Go back and check the form: {e}."),
         })?;
         Ok(CsrfForm { session, form })
+    }
+}
+
+/// 400 when a field of a urlencoded form holds a control character (see
+/// [`crate::http::control_chars`]), naming the field.
+pub fn refuse_control_chars(bytes: &[u8]) -> Result<(), AdminError> {
+    match control_chars::find_in_pairs(form_urlencoded::parse(bytes)) {
+        None => Ok(()),
+        Some((field, found)) => Err(AdminError::Page {
+            status: axum::http::StatusCode::BAD_REQUEST,
+            title: "The form could not be read",
+            message: format!(
+                "Go back and check the form: ‘{field}’ {} (U+{:04X}).",
+                control_chars::REASON,
+                u32::from(found)
+            ),
+        }),
     }
 }
 

@@ -1,8 +1,9 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::sessions::{self, TokenKind};
+use crate::auth::sessions::{self, Attempt, TokenKind};
 use crate::auth::users::User;
+use crate::http::auth::PeerAddress;
 use crate::http::error::{ApiResult, ErrorEnvelope};
 use crate::http::extract::Json;
 use crate::http::AppState;
@@ -22,7 +23,8 @@ pub struct TokenResponse {
     user: User,
 }
 
-/// Exchange an email and password for an API token.
+/// Exchange an email and password for an API token. Throttled per email and per network address
+/// (429 `too_many_requests`), and 429 as well when too many sign-ins are being checked at once.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
     responses(
         (status = 200, body = TokenResponse),
@@ -32,16 +34,17 @@ pub struct TokenResponse {
     ))]
 pub async fn create_token(
     State(state): State<AppState>,
+    PeerAddress(peer): PeerAddress,
     Json(body): Json<TokenRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let issued = sessions::login(
-        &state.pool,
-        &state.settings,
-        &body.email,
-        &body.password,
-        TokenKind::Api,
-    )
-    .await?;
+    let attempt = Attempt {
+        email: &body.email,
+        password: &body.password,
+        kind: TokenKind::Api,
+        peer,
+        now: state.clock.now(),
+    };
+    let issued = sessions::login(&state.pool, &state.settings, &state.sign_in, attempt).await?;
     let actor = issued.actor;
     Ok(Json(TokenResponse {
         token: issued.secret,

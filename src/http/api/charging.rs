@@ -13,6 +13,7 @@ use crate::money::Money;
 #[serde(deny_unknown_fields)]
 pub struct ChargingQuery {
     /// The date the parameters apply on (default today).
+    #[serde(default, with = "crate::dates::option")]
     on: Option<NaiveDate>,
     /// Capital to assess, as an amount like `15000.00`.
     #[param(value_type = Option<String>)]

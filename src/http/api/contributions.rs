@@ -25,6 +25,7 @@ pub async fn create(
     Json(body): Json<NewContribution>,
 ) -> ApiResult<Response> {
     actor.require(&[Role::FinanceOfficer, Role::ProviderStaff])?;
+    crate::dates::check(&[("received_on", Some(body.received_on))])?;
     let path = format!("/api/v1/budgets/{id}/contributions");
     let operation = format!("POST {path}");
     let claim = idempotency::claim(&key, &operation, actor.user_id, &path, &body)?;

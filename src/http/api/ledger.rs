@@ -19,8 +19,10 @@ use crate::ledger::{self, VerifyReport};
 #[into_params(parameter_in = Query)]
 pub struct StatementQuery {
     /// First effective date (inclusive).
+    #[serde(default, with = "crate::dates::option")]
     pub from: Option<NaiveDate>,
     /// Last effective date (inclusive).
+    #[serde(default, with = "crate::dates::option")]
     pub to: Option<NaiveDate>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

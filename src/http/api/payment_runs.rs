@@ -27,6 +27,7 @@ pub async fn create(
     Json(body): Json<NewRun>,
 ) -> ApiResult<Response> {
     runs::require_officer(&actor)?;
+    crate::dates::check(&[("period_start", Some(body.period_start))])?;
     let path = "/api/v1/payment-runs";
     let claim = idempotency::claim(
         &key,

@@ -70,10 +70,21 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let key = key?;
     let Json(body) = body?;
+    check_dates(&body)?;
     let path = "/api/v1/payments";
     let claim = idempotency::claim(&key, "POST /api/v1/payments", actor.user_id, path, &body)?;
     let ran = state.payments.pay(&actor, body, Some(claim)).await?;
     Ok(outcome_response(&ran))
+}
+
+/// Holds the payment's dates to the range of [`crate::dates`] (its type lives with the payments
+/// service, so the check is made here rather than as it is read).
+pub(crate) fn check_dates(new: &NewPayment) -> crate::error::AppResult<()> {
+    crate::dates::check(&[
+        ("service_date", Some(new.service_date)),
+        ("stay_from", new.stay_from),
+        ("stay_to", new.stay_to),
+    ])
 }
 
 /// A payment with its decision.
