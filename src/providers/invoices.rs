@@ -42,12 +42,13 @@ pub struct NewInvoice {
     #[schema(value_type = String, example = "personal_care")]
     pub category: Category,
     pub invoice_number: String,
+    #[serde(with = "crate::dates")]
     pub issued_on: NaiveDate,
-    #[serde(default)]
+    #[serde(default, with = "crate::dates::option")]
     pub due_on: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, with = "crate::dates::option")]
     pub period_from: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, with = "crate::dates::option")]
     pub period_to: Option<NaiveDate>,
     pub lines: Vec<NewInvoiceLine>,
     /// Must equal the lines' amounts added up (quantity × unit price, to the penny).
@@ -95,6 +96,7 @@ pub struct Invoice {
     #[schema(value_type = String)]
     pub category: Category,
     pub invoice_number: String,
+    #[serde(with = "crate::dates")]
     pub issued_on: NaiveDate,
     pub due_on: Option<NaiveDate>,
     pub period_from: Option<NaiveDate>,

@@ -22,14 +22,15 @@ pub struct NewPayment {
     #[schema(value_type = String, example = "120.00")]
     pub amount: PositiveMoney,
     /// The day the care or item was provided.
+    #[serde(with = "crate::dates")]
     pub service_date: NaiveDate,
     #[serde(default)]
     pub memo: Option<String>,
     /// First night of a care-home stay.
-    #[serde(default)]
+    #[serde(default, with = "crate::dates::option")]
     pub stay_from: Option<NaiveDate>,
     /// Last night of a care-home stay.
-    #[serde(default)]
+    #[serde(default, with = "crate::dates::option")]
     pub stay_to: Option<NaiveDate>,
     /// Which holder's account, when several organisations hold money of this deployment.
     #[serde(default)]
