@@ -2,7 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use uuid::Uuid;
 
-use crate::auth::{Actor, Role};
+use crate::auth::Actor;
 use crate::budgets::budget::update::{self, BudgetChanges};
 use crate::budgets::budget::{create, Budget, NewBudget};
 use crate::budgets::view::{self, BudgetView};
@@ -22,12 +22,9 @@ pub async fn create(
     actor: Actor,
     Json(body): Json<NewBudget>,
 ) -> ApiResult<(StatusCode, Json<Budget>)> {
-    actor.require(&[Role::CareManager])?;
     let budget = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(
-                async move { create::create(tx, actor.council_id, actor.user_id, &body).await },
-            )
+            Box::pin(async move { create::create(tx, &actor, &body).await })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(budget)))
@@ -64,7 +61,6 @@ pub async fn patch(
     Path(id): Path<Uuid>,
     Json(body): Json<BudgetChanges>,
 ) -> ApiResult<Json<Budget>> {
-    actor.require(&[Role::CareManager])?;
     let budget = state
         .in_tenant_tx(actor.council_id, |tx| {
             Box::pin(async move { update::update(tx, &actor, id, &body).await })

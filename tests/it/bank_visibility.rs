@@ -1,0 +1,74 @@
+//! A direct payment's bank account is shown in full only to finance officers, the person and the
+//! representatives their agreement names; other council staff see it masked, and brokers and
+//! providers (who hold no part of it) not at all.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use allot::auth::Role;
+
+use crate::payments_api::{grant, setup};
+
+#[tokio::test]
+async fn each_role_sees_the_direct_payment_account_as_it_should() {
+    let t = setup().await;
+    let s = &t.s;
+    let (rep, rep_token) = s
+        .app
+        .user(&s.council, Role::Representative, None, None)
+        .await;
+    grant(
+        s,
+        t.budget,
+        json!({"user_id": rep, "acting_as": "family_member", "powers": ["pay"],
+               "max_per_payment": "100.00", "valid_from": "2020-01-01"}),
+    )
+    .await;
+    let brokered = s
+        .app
+        .patch(
+            &format!("/api/v1/budgets/{}", t.budget),
+            &s.care_manager.token,
+            json!({"broker_organisation_id": s.broker_org}),
+        )
+        .await;
+    assert_eq!(brokered.status, StatusCode::OK, "{}", brokered.text);
+    // The care manager's own answer is masked too.
+    assert_eq!(brokered.json["bank"]["account_number"], "****9911");
+    assert!(!brokered.text.contains("55779911"));
+
+    let path = format!("/api/v1/budgets/{}", t.budget);
+    let full = [
+        ("finance officer", s.maker.token.as_str()),
+        ("the person", t.holder.1.as_str()),
+        ("their representative", rep_token.as_str()),
+    ];
+    for (who, token) in full {
+        let reply = s.app.get(&path, token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{who}: {}", reply.text);
+        assert_eq!(reply.json["bank"]["account_number"], "55779911", "{who}");
+        assert_eq!(reply.json["bank"]["sort_code"], "200000", "{who}");
+    }
+    let masked = [
+        ("care manager", s.care_manager.token.as_str()),
+        ("council administrator", s.council.admin_token.as_str()),
+        ("auditor", s.auditor.token.as_str()),
+    ];
+    for (who, token) in masked {
+        let reply = s.app.get(&path, token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{who}: {}", reply.text);
+        assert_eq!(reply.json["bank"]["account_number"], "****9911", "{who}");
+        assert_eq!(reply.json["bank"]["sort_code"], "**-**-00", "{who}");
+        assert!(!reply.text.contains("55779911"), "{who}");
+    }
+    let hidden = [
+        ("broker", s.broker.token.as_str()),
+        ("managed-account provider", s.ma_staff.token.as_str()),
+    ];
+    for (who, token) in hidden {
+        let reply = s.app.get(&path, token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{who}: {}", reply.text);
+        assert!(reply.json["bank"].is_null(), "{who}: {}", reply.text);
+        assert!(!reply.text.contains("9911"), "{who}");
+    }
+}
