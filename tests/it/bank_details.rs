@@ -536,3 +536,75 @@ async fn openapi_describes_the_controls() {
     assert!(schemas["Contribution"]["properties"]["status"].is_object());
     assert!(schemas["Budget"]["properties"]["bank_verified"].is_object());
 }
+
+#[tokio::test]
+async fn finance_officers_verify_from_the_bank_details_page() {
+    let s = Scenario::new().await;
+    let changed = s
+        .app
+        .patch(
+            &format!("/api/v1/organisations/{}", s.isf_provider),
+            &s.council.admin_token,
+            json!({"bank": new_bank()}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    let payee = s
+        .app
+        .post(
+            "/api/v1/payees",
+            &s.maker.token,
+            json!({"name": "Maker's Pick", "kind": "care_agency", "bank": new_bank()}),
+        )
+        .await;
+    assert_eq!(payee.status, StatusCode::CREATED);
+    let (maker, maker_csrf) = s.app.session(s.council.id, s.maker.id).await;
+    let page = s.app.page("/bank-details", &maker).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("Bank details to verify"));
+    assert!(page.text.contains("Supported Living Ltd"));
+    assert!(page.text.contains("****3333"));
+    assert!(!page.text.contains("44443333"), "details are masked");
+    assert!(
+        page.text.contains("You changed these"),
+        "the maker's own payee"
+    );
+
+    let organisation_change = waiting(&s, s.isf_provider).await;
+    let payee_change = waiting(&s, id(&payee)).await;
+    let path = |change: &Value| {
+        format!(
+            "/bank-details/{}/verify",
+            change["id"].as_str().unwrap_or_default()
+        )
+    };
+    let no_csrf = s
+        .app
+        .form(&path(&organisation_change[0]), &maker, &[])
+        .await;
+    assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
+    let own = s
+        .app
+        .form(
+            &path(&payee_change[0]),
+            &maker,
+            &[("csrf_token", maker_csrf.as_str())],
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.text);
+    assert!(own.text.contains("other than the one who changed them"));
+    let verified = s
+        .app
+        .form(
+            &path(&organisation_change[0]),
+            &maker,
+            &[("csrf_token", maker_csrf.as_str())],
+        )
+        .await;
+    assert_eq!(verified.status, StatusCode::SEE_OTHER, "{}", verified.text);
+    assert!(waiting(&s, s.isf_provider).await.is_empty());
+
+    let (care_manager, _) = s.app.session(s.council.id, s.care_manager.id).await;
+    let refused = s.app.page("/bank-details", &care_manager).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
