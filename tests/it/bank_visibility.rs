@@ -72,3 +72,37 @@ async fn each_role_sees_the_direct_payment_account_as_it_should() {
         assert!(!reply.text.contains("9911"), "{who}");
     }
 }
+
+#[tokio::test]
+async fn the_budget_page_shows_the_account_as_the_api_does() {
+    let t = setup().await;
+    let s = &t.s;
+    let path = format!("/budgets/{}", t.budget);
+    let (finance, _) = s.app.session(s.council.id, s.maker.id).await;
+    let page = s.app.page(&path, &finance).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("55779911"), "{}", page.text);
+    let (care_manager, _) = s.app.session(s.council.id, s.care_manager.id).await;
+    let page = s.app.page(&path, &care_manager).await;
+    assert!(page.text.contains("****9911"));
+    assert!(!page.text.contains("55779911"));
+    let (provider, _) = s.app.session(s.council.id, s.ma_staff.id).await;
+    let page = s.app.page(&path, &provider).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.text.contains("9911"));
+    assert!(!page.text.contains("Direct payment paid into"));
+
+    // A change waits for verification, and the page says so.
+    let changed = s
+        .app
+        .patch(
+            &format!("/api/v1/budgets/{}", t.budget),
+            &s.care_manager.token,
+            json!({"bank": {"sort_code": "40-40-40", "account_number": "44443333", "account_name": "A Person"}}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    let page = s.app.page(&path, &care_manager).await;
+    assert!(page.text.contains("****3333"));
+    assert!(page.text.contains("waiting for a finance officer"));
+}
