@@ -10,6 +10,7 @@ use uuid::Uuid;
 use allot::auth::users::{self, NewUser};
 use allot::auth::{councils, Actor, Role};
 use allot::budgets::bank::BankDetails;
+use allot::budgets::bank_changes;
 use allot::budgets::budget::{
     create as budget_create, BudgetKind, DirectPaymentTerms, Funder, NewBudget,
 };
@@ -61,7 +62,7 @@ async fn user(pool: &DbPool, council_id: Uuid, role: Role) -> Uuid {
     .expect("user")
 }
 
-async fn organisation(pool: &DbPool, council_id: Uuid, name: &str, kind: OrganisationKind) -> Uuid {
+async fn organisation(pool: &DbPool, admin: &Actor, name: &str, kind: OrganisationKind) -> Uuid {
     let new = NewOrganisation {
         name: name.into(),
         kind,
@@ -71,8 +72,9 @@ async fn organisation(pool: &DbPool, council_id: Uuid, name: &str, kind: Organis
             account_name: name.into(),
         }),
     };
-    in_tenant_tx(pool, council_id, |tx| {
-        Box::pin(async move { Ok(organisations::create(tx, council_id, &new).await?.id) })
+    let admin = admin.clone();
+    in_tenant_tx(pool, admin.council_id, |tx| {
+        Box::pin(async move { Ok(organisations::create(tx, &admin, &new).await?.id) })
     })
     .await
     .expect("organisation")
@@ -152,7 +154,7 @@ fn plan(index: usize, ma: Uuid, isf: Uuid) -> Vec<PlanLineInput> {
 }
 
 async fn setup(pool: &DbPool, budgets: usize) -> (Uuid, Actor, Actor) {
-    let (council_id, _) = councils::create(
+    let (council_id, admin_id) = councils::create(
         pool,
         "Bench Council",
         "admin@bench.example",
@@ -176,16 +178,17 @@ async fn setup(pool: &DbPool, budgets: usize) -> (Uuid, Actor, Actor) {
         user(pool, council_id, Role::FinanceOfficer).await,
         Role::FinanceOfficer,
     );
+    let admin = actor(council_id, admin_id, Role::CouncilAdmin);
     let ma = organisation(
         pool,
-        council_id,
+        &admin,
         "Bench Managed Accounts",
         OrganisationKind::ManagedAccountProvider,
     )
     .await;
     let isf = organisation(
         pool,
-        council_id,
+        &admin,
         "Bench Supported Living",
         OrganisationKind::IsfProvider,
     )
@@ -244,9 +247,7 @@ async fn setup(pool: &DbPool, budgets: usize) -> (Uuid, Actor, Actor) {
                                 ..Default::default()
                             }),
                         };
-                        let budget =
-                            budget_create::create(tx, council_id, care_manager.user_id, &new)
-                                .await?;
+                        let budget = budget_create::create(tx, &care_manager, &new).await?;
                         let input = PlanInput {
                             lines: plan(index, ma, isf),
                             cash_allowed: false,
@@ -263,6 +264,26 @@ async fn setup(pool: &DbPool, budgets: usize) -> (Uuid, Actor, Actor) {
     for task in tasks {
         task.await.expect("task").expect("batch of budgets");
     }
+    // Bank details given by the administrator and the care manager wait for a finance officer.
+    let verifier = checker.clone();
+    in_tenant_tx(pool, council_id, |tx| {
+        Box::pin(async move {
+            // A list is at most a thousand changes long: verify until none waits.
+            loop {
+                let waiting =
+                    bank_changes::list(tx, &verifier, Some(bank_changes::ChangeStatus::Unverified))
+                        .await?;
+                if waiting.is_empty() {
+                    return Ok(());
+                }
+                for change in waiting {
+                    bank_changes::verify(tx, &verifier, change.id).await?;
+                }
+            }
+        })
+    })
+    .await
+    .expect("verify bank details");
     (council_id, maker, checker)
 }
 

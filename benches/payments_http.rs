@@ -23,6 +23,7 @@ use allot::auth::users::{self, NewUser};
 use allot::auth::{councils, Actor, Role};
 use allot::budgets::agreements::{self, NewGrant};
 use allot::budgets::bank::BankDetails;
+use allot::budgets::bank_changes;
 use allot::budgets::budget::{
     create as budget_create, BudgetKind, DirectPaymentTerms, Funder, NewBudget,
 };
@@ -144,8 +145,7 @@ async fn setup(pool: &DbPool) -> (Uuid, Uuid, Vec<(Uuid, String)>) {
                 .await?;
                 let budget = budget_create::create(
                     tx,
-                    council_id,
-                    cm.user_id,
+                    &cm,
                     &NewBudget {
                         person_id: person.id,
                         funder: Funder::Council,
@@ -187,6 +187,26 @@ async fn setup(pool: &DbPool) -> (Uuid, Uuid, Vec<(Uuid, String)>) {
     })
     .await
     .expect("budgets");
+    // The care manager gave the direct payments' bank details: a finance officer verifies them.
+    let verifier = checker.clone();
+    in_tenant_tx(pool, council_id, |tx| {
+        Box::pin(async move {
+            // A list is at most a thousand changes long: verify until none waits.
+            loop {
+                let waiting =
+                    bank_changes::list(tx, &verifier, Some(bank_changes::ChangeStatus::Unverified))
+                        .await?;
+                if waiting.is_empty() {
+                    return Ok(());
+                }
+                for change in waiting {
+                    bank_changes::verify(tx, &verifier, change.id).await?;
+                }
+            }
+        })
+    })
+    .await
+    .expect("verify bank details");
     let period = run_create::NewRun {
         period_start: NaiveDate::from_ymd_opt(2025, 2, 3).expect("date"),
         weeks: 4,

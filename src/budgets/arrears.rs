@@ -1,6 +1,7 @@
 //! Contribution arrears of a budget: what approved payment runs expected the person to pay (into
 //! their account under the net basis, or to the council under the gross basis) for periods that
-//! have begun, less what was received.
+//! have begun, less what was received (posted: a contribution held for a finance officer is not
+//! received until it is approved).
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -35,7 +36,8 @@ pub async fn summary(
                               JOIN payment_runs r ON r.council_id = l.council_id AND r.id = l.run_id
                               WHERE l.council_id = $1 AND l.budget_id = $2 AND r.status = 'approved'
                                 AND r.period_start <= $3), 0),
-                    coalesce((SELECT sum(amount) FROM contributions WHERE council_id = $1 AND budget_id = $2), 0)",
+                    coalesce((SELECT sum(amount) FROM contributions
+                              WHERE council_id = $1 AND budget_id = $2 AND status = 'posted'), 0)",
             &[&council_id, &budget_id, &today],
         )
         .await?;

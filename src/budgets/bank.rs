@@ -1,5 +1,8 @@
 //! UK bank details, checked for form: a six-digit sort code and an eight-digit account number.
-//! (Whether the account exists is for the bank's confirmation-of-payee, not for allot.)
+//! (Whether the account exists is for the bank's confirmation-of-payee, not for allot.) Details
+//! are personal data: shown in full only to those who pay or own them, otherwise [`masked`].
+//!
+//! [`masked`]: BankDetails::masked
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +25,15 @@ impl BankDetails {
             .chars()
             .filter(|c| *c != '-' && *c != ' ')
             .collect()
+    }
+
+    /// The details as stored: the sort code as six digits, the name trimmed.
+    pub fn normalised(&self) -> BankDetails {
+        BankDetails {
+            sort_code: self.sort_code_digits(),
+            account_number: self.account_number.clone(),
+            account_name: self.account_name.trim().to_string(),
+        }
     }
 
     /// Checks the form of every field; `prefix` names the object in errors (e.g. `bank`).
@@ -50,6 +62,21 @@ impl BankDetails {
         }
         Ok(())
     }
+
+    /// The details as shown to someone who may know an account is on file but not which:
+    /// the last two digits of the sort code and the last four of the account number
+    /// (`**-**-56`, `****5678`), and the name.
+    pub fn masked(&self) -> BankDetails {
+        fn tail(text: &str, keep: usize) -> String {
+            let digits: Vec<char> = text.chars().filter(char::is_ascii_digit).collect();
+            digits[digits.len().saturating_sub(keep)..].iter().collect()
+        }
+        BankDetails {
+            sort_code: format!("**-**-{}", tail(&self.sort_code, 2)),
+            account_number: format!("****{}", tail(&self.account_number, 4)),
+            account_name: self.account_name.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -72,6 +99,15 @@ mod tests {
         assert!(bank("123456", "00000001", "A Person")
             .validate("bank")
             .is_ok());
+    }
+
+    #[test]
+    fn masks_all_but_the_last_digits() {
+        let masked = bank("12-34-56", "12345678", "A Person").masked();
+        assert_eq!(masked.sort_code, "**-**-56");
+        assert_eq!(masked.account_number, "****5678");
+        assert_eq!(masked.account_name, "A Person");
+        assert_eq!(bank("", "", "A").masked().account_number, "****");
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod agreements;
 pub mod arrears;
 pub mod bank;
+pub mod bank_changes;
 pub mod budget;
 pub mod charging;
 pub mod family_approvals;

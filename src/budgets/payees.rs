@@ -2,12 +2,15 @@
 //! care homes, council services, individuals, retailers), with their relationship to the person
 //! and whether they live with them (DP Regs reg 3), and two flags the spending rules read:
 //! `active`, and `bank_verified` (only a finance officer may say the bank details were verified).
+//! Bank details are logged as they are given and changed ([`crate::budgets::bank_changes`]): a
+//! change makes them unverified until another finance officer verifies it.
 
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use uuid::Uuid;
 
 use super::bank::BankDetails;
+use super::bank_changes::{self, Subject};
 use crate::auth::{Actor, Role};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
@@ -56,12 +59,21 @@ pub struct Payee {
     pub organisation_id: Option<Uuid>,
 }
 
-pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewPayee) -> AppResult<Payee> {
-    let council_id = actor.council_id;
-    let name = new.name.trim();
+/// Who records and changes payees.
+const RECORDERS: &[Role] = &[Role::CareManager, Role::FinanceOfficer, Role::ProviderStaff];
+
+fn checked_name(name: &str) -> AppResult<&str> {
+    let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::invalid("name", "must be 1 to 200 characters"));
     }
+    Ok(name)
+}
+
+pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewPayee) -> AppResult<Payee> {
+    actor.require(RECORDERS)?;
+    let council_id = actor.council_id;
+    let name = checked_name(&new.name)?;
     new.bank.validate("bank")?;
     if new.bank_verified && actor.role != Role::FinanceOfficer {
         return Err(AppError::invalid(
@@ -88,11 +100,7 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewPayee) -> AppResult<Pay
             "a relationship or shared household is to someone: name the person",
         ));
     }
-    let bank = BankDetails {
-        sort_code: new.bank.sort_code_digits(),
-        account_number: new.bank.account_number.clone(),
-        account_name: new.bank.account_name.trim().to_string(),
-    };
+    let bank = new.bank.normalised();
     let organisation_id = actor.organisation_id;
     let id = Uuid::new_v4();
     tx.execute(
@@ -118,6 +126,7 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewPayee) -> AppResult<Pay
         ],
     )
     .await?;
+    bank_changes::created(tx, actor, Subject::Payee(id), &bank, new.bank_verified).await?;
     Ok(Payee {
         id,
         name: name.to_string(),
@@ -130,6 +139,67 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewPayee) -> AppResult<Pay
         bank_verified: new.bank_verified,
         organisation_id,
     })
+}
+
+/// What may change about a payee. Anything left out stays as it is.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayeeChanges {
+    pub name: Option<String>,
+    /// New bank details: unverified until a finance officer other than the one who changed them
+    /// verifies them (`POST /api/v1/bank-detail-changes/{id}/verify`).
+    pub bank: Option<BankDetails>,
+    pub active: Option<bool>,
+}
+
+/// Changes a payee: council care managers and finance officers any of the council's, provider
+/// staff those their organisation recorded (anyone else's: 404).
+pub async fn update(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    id: Uuid,
+    changes: &PayeeChanges,
+) -> AppResult<Payee> {
+    actor.require(RECORDERS)?;
+    let council_id = actor.council_id;
+    tx.query_opt(
+        "SELECT 1 FROM payees WHERE council_id = $1 AND id = $2 FOR UPDATE",
+        &[&council_id, &id],
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let mut payee = visible(tx, actor, id).await?;
+    if let Some(name) = &changes.name {
+        payee.name = checked_name(name)?.to_string();
+    }
+    if let Some(bank) = &changes.bank {
+        bank.validate("bank")?;
+        let bank = bank.normalised();
+        if bank_changes::changed(tx, actor, Subject::Payee(id), Some(&payee.bank), &bank).await? {
+            payee.bank_verified = false;
+        }
+        payee.bank = bank;
+    }
+    if let Some(active) = changes.active {
+        payee.active = active;
+    }
+    tx.execute(
+        "UPDATE payees SET name = $3, bank_sort_code = $4, bank_account_number = $5,
+                bank_account_name = $6, active = $7, bank_verified = $8
+         WHERE council_id = $1 AND id = $2",
+        &[
+            &council_id,
+            &id,
+            &payee.name,
+            &payee.bank.sort_code,
+            &payee.bank.account_number,
+            &payee.bank.account_name,
+            &payee.active,
+            &payee.bank_verified,
+        ],
+    )
+    .await?;
+    Ok(payee)
 }
 
 /// One payee of the council (404 if there is none).

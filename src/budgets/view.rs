@@ -1,6 +1,7 @@
 //! Everything about one budget, as `GET /budgets/{id}` and the budget page show it: the budget and
 //! its s.26 statement, the plan in force and any draft, the accounts with balances, urgent interim
-//! support, reviews, contribution arrears and the council's family-payment decisions.
+//! support, reviews, contribution arrears and the council's family-payment decisions. The direct
+//! payment's bank details are shown as [`disclosure`] allows the caller.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -8,7 +9,7 @@ use uuid::Uuid;
 
 use super::accounts::{self, AccountView};
 use super::arrears::{self, ContributionSummary};
-use super::budget::{load, Budget};
+use super::budget::{disclosure, load, Budget};
 use super::family_approvals::{self, FamilyPaymentApproval};
 use super::interim::{self, UrgentInterim};
 use super::plans::{self, Plan};
@@ -44,7 +45,8 @@ pub struct BudgetView {
 
 pub async fn view(tx: &Tx<'_>, actor: &Actor, id: Uuid, today: NaiveDate) -> AppResult<BudgetView> {
     let council_id = actor.council_id;
-    let budget = load::visible(tx, actor, id).await?;
+    let mut budget = load::visible(tx, actor, id).await?;
+    disclosure::disclose(actor, &mut budget);
     let person_name: String = tx
         .query_one(
             "SELECT name FROM people WHERE council_id = $1 AND id = $2",

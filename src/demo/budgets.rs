@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::{Actor, Role};
 use crate::budgets::bank::BankDetails;
+use crate::budgets::bank_changes::{self, ChangeStatus, SubjectKind};
 use crate::budgets::budget::{
     self, BudgetKind, DirectPaymentTerms, DpRecipient, Funder, NewBudget,
 };
@@ -247,6 +248,17 @@ pub async fn load(
         cast.user(&fixture.payment_run.checker)?,
         Role::FinanceOfficer,
     );
+    // The providers' and the direct payments' bank details were given by the administrator and
+    // the care manager: the second finance officer verifies them before the first run. (Payees
+    // the fixture leaves unverified stay so.)
+    let waiting = bank_changes::list(tx, &checker, Some(ChangeStatus::Unverified))
+        .await
+        .map_err(fail("bank details"))?;
+    for change in waiting.iter().filter(|c| c.subject != SubjectKind::Payee) {
+        bank_changes::verify(tx, &checker, change.id)
+            .await
+            .map_err(fail("verifying bank details"))?;
+    }
     let new_run = run_create::NewRun {
         period_start,
         weeks: fixture.payment_run.weeks,
@@ -312,7 +324,7 @@ async fn load_budget(
         bank: item.bank.clone(),
         direct_payment: terms,
     };
-    let created = budget::create::create(tx, cast.council_id, care_manager.user_id, &new)
+    let created = budget::create::create(tx, care_manager, &new)
         .await
         .map_err(fail(&item.key))?;
     if let Some(plan) = &item.plan {

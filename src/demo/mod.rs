@@ -162,6 +162,15 @@ pub async fn load(
     .await?;
     let fail = |what: &str, e: crate::error::AppError| anyhow::anyhow!("demo {what}: {e}");
 
+    let admin = crate::auth::Actor {
+        user_id: admin_id,
+        council_id,
+        role: Role::CouncilAdmin,
+        email: demo.council.admin_email.clone(),
+        name: demo.council.admin_name.clone(),
+        organisation_id: None,
+        person_id: None,
+    };
     let mut organisation_ids = HashMap::new();
     for org in &demo.organisations {
         let new = NewOrganisation {
@@ -169,7 +178,7 @@ pub async fn load(
             kind: org.kind,
             bank: org.bank.clone(),
         };
-        let created = organisations::create(&tx, council_id, &new)
+        let created = organisations::create(&tx, &admin, &new)
             .await
             .map_err(|e| fail(&org.key, e))?;
         organisation_ids.insert(org.key.clone(), created.id);

@@ -7,12 +7,15 @@ mod support;
 
 mod admin_pages;
 mod agreements_api;
+mod bank_details;
+mod bank_visibility;
 mod browser;
 mod budgets_admin;
 mod budgets_api;
 mod cli_lifecycle;
 mod clock;
 mod coalesce;
+mod contribution_controls;
 mod demo_budgets;
 mod foundation_api;
 mod foundation_db;

@@ -610,8 +610,13 @@ async fn contributions_are_paid_in_and_reduce_arrears() {
     );
 
     let view = s.budget_view(budget).await;
-    // Released 4 x (100 - 30) = 280.00; then 80.00 paid in.
-    assert_eq!(account(&view, "direct_payment")["posted_balance"], "360.00");
+    // Released 4 x (100 - 30) = 280.00 and 4 x 50 = 200.00; then 60.00 paid in by finance into the
+    // direct payment, 20.00 by the provider into the managed account it holds (within the arrears).
+    assert_eq!(account(&view, "direct_payment")["posted_balance"], "340.00");
+    assert_eq!(
+        account(&view, "managed_account")["posted_balance"],
+        "220.00"
+    );
     assert_eq!(view["contributions"]["expected"], "120.00");
     assert_eq!(view["contributions"]["received"], "80.00");
     assert_eq!(view["contributions"]["arrears"], "40.00");

@@ -6,7 +6,9 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::statement::statement;
-use super::{Budget, BudgetKind, DirectPaymentTerms, DpRecipient, NewBudget};
+use super::{disclosure, Budget, BudgetKind, DirectPaymentTerms, DpRecipient, NewBudget};
+use crate::auth::{Actor, Role};
+use crate::budgets::bank_changes::{self, Subject};
 use crate::budgets::organisations::{self, OrganisationKind};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
@@ -15,18 +17,11 @@ use crate::rules::{grants::capacity_role_misfit, PersonFacts};
 /// Reablement is free for at most six weeks (Charging Regulations reg 3(3)(a)).
 pub const REABLEMENT_MAX_DAYS: u64 = 42;
 
-/// A care manager opens a budget (the role is checked here, for every caller).
-pub async fn open(tx: &Tx<'_>, actor: &crate::auth::Actor, new: &NewBudget) -> AppResult<Budget> {
-    actor.require(&[crate::auth::Role::CareManager])?;
-    create(tx, actor.council_id, actor.user_id, new).await
-}
-
-pub async fn create(
-    tx: &Tx<'_>,
-    council_id: Uuid,
-    created_by: Uuid,
-    new: &NewBudget,
-) -> AppResult<Budget> {
+/// Records a budget (care managers). Bank details given here wait for a finance officer's
+/// verification like any change (see [`bank_changes`]).
+pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewBudget) -> AppResult<Budget> {
+    actor.require(&[Role::CareManager])?;
+    let (council_id, created_by) = (actor.council_id, actor.user_id);
     let person = person_facts(tx, council_id, new.person_id).await?;
     check_amounts_and_dates(new)?;
     if let Some(broker) = new.broker_organisation_id {
@@ -39,16 +34,19 @@ pub async fn create(
     check_terms(tx, council_id, &terms, &person, new.start_date).await?;
 
     let id = Uuid::new_v4();
-    let bank = new.bank.as_ref();
+    let bank = new.bank.as_ref().map(|b| b.normalised());
+    let bank = bank.as_ref();
+    // Only a finance officer vouches for details as they give them; nobody else does.
+    let bank_verified = actor.role == Role::FinanceOfficer;
     let row = tx
         .query_one(
             "INSERT INTO budgets (council_id, id, reference, person_id, funder, kind, annual_cost,
                                   weekly_contribution, contribution_basis, start_date, end_date,
                                   broker_organisation_id, bank_sort_code, bank_account_number, bank_account_name,
                                   dp_consent_recorded, dp_recipient, dp_recipient_user_id, dp_recipient_agreed,
-                                  created_by)
+                                  created_by, bank_verified)
              VALUES ($1, $2, 'PB' || lpad(next_council_counter($1, 'budget_reference')::text, 6, '0'), $3, $4, $5, $6,
-                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
              RETURNING reference",
             &[
                 &council_id,
@@ -62,23 +60,27 @@ pub async fn create(
                 &new.start_date,
                 &new.end_date,
                 &new.broker_organisation_id,
-                &bank.map(|b| b.sort_code_digits()),
+                &bank.map(|b| b.sort_code.clone()),
                 &bank.map(|b| b.account_number.clone()),
-                &bank.map(|b| b.account_name.trim().to_string()),
+                &bank.map(|b| b.account_name.clone()),
                 &terms.consent_recorded,
                 &terms.recipient.as_str(),
                 &terms.recipient_user_id,
                 &terms.recipient_agreed,
                 &created_by,
+                &bank_verified,
             ],
         )
         .await?;
+    if let Some(bank) = bank {
+        bank_changes::created(tx, actor, Subject::Budget(id), bank, bank_verified).await?;
+    }
     let s26 = statement(
         new.annual_cost.amount(),
         new.weekly_contribution.amount(),
         new.kind == BudgetKind::Reablement,
     );
-    Ok(Budget {
+    let mut budget = Budget {
         id,
         reference: row.get(0),
         person_id: new.person_id,
@@ -90,16 +92,15 @@ pub async fn create(
         start_date: new.start_date,
         end_date: new.end_date,
         broker_organisation_id: new.broker_organisation_id,
-        bank: new.bank.clone().map(|mut b| {
-            b.sort_code = b.sort_code_digits();
-            b.account_name = b.account_name.trim().to_string();
-            b
-        }),
+        bank: bank.cloned(),
+        bank_verified,
         direct_payment: terms,
         cost: s26.cost,
         person_amount: s26.person_amount,
         council_amount: s26.council_amount,
-    })
+    };
+    disclosure::disclose(actor, &mut budget);
+    Ok(budget)
 }
 
 /// The person's capacity record (404 if they are not one of this council's people).

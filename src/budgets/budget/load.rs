@@ -1,6 +1,8 @@
 //! Reading budgets. Who may see one is decided in SQL by `can_see_budget` (council staff all;
 //! budget holders their own; brokers what they broker; provider staff what their organisation
-//! holds money for); anything else is 404, as if it did not exist.
+//! holds money for); anything else is 404, as if it did not exist. The budget comes with its
+//! bank details in full: whoever shows them to someone passes it through
+//! [`super::disclosure::disclose`] first.
 
 use std::str::FromStr;
 
@@ -19,7 +21,7 @@ const COLUMNS: &str =
     "b.id, b.reference, b.person_id, b.funder, b.kind, b.annual_cost, b.weekly_contribution,
      b.contribution_basis, b.start_date, b.end_date, b.broker_organisation_id, b.bank_sort_code,
      b.bank_account_number, b.bank_account_name, b.dp_consent_recorded, b.dp_recipient,
-     b.dp_recipient_user_id, b.dp_recipient_agreed";
+     b.dp_recipient_user_id, b.dp_recipient_agreed, b.bank_verified";
 
 /// A budget the actor may see.
 pub async fn visible(tx: &Tx<'_>, actor: &Actor, id: Uuid) -> AppResult<Budget> {
@@ -107,6 +109,7 @@ pub(crate) fn from_row(row: &tokio_postgres::Row) -> AppResult<Budget> {
         end_date: row.get(9),
         broker_organisation_id: row.get(10),
         bank,
+        bank_verified: row.get(18),
         direct_payment: DirectPaymentTerms {
             consent_recorded: row.get(14),
             recipient: DpRecipient::parse(row.get(15))?,

@@ -2,6 +2,7 @@
 //! contribution and how it is collected, the dates, the broker, and where a direct payment goes.
 
 pub mod create;
+pub mod disclosure;
 pub mod load;
 pub mod statement;
 pub mod update;
@@ -188,7 +189,13 @@ pub struct Budget {
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
     pub broker_organisation_id: Option<Uuid>,
+    /// The account the direct payment is paid into: in full for finance officers, the person and
+    /// their representatives; masked (`**-**-56`, `****5678`) for other council staff; absent for
+    /// brokers and providers.
     pub bank: Option<BankDetails>,
+    /// False while changed bank details wait for a finance officer's verification (the payment
+    /// run skips the direct payment with `bank_details_unverified`).
+    pub bank_verified: bool,
     pub direct_payment: DirectPaymentTerms,
     /// Care Act s.26: the cost of meeting the needs.
     pub cost: Money,

@@ -1,15 +1,17 @@
 //! Changing what may change on a budget without a new assessment: the bank account a direct
 //! payment goes to, the direct-payment terms (consent, recipient), and the broker. The cost and
-//! contribution come from the assessment and are not edited here.
+//! contribution come from the assessment and are not edited here. Changed bank details are logged
+//! and unverified until a finance officer other than the one who changed them verifies them.
 
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::create::{check_broker, check_terms, person_facts};
 use super::load::visible_for_update;
-use super::{Budget, DirectPaymentTerms};
+use super::{disclosure, Budget, DirectPaymentTerms};
 use crate::auth::{Actor, Role};
 use crate::budgets::bank::BankDetails;
+use crate::budgets::bank_changes::{self, Subject};
 use crate::db::Tx;
 use crate::error::AppResult;
 
@@ -32,11 +34,13 @@ pub async fn update(
     let mut budget = visible_for_update(tx, actor, id).await?;
     if let Some(bank) = &changes.bank {
         bank.validate("bank")?;
-        budget.bank = Some(BankDetails {
-            sort_code: bank.sort_code_digits(),
-            account_number: bank.account_number.clone(),
-            account_name: bank.account_name.trim().to_string(),
-        });
+        let bank: BankDetails = bank.normalised();
+        if bank_changes::changed(tx, actor, Subject::Budget(id), budget.bank.as_ref(), &bank)
+            .await?
+        {
+            budget.bank_verified = false;
+        }
+        budget.bank = Some(bank);
     }
     if let Some(terms) = &changes.direct_payment {
         let person = person_facts(tx, council_id, budget.person_id).await?;
@@ -52,7 +56,8 @@ pub async fn update(
     tx.execute(
         "UPDATE budgets SET bank_sort_code = $3, bank_account_number = $4, bank_account_name = $5,
                 dp_consent_recorded = $6, dp_recipient = $7, dp_recipient_user_id = $8,
-                dp_recipient_agreed = $9, broker_organisation_id = $10, updated_at = now()
+                dp_recipient_agreed = $9, broker_organisation_id = $10, bank_verified = $11,
+                updated_at = now()
          WHERE council_id = $1 AND id = $2",
         &[
             &council_id,
@@ -65,8 +70,10 @@ pub async fn update(
             &terms.recipient_user_id,
             &terms.recipient_agreed,
             &budget.broker_organisation_id,
+            &budget.bank_verified,
         ],
     )
     .await?;
+    disclosure::disclose(actor, &mut budget);
     Ok(budget)
 }

@@ -84,6 +84,12 @@ pub async fn show(
             crate::rules::ContributionBasis::Net => "net: paid into the person's account",
             crate::rules::ContributionBasis::Gross => "gross: recovered by the council",
         },
+        dp_bank: budget
+            .budget
+            .bank
+            .as_ref()
+            .map(|b| format!("{} {} ({})", b.sort_code, b.account_number, b.account_name)),
+        dp_bank_unverified: !budget.budget.bank_verified,
         plan: budget.plan.as_ref().map(summary),
         draft: budget.draft_plan.as_ref().map(summary),
         accounts: budget

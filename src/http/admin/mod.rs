@@ -3,6 +3,7 @@
 //! Errors render an HTML page with the right status; nothing here leaks whether a thing exists.
 
 mod agreements;
+mod bank_changes;
 mod budgets;
 mod dashboard;
 pub mod labels;
@@ -47,6 +48,8 @@ pub fn router() -> Router<AppState> {
             post(agreements::end),
         )
         .route("/approvals", get(payments::approvals))
+        .route("/bank-details", get(bank_changes::list))
+        .route("/bank-details/{id}/verify", post(bank_changes::verify))
         .route("/payments/{id}/approve", post(payments::approve))
         .route("/payments/{id}/reject", post(payments::reject))
         .route("/budgets/{id}/decisions", get(payments::decisions))

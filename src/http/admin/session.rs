@@ -82,6 +82,10 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             label: "Payment runs",
             href: "/payment-runs",
         });
+        nav.push(NavItem {
+            label: "Bank details",
+            href: "/bank-details",
+        });
     }
     nav
 }

@@ -25,7 +25,7 @@ pub async fn create(
     let budget = state
         .write(actor.council_id, |tx| {
             let (actor, body) = (actor.clone(), body.clone());
-            Box::pin(async move { create::open(tx, &actor, &body).await })
+            Box::pin(async move { create::create(tx, &actor, &body).await })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(budget)))

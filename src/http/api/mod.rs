@@ -3,6 +3,7 @@
 
 mod agreements;
 mod auth;
+mod bank_changes;
 mod banking;
 mod budgets;
 mod charging;
@@ -73,6 +74,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::create_token))
         .routes(routes!(me::me))
         .routes(routes!(organisations::create, organisations::list))
+        .routes(routes!(organisations::patch))
         .routes(routes!(users::create))
         .routes(routes!(people::create, people::list))
         .routes(routes!(ledger::statement))
@@ -86,10 +88,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(interim::create))
         .routes(routes!(family_approvals::create))
         .routes(routes!(contributions::create))
+        .routes(routes!(contributions::list))
+        .routes(routes!(contributions::approve))
+        .routes(routes!(contributions::reject))
+        .routes(routes!(bank_changes::list))
+        .routes(routes!(bank_changes::get))
+        .routes(routes!(bank_changes::verify))
         .routes(routes!(reviews::list))
         .routes(routes!(reviews::complete))
         .routes(routes!(payees::create))
-        .routes(routes!(payees::get))
+        .routes(routes!(payees::get, payees::patch))
         .routes(routes!(charging::get))
         .routes(routes!(banking::put, banking::get))
         .routes(routes!(payment_runs::create, payment_runs::list))

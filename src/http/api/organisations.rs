@@ -1,11 +1,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::auth::{Actor, Role};
-use crate::budgets::organisations::{self, NewOrganisation, Organisation};
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::budgets::organisations::{self, NewOrganisation, Organisation, OrganisationChanges};
 use crate::http::api::List;
 use crate::http::error::{ApiResult, ErrorEnvelope};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Path};
 use crate::http::AppState;
 
 /// Register an organisation (provider, broker, care provider, trust).
@@ -18,13 +20,33 @@ pub async fn create(
     actor: Actor,
     Json(body): Json<NewOrganisation>,
 ) -> ApiResult<(StatusCode, Json<Organisation>)> {
-    actor.require(&[Role::CouncilAdmin])?;
     let organisation = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { organisations::create(tx, actor.council_id, &body).await })
+            Box::pin(async move { organisations::create(tx, &actor, &body).await })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(organisation)))
+}
+
+/// Change an organisation's name or bank details. Changed bank details are not paid until a
+/// finance officer other than the one who changed them verifies them.
+#[utoipa::path(patch, path = "/api/v1/organisations/{id}", tag = "organisations", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = OrganisationChanges,
+    responses((status = 200, body = Organisation), (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope)))]
+pub async fn patch(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(body): Json<OrganisationChanges>,
+) -> ApiResult<Json<Organisation>> {
+    let organisation = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { organisations::update(tx, &actor, id, &body).await })
+        })
+        .await?;
+    Ok(Json(organisation))
 }
 
 /// The council's organisations.

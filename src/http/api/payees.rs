@@ -2,8 +2,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use uuid::Uuid;
 
-use crate::auth::{Actor, Role};
-use crate::budgets::payees::{self, NewPayee, Payee};
+use crate::auth::Actor;
+use crate::budgets::payees::{self, NewPayee, Payee, PayeeChanges};
 use crate::http::error::{ApiResult, ErrorEnvelope};
 use crate::http::extract::{Json, Path};
 use crate::http::AppState;
@@ -19,7 +19,6 @@ pub async fn create(
     actor: Actor,
     Json(body): Json<NewPayee>,
 ) -> ApiResult<(StatusCode, Json<Payee>)> {
-    actor.require(&[Role::CareManager, Role::FinanceOfficer, Role::ProviderStaff])?;
     let payee = state
         .in_tenant_tx(actor.council_id, |tx| {
             Box::pin(async move { payees::create(tx, &actor, &body).await })
@@ -41,6 +40,28 @@ pub async fn get(
     let payee = state
         .in_tenant_tx(actor.council_id, |tx| {
             Box::pin(async move { payees::visible(tx, &actor, id).await })
+        })
+        .await?;
+    Ok(Json(payee))
+}
+
+/// Change a payee's name, bank details or whether it is active. Changed bank details make the
+/// payee unverified (payments to it are refused `payee_not_approved`) until a finance officer
+/// other than the one who changed them verifies them.
+#[utoipa::path(patch, path = "/api/v1/payees/{id}", tag = "payees", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = PayeeChanges,
+    responses((status = 200, body = Payee), (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope)))]
+pub async fn patch(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(body): Json<PayeeChanges>,
+) -> ApiResult<Json<Payee>> {
+    let payee = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { payees::update(tx, &actor, id, &body).await })
         })
         .await?;
     Ok(Json(payee))

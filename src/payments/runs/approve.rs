@@ -1,7 +1,8 @@
 //! Submitting, approving and rejecting payment runs (maker-checker).
 //!
 //! Approval re-checks every line against the facts as they stand now (a person excluded, a plan
-//! superseded or a capacity record changed since the draft makes it stale: 409, nothing posted),
+//! superseded, a capacity record or bank details changed since the draft makes it stale: 409,
+//! nothing posted),
 //! then posts every line through `ledger::post_batch_in_tx` in the caller's transaction, numbers
 //! the Bacs file and marks the run approved. The run row is locked, so a second approval waits
 //! and then finds it approved (409): a run is never posted twice.
@@ -90,7 +91,7 @@ pub async fn approve(tx: &Tx<'_>, actor: &Actor, run_id: Uuid) -> AppResult<Paym
         start: run.period_start,
         weeks: u32::try_from(run.weeks).map_err(|_| AppError::Internal("negative weeks".into()))?,
     };
-    refuse_if_stale(tx, council_id, period, &run.lines).await?;
+    refuse_if_stale(tx, council_id, run_id, period, &run.lines).await?;
 
     let entries = entries(tx, council_id, &run, actor.user_id).await?;
     let (posted_lines, new_entries): (Vec<i32>, Vec<NewEntry>) = entries.into_iter().unzip();
@@ -121,6 +122,7 @@ pub async fn approve(tx: &Tx<'_>, actor: &Actor, run_id: Uuid) -> AppResult<Paym
 async fn refuse_if_stale(
     tx: &Tx<'_>,
     council_id: Uuid,
+    run_id: Uuid,
     period: Period,
     lines: &[RunLine],
 ) -> AppResult<()> {
@@ -129,6 +131,7 @@ async fn refuse_if_stale(
         .iter()
         .map(|l| ((l.budget_id, l.deployment, l.holder_organisation_id), l))
         .collect();
+    let paid_to = drafted_bank_accounts(tx, council_id, run_id).await?;
     let stale: Vec<String> = lines
         .iter()
         .filter(|line| {
@@ -139,6 +142,11 @@ async fn refuse_if_stale(
                         || now.account_id != line.account_id
                         || now.contribution_owed != line.contribution_owed.amount()
                         || now.contribution_to_pay_in != line.contribution_to_pay_in.amount()
+                        // Bank details changed (and verified) since: the draft would pay the old account.
+                        || paid_to.get(&line.line_no).cloned().flatten()
+                            != now.bank.as_ref().map(|b| {
+                                (b.sort_code_digits(), b.account_number.clone())
+                            })
                 })
         })
         .map(|line| format!("{} ({})", line.budget_reference, line.deployment.label()))
@@ -152,6 +160,28 @@ async fn refuse_if_stale(
         shown.join(", "),
         if stale.len() > shown.len() { ", ..." } else { "" }
     )))
+}
+
+/// The bank account (sort code, account number) each drafted line pays, by line number.
+async fn drafted_bank_accounts(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    run_id: Uuid,
+) -> AppResult<HashMap<i32, Option<(String, String)>>> {
+    let rows = tx
+        .query(
+            "SELECT line_no, payee_sort_code, payee_account_number FROM payment_run_lines
+             WHERE council_id = $1 AND run_id = $2",
+            &[&council_id, &run_id],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let sort_code: Option<String> = row.try_get("payee_sort_code")?;
+            let account_number: Option<String> = row.try_get("payee_account_number")?;
+            Ok((row.try_get("line_no")?, sort_code.zip(account_number)))
+        })
+        .collect()
 }
 
 /// One ledger entry per line that moves money: the release (funding → deployment account) and the

@@ -23,6 +23,10 @@ use crate::rules::{
 /// payment cannot be made without them).
 pub const BANK_DETAILS_MISSING: &str = "bank_details_missing";
 
+/// RULES.md `bank_details_unverified`: changed bank details are not paid until a finance officer
+/// other than the one who changed them verifies them.
+pub const BANK_DETAILS_UNVERIFIED: &str = "bank_details_unverified";
+
 /// The period a run pays for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -54,6 +58,8 @@ pub struct HoldingFacts {
     pub account_id: Uuid,
     /// Where the money goes in the bank: the provider's account for managed accounts and ISFs.
     pub provider_bank: Option<BankDetails>,
+    /// Whether a finance officer has verified the provider's bank details as they stand.
+    pub provider_bank_verified: bool,
 }
 
 /// Urgent interim support recorded for a budget.
@@ -81,6 +87,8 @@ pub struct BudgetFacts {
     pub grants: Vec<GrantFacts>,
     /// The account a direct payment is paid into.
     pub dp_bank: Option<BankDetails>,
+    /// Whether a finance officer has verified `dp_bank` as it stands.
+    pub dp_bank_verified: bool,
     pub plan_approved: bool,
     /// The approved plan's holdings (empty without an approved plan).
     pub holdings: Vec<HoldingFacts>,
@@ -145,10 +153,13 @@ pub fn plan_budget(
             }
             continue;
         }
-        let bank = match holding.deployment {
-            Deployment::DirectPayment => facts.dp_bank.clone(),
-            Deployment::ManagedAccount | Deployment::Isf => holding.provider_bank.clone(),
-            Deployment::CouncilManaged => None,
+        let (bank, verified) = match holding.deployment {
+            Deployment::DirectPayment => (facts.dp_bank.clone(), facts.dp_bank_verified),
+            Deployment::ManagedAccount | Deployment::Isf => (
+                holding.provider_bank.clone(),
+                holding.provider_bank_verified,
+            ),
+            Deployment::CouncilManaged => (None, true),
         };
         if holding.deployment != Deployment::CouncilManaged && bank.is_none() {
             skips.push(Skip {
@@ -160,6 +171,22 @@ pub fn plan_budget(
                         "No bank account is recorded for the direct payment.".into()
                     }
                     _ => "No bank account is recorded for the provider holding this money.".into(),
+                },
+            });
+            continue;
+        }
+        if !verified {
+            skips.push(Skip {
+                budget_id: facts.budget_id,
+                deployment: Some(holding.deployment),
+                reason: BANK_DETAILS_UNVERIFIED.into(),
+                message: match holding.deployment {
+                    Deployment::DirectPayment => {
+                        "The bank account for the direct payment was changed and is not paid until a finance officer other than the one who changed it has verified it."
+                            .into()
+                    }
+                    _ => "The bank account of the provider holding this money was changed and is not paid until a finance officer other than the one who changed it has verified it."
+                        .into(),
                 },
             });
             continue;
@@ -206,6 +233,7 @@ fn releasable_holdings(facts: &BudgetFacts) -> Vec<HoldingFacts> {
             weekly: interim.weekly,
             account_id: interim.account_id,
             provider_bank: None,
+            provider_bank_verified: true,
         }],
         None => Vec::new(),
     }

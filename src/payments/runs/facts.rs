@@ -47,7 +47,7 @@ pub async fn load(tx: &Tx<'_>, council_id: Uuid, period: Period) -> AppResult<Ve
             "SELECT b.id, b.reference, p.has_capacity, p.excluded_from_direct_payments, b.start_date, b.end_date,
                     b.kind, b.weekly_contribution, b.contribution_basis, b.dp_consent_recorded, b.dp_recipient,
                     b.dp_recipient_user_id, b.dp_recipient_agreed, b.bank_sort_code, b.bank_account_number,
-                    b.bank_account_name,
+                    b.bank_account_name, b.bank_verified,
                     (SELECT sp.id FROM support_plans sp
                      WHERE sp.council_id = b.council_id AND sp.budget_id = b.id AND sp.status = 'approved'),
                     u.weekly_amount, u.start_date,
@@ -74,8 +74,8 @@ pub async fn load(tx: &Tx<'_>, council_id: Uuid, period: Period) -> AppResult<Ve
             recipient_user_id: row.get(11),
             recipient_agreed: row.get(12),
         };
-        let plan_id: Option<Uuid> = row.get(16);
-        let interim = match (row.get::<_, Option<Decimal>>(17), row.get(18), row.get(19)) {
+        let plan_id: Option<Uuid> = row.get(17);
+        let interim = match (row.get::<_, Option<Decimal>>(18), row.get(19), row.get(20)) {
             (Some(weekly), Some(start), Some(account_id)) => Some(InterimFacts {
                 weekly,
                 start,
@@ -99,6 +99,7 @@ pub async fn load(tx: &Tx<'_>, council_id: Uuid, period: Period) -> AppResult<Ve
             nominated_person_agreed: terms.nominated_person_agreed(),
             grants: terms.grants(start_date),
             dp_bank: bank(row.get(13), row.get(14), row.get(15)),
+            dp_bank_verified: row.get(16),
             plan_approved: plan_id.is_some(),
             holdings: holdings.remove(&budget_id).unwrap_or_default(),
             interim,
@@ -118,7 +119,7 @@ async fn load_holdings(
         .query(
             "SELECT sp.budget_id, l.deployment, l.holder_organisation_id, sum(l.weekly_amount),
                     min(a.account_id::text), min(o.bank_sort_code), min(o.bank_account_number),
-                    min(o.bank_account_name)
+                    min(o.bank_account_name), coalesce(bool_and(o.bank_verified), true)
              FROM support_plans sp
              JOIN budgets b ON b.council_id = sp.council_id AND b.id = sp.budget_id
              JOIN support_plan_lines l ON l.council_id = sp.council_id AND l.plan_id = sp.id
@@ -148,6 +149,7 @@ async fn load_holdings(
             weekly: row.get(3),
             account_id,
             provider_bank: bank(row.get(5), row.get(6), row.get(7)),
+            provider_bank_verified: row.get(8),
         });
     }
     Ok(holdings)

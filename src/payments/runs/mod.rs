@@ -84,7 +84,7 @@ pub struct RunSkip {
     #[schema(value_type = Option<String>, example = "direct_payment")]
     pub deployment: Option<Deployment>,
     /// The rule's code (RULES.md): `plan_not_approved`, `person_excluded`, `capacity_conditions`,
-    /// or `bank_details_missing`.
+    /// `bank_details_unverified`, or `bank_details_missing`.
     pub reason: String,
     pub message: String,
 }

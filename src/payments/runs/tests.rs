@@ -36,6 +36,7 @@ fn holding(deployment: Deployment, weekly: &str) -> HoldingFacts {
         weekly: d(weekly),
         account_id: Uuid::new_v4(),
         provider_bank: provider.then(|| bank("Provider")),
+        provider_bank_verified: true,
     }
 }
 
@@ -56,6 +57,7 @@ fn budget(holdings: Vec<HoldingFacts>) -> BudgetFacts {
         nominated_person_agreed: None,
         grants: Vec::new(),
         dp_bank: Some(bank("A Person")),
+        dp_bank_verified: true,
         plan_approved: true,
         holdings,
         interim: None,
@@ -216,6 +218,30 @@ fn missing_bank_details_are_skipped_not_guessed() {
     let (lines, skips) = plan_budget(&facts, four_weeks(), &CouncilPolicy::default());
     assert!(lines.is_empty());
     assert_eq!(skips[0].reason, "bank_details_missing");
+}
+
+#[test]
+fn unverified_bank_details_are_skipped_and_the_contribution_moves_on() {
+    let mut facts = budget(vec![
+        holding(Deployment::DirectPayment, "100.00"),
+        holding(Deployment::ManagedAccount, "50.00"),
+    ]);
+    facts.dp_bank_verified = false;
+    facts.weekly_contribution = d("30.00");
+    let (lines, skips) = plan_budget(&facts, four_weeks(), &CouncilPolicy::default());
+    assert_eq!(skips.len(), 1);
+    assert_eq!(skips[0].reason, "bank_details_unverified");
+    assert_eq!(skips[0].deployment, Some(Deployment::DirectPayment));
+    assert!(skips[0].message.contains("verified"));
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].deployment, Deployment::ManagedAccount);
+
+    let mut provider = budget(vec![holding(Deployment::Isf, "100.00")]);
+    provider.holdings[0].provider_bank_verified = false;
+    let (lines, skips) = plan_budget(&provider, four_weeks(), &CouncilPolicy::default());
+    assert!(lines.is_empty());
+    assert_eq!(skips[0].reason, "bank_details_unverified");
+    assert_eq!(skips[0].deployment, Some(Deployment::Isf));
 }
 
 #[test]

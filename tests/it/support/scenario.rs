@@ -90,6 +90,8 @@ impl Scenario {
         let ma_staff = user(Role::ProviderStaff, Some(ma_provider)).await;
         let isf_staff = user(Role::ProviderStaff, Some(isf_provider)).await;
         let broker = user(Role::Broker, Some(broker_org)).await;
+        // The administrator gave the providers' bank details: a finance officer verifies them.
+        verify_bank_details(&app, &checker).await;
         let banking = app
             .put(
                 "/api/v1/council/banking",
@@ -175,13 +177,21 @@ impl Scenario {
         })
     }
 
+    /// A budget recorded by the care manager, its bank details verified by a finance officer.
     pub async fn budget(&self, body: Value) -> Uuid {
         let reply = self
             .app
             .post("/api/v1/budgets", &self.care_manager.token, body)
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        self.verify_bank_details().await;
         id(&reply)
+    }
+
+    /// Verifies the budgets' and organisations' bank details waiting for it, as the checker (who
+    /// made none of them). Payees are left as their tests record them.
+    pub async fn verify_bank_details(&self) {
+        verify_bank_details(&self.app, &self.checker).await;
     }
 
     pub async fn plan(&self, budget_id: Uuid, lines: Value) -> Reply {
@@ -276,6 +286,28 @@ impl Scenario {
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         reply.json
+    }
+}
+
+async fn verify_bank_details(app: &TestApp, finance: &User) {
+    let queue = app
+        .get(
+            "/api/v1/bank-detail-changes?status=unverified",
+            &finance.token,
+        )
+        .await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.text);
+    let waiting = queue.json["items"].as_array().into_iter().flatten();
+    for change in waiting.filter(|c| c["subject"] != "payee") {
+        let change_id = change["id"].as_str().unwrap_or_default();
+        let verified = app
+            .post(
+                &format!("/api/v1/bank-detail-changes/{change_id}/verify"),
+                &finance.token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(verified.status, StatusCode::OK, "{}", verified.text);
     }
 }
 

@@ -23,6 +23,11 @@ pub struct BudgetPage {
     pub council_amount: Decimal,
     pub weekly_contribution: Decimal,
     pub contribution_basis: &'static str,
+    /// The account the direct payment is paid into, as the viewer may see it (in full, masked),
+    /// or none (none recorded, or not theirs to see).
+    pub dp_bank: Option<String>,
+    /// Changed bank details waiting for a finance officer's verification.
+    pub dp_bank_unverified: bool,
     pub plan: Option<PlanSummary>,
     pub draft: Option<PlanSummary>,
     pub accounts: Vec<AccountRow>,
@@ -137,6 +142,13 @@ pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
                 dt { "Paid by the council, a year" } dd { (Gbp(data.council_amount)) }
                 @if let Some(start) = data.start_date { dt { "From" } dd { (day(start)) } }
                 @if let Some(end) = data.end_date { dt { "Until" } dd { (day(end)) } }
+                @if let Some(bank) = &data.dp_bank {
+                    dt { "Direct payment paid into" }
+                    dd {
+                        (bank)
+                        @if data.dp_bank_unverified { " — waiting for a finance officer to verify it; not paid until then" }
+                    }
+                }
             }
             h2 { "Support plan" }
             @match &data.plan {
