@@ -3,6 +3,10 @@
 //! full or in part (a new posted entry, linked by `hold_id`, moves the money; the rest is
 //! released), voided, or expired once `expires_at` has passed.
 //!
+//! The account totals follow in the database: recording a hold's resolution releases its pending
+//! legs (a trigger), and posting it adds the posting entry's legs like any posting. The checks
+//! here ([`Plan::release`]) come first and decide refusals.
+//!
 //! Exactly once, even racing: resolving locks the hold's accounts first (in id order, like every
 //! posting), so resolvers of one hold queue; the one that gets the locks checks the hold is
 //! still open (a competitor that resolved it has committed by then), then deletes the hold's row
@@ -119,10 +123,10 @@ pub async fn void_pending_with_in_tx(
     let mut hold = open_hold(tx, council_id, entry_id).await?;
     let locked = lock_accounts(tx, council_id, &leg_accounts(&hold.legs)).await?;
     still_open(tx, council_id, hold.id).await?;
-    let mut plan = Plan::new(&locked);
-    plan.release(&hold.legs)?;
+    // Checked in Rust first; recording the resolution is what releases the pending totals (a
+    // trigger in the database).
+    Plan::new(&locked).release(&hold.legs)?;
     resolve_one(tx, council_id, hold.id, "voided", &metadata).await?;
-    plan.write(tx, council_id).await?;
     hold.status = EntryStatus::Voided;
     Ok(hold)
 }
@@ -173,14 +177,14 @@ pub async fn expire_due_holds_in_tx(
             Some(now),
         )
         .await?;
-        let mut plan = Plan::new(&locked);
         let released: Vec<Leg> = legs
             .into_iter()
             .filter(|(hold, _)| resolved.contains(hold))
             .map(|(_, leg)| leg)
             .collect();
-        plan.release(&released)?;
-        plan.write(tx, council_id).await?;
+        // The resolutions just recorded released these in the database; an error here (a total
+        // out of range) rolls that back.
+        Plan::new(&locked).release(&released)?;
         expired += resolved.len();
         if (ids.len() as i64) < EXPIRY_BATCH {
             return Ok(expired);

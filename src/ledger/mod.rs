@@ -11,7 +11,12 @@
 //! - **Entries** have N legs whose debits equal their credits: checked in Rust before any SQL
 //!   ([`validate`]), and again by after-statement triggers in the database (one query per
 //!   statement rather than one per row, so a batch of a thousand entries costs one check). An
-//!   entry, its legs, its seal-queue row and the account totals are written by one statement.
+//!   entry, its legs and its seal-queue row are written by one statement; legs cannot be added
+//!   to an entry afterwards (the database refuses them).
+//! - **Totals kept by the database**: a trigger adds each statement's legs to their accounts'
+//!   totals, and recording a hold's resolution releases its pending legs; `allot_app` cannot
+//!   update the totals itself. The checks in Rust ([`Plan`]) decide refusals before anything is
+//!   written; the database is the second wall.
 //! - **Append-only**: `allot_app` may only INSERT and SELECT entries, legs, hold resolutions,
 //!   period closes and chain links. Corrections are reversing entries ([`reverse_in_tx`]), each
 //!   entry reversed at most once (unique index on `reverses`).

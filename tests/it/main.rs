@@ -20,6 +20,7 @@ mod ledger_basics;
 mod ledger_chain;
 mod ledger_model;
 mod ledger_races;
+mod ledger_walls;
 mod payment_runs;
 mod payment_runs_files;
 mod payments_api;
