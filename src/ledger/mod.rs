@@ -31,8 +31,8 @@
 //!   transaction must be rolled back (most refusals happen before anything is written).
 //! - **Time**: `recorded_at` and `effective_date`; closed periods refuse back-dated entries
 //!   ([`periods`]).
-//! - **Tamper evidence**: a per-council SHA-256 chain over entries and legs, sealed in batches
-//!   off the posting path ([`chain`]).
+//! - **Tamper evidence**: a per-council HMAC-SHA256 chain over entries and legs, under a key kept
+//!   outside the database, sealed in batches off the posting path ([`chain`]).
 //! - **Idempotency**: keys stored with the response in the same transaction ([`idempotency`]).
 //! - **Decisions**: each entry stores the caller's `metadata` (who asked, who approved, rule-set
 //!   version, decision) and the chain covers it.
@@ -57,7 +57,7 @@ pub use accounts::{account, balances, create_account};
 pub use accounts::{lock_accounts, LockedSet};
 pub use chain::seal::seal_pending;
 pub use chain::verify::{verify, verify_in_tx, VerifyReport};
-pub use chain::{link_of, ChainLink};
+pub use chain::{link_of, ChainKey, ChainLink, SignedHead};
 pub use entries::get_entry;
 pub use error::LedgerError;
 pub use holds::{

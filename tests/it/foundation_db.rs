@@ -287,9 +287,10 @@ async fn a_schema_owner_that_is_not_a_superuser_is_bound_and_allot_still_works()
         vec![council_id]
     );
     let now = allot::clock::system_now();
-    let (_, sealed) = allot::ledger::maintenance::run_once(&pool, now)
-        .await
-        .unwrap();
+    let (_, sealed) =
+        allot::ledger::maintenance::run_once(&pool, now, &crate::ledger_support::chain_key())
+            .await
+            .unwrap();
     assert_eq!(sealed, 1);
     crate::ledger_support::assert_invariants(&pool, council_id).await;
 

@@ -1,32 +1,38 @@
-//! Tamper evidence: a SHA-256 hash chain per council over entries and their legs.
+//! Tamper evidence: a keyed hash chain per council over entries and their legs.
 //!
-//! Link `n` of a council's chain holds `hash_n = SHA-256(encoding of entry_n, its legs and
-//! hash_{n-1})`. Posting only queues the entry (`ledger_seal_queue`, same transaction); the sealer
+//! Link `n` of a council's chain holds `hash_n = HMAC-SHA256(key, encoding of entry_n, its legs
+//! and hash_{n-1})`. The key is kept outside the database ([`key`]): someone able to write the
+//! tables can edit an entry but cannot recompute the links after it, as they could with a plain
+//! hash. Posting only queues the entry (`ledger_seal_queue`, same transaction); the sealer
 //! ([`seal::seal_pending`]) links queued entries in batches under a per-council lock, so posting
 //! never waits on the chain. [`verify::verify`] recomputes every link from the rows as they are
 //! now: editing any amount, account, side, date, description or metadata of a sealed entry,
 //! deleting one, or inserting one the ledger did not write, shows up as the first bad entry.
 //!
-//! What a chain alone cannot show: someone able to write to the database who rewrites every link
-//! from the tampered one to the end, or removes the newest links. The sealer logs the head
-//! (position and hash) after each batch and `verify` reports it, so keeping those somewhere the
-//! database's users cannot write (logs, the auditor's records) anchors the chain.
+//! What a chain alone cannot show: the newest links removed (the chain is then shorter, but
+//! sound). [`head::SignedHead`] is the answer: `allot audit verify --head` prints the head
+//! (position and hash) with an HMAC over it, for the auditor to keep somewhere the database's
+//! users cannot write; a later chain that no longer contains that head has lost links.
 
+pub mod head;
+pub mod key;
 pub mod seal;
 pub mod verify;
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use ring::digest::{Context, SHA256};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::error::LedgerError;
 use crate::db::Tx;
 
-/// Bumped if the encoding ever changes (old links keep verifying under their version).
-const DOMAIN: &[u8] = b"allot-ledger-chain-v1\0";
+pub use head::SignedHead;
+pub use key::ChainKey;
+
+/// Bumped whenever the encoding or the scheme changes (v1 was an unkeyed SHA-256 chain).
+const DOMAIN: &[u8] = b"allot-ledger-chain-v2\0";
 
 /// The hash before a council's first link.
 pub const GENESIS: [u8; 32] = [0; 32];
@@ -59,67 +65,90 @@ pub struct ChainLeg {
     pub pending: bool,
 }
 
-fn put_bytes(ctx: &mut Context, bytes: &[u8]) {
-    ctx.update(&(bytes.len() as u64).to_be_bytes());
-    ctx.update(bytes);
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+    out.extend_from_slice(bytes);
 }
 
-fn put_uuid(ctx: &mut Context, id: Option<Uuid>) {
+fn put_uuid(out: &mut Vec<u8>, id: Option<Uuid>) {
     match id {
         Some(id) => {
-            ctx.update(&[1]);
-            ctx.update(id.as_bytes());
+            out.push(1);
+            out.extend_from_slice(id.as_bytes());
         }
-        None => ctx.update(&[0]),
+        None => out.push(0),
     }
 }
 
-fn put_date(ctx: &mut Context, date: NaiveDate) {
-    put_bytes(ctx, date.format("%Y-%m-%d").to_string().as_bytes());
+fn put_date(out: &mut Vec<u8>, date: NaiveDate) {
+    put_bytes(out, date.format("%Y-%m-%d").to_string().as_bytes());
 }
 
-fn put_time(ctx: &mut Context, at: Option<DateTime<Utc>>) {
+fn put_time(out: &mut Vec<u8>, at: Option<DateTime<Utc>>) {
     match at {
         Some(at) => {
-            ctx.update(&[1]);
-            ctx.update(&at.timestamp_micros().to_be_bytes());
+            out.push(1);
+            out.extend_from_slice(&at.timestamp_micros().to_be_bytes());
         }
-        None => ctx.update(&[0]),
+        None => out.push(0),
     }
 }
 
-/// The hash of link `position` sealing `entry` after `prev`.
-pub fn link_hash(council_id: Uuid, position: i64, prev: &[u8], entry: &ChainEntry) -> [u8; 32] {
-    let mut ctx = Context::new(&SHA256);
-    ctx.update(DOMAIN);
-    put_bytes(&mut ctx, prev);
-    ctx.update(council_id.as_bytes());
-    ctx.update(&position.to_be_bytes());
-    ctx.update(entry.id.as_bytes());
-    ctx.update(&entry.seq.to_be_bytes());
-    ctx.update(&[u8::from(entry.pending)]);
-    put_date(&mut ctx, entry.effective_date);
-    put_time(&mut ctx, Some(entry.recorded_at));
-    put_bytes(&mut ctx, entry.description.as_bytes());
-    put_bytes(&mut ctx, entry.metadata.as_bytes());
-    put_uuid(&mut ctx, entry.reverses);
-    put_uuid(&mut ctx, entry.hold_id);
-    put_time(&mut ctx, entry.expires_at);
-    ctx.update(&(entry.legs.len() as u64).to_be_bytes());
+/// What link `position` sealing `entry` after `prev` signs: every column of the entry and its
+/// legs, length-prefixed so that no two different entries encode alike.
+pub fn link_message(council_id: Uuid, position: i64, prev: &[u8], entry: &ChainEntry) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 + entry.description.len() + entry.metadata.len());
+    out.extend_from_slice(DOMAIN);
+    put_bytes(&mut out, prev);
+    out.extend_from_slice(council_id.as_bytes());
+    out.extend_from_slice(&position.to_be_bytes());
+    out.extend_from_slice(entry.id.as_bytes());
+    out.extend_from_slice(&entry.seq.to_be_bytes());
+    out.push(u8::from(entry.pending));
+    put_date(&mut out, entry.effective_date);
+    put_time(&mut out, Some(entry.recorded_at));
+    put_bytes(&mut out, entry.description.as_bytes());
+    put_bytes(&mut out, entry.metadata.as_bytes());
+    put_uuid(&mut out, entry.reverses);
+    put_uuid(&mut out, entry.hold_id);
+    put_time(&mut out, entry.expires_at);
+    out.extend_from_slice(&(entry.legs.len() as u64).to_be_bytes());
     for leg in &entry.legs {
-        ctx.update(&leg.leg_no.to_be_bytes());
-        ctx.update(leg.account_id.as_bytes());
-        put_bytes(&mut ctx, leg.side.as_bytes());
+        out.extend_from_slice(&leg.leg_no.to_be_bytes());
+        out.extend_from_slice(leg.account_id.as_bytes());
+        put_bytes(&mut out, leg.side.as_bytes());
         let mut amount = leg.amount;
         amount.rescale(2);
-        put_bytes(&mut ctx, amount.to_string().as_bytes());
-        put_date(&mut ctx, leg.effective_date);
-        ctx.update(&leg.entry_seq.to_be_bytes());
-        ctx.update(&[u8::from(leg.pending)]);
+        put_bytes(&mut out, amount.to_string().as_bytes());
+        put_date(&mut out, leg.effective_date);
+        out.extend_from_slice(&leg.entry_seq.to_be_bytes());
+        out.push(u8::from(leg.pending));
     }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
     out
+}
+
+/// The hash of link `position` sealing `entry` after `prev`: the HMAC of its [`link_message`].
+pub fn link_hash(
+    key: &ChainKey,
+    council_id: Uuid,
+    position: i64,
+    prev: &[u8],
+    entry: &ChainEntry,
+) -> [u8; 32] {
+    key.sign(&link_message(council_id, position, prev, entry))
+}
+
+/// Whether `stored` is the hash of link `position` sealing `entry` after `prev` (compared in
+/// constant time).
+pub fn link_verifies(
+    key: &ChainKey,
+    council_id: Uuid,
+    position: i64,
+    prev: &[u8],
+    entry: &ChainEntry,
+    stored: &[u8],
+) -> bool {
+    key.verify(&link_message(council_id, position, prev, entry), stored)
 }
 
 /// Loads entries and their legs, as stored, by id (missing ids are simply absent).
@@ -243,6 +272,10 @@ mod tests {
         }
     }
 
+    fn link_hash(council: Uuid, position: i64, prev: &[u8], entry: &ChainEntry) -> [u8; 32] {
+        super::link_hash(&ChainKey::fixed_for_tests(), council, position, prev, entry)
+    }
+
     #[test]
     fn every_field_changes_the_hash() {
         let council = Uuid::from_u128(9);
@@ -272,5 +305,29 @@ mod tests {
         }
         assert_ne!(base, link_hash(council, 2, &GENESIS, &entry()));
         assert_ne!(base, link_hash(council, 1, &[1; 32], &entry()));
+    }
+
+    #[test]
+    fn the_hash_depends_on_the_key() {
+        let council = Uuid::from_u128(9);
+        let message = link_message(council, 1, &GENESIS, &entry());
+        let key = ChainKey::fixed_for_tests();
+        let other = ChainKey::from_bytes(&[7; 32]).unwrap();
+        let hash = super::link_hash(&key, council, 1, &GENESIS, &entry());
+        assert_ne!(
+            hash,
+            super::link_hash(&other, council, 1, &GENESIS, &entry())
+        );
+        let plain = ring::digest::digest(&ring::digest::SHA256, &message);
+        assert_ne!(hash.as_slice(), plain.as_ref());
+        assert!(link_verifies(&key, council, 1, &GENESIS, &entry(), &hash));
+        assert!(!link_verifies(
+            &other,
+            council,
+            1,
+            &GENESIS,
+            &entry(),
+            &hash
+        ));
     }
 }

@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::{link_hash, load, GENESIS, SEAL_LOCK_CLASS};
+use super::{link_hash, load, ChainKey, GENESIS, SEAL_LOCK_CLASS};
 use crate::db::retrying;
 use crate::db::{tenant_tx, DbPool, Tx};
 use crate::ledger::error::LedgerError;
@@ -22,11 +22,12 @@ pub async fn head(tx: &Tx<'_>, council_id: Uuid) -> Result<(i64, Vec<u8>), Ledge
     Ok(row.map_or((0, GENESIS.to_vec()), |r| (r.get(0), r.get(1))))
 }
 
-/// Seals up to `limit` queued entries in the caller's transaction; returns how many. Waits for
-/// another sealer of the same council to finish first.
+/// Seals up to `limit` queued entries in the caller's transaction, under `key`; returns how many.
+/// Waits for another sealer of the same council to finish first.
 pub async fn seal_batch_in_tx(
     tx: &Tx<'_>,
     council_id: Uuid,
+    key: &ChainKey,
     limit: i64,
 ) -> Result<usize, LedgerError> {
     tx.execute(
@@ -57,7 +58,7 @@ pub async fn seal_batch_in_tx(
             .get(id)
             .ok_or_else(|| LedgerError::Internal("a queued entry could not be read".into()))?;
         position += 1;
-        let hash = link_hash(council_id, position, &prev, entry).to_vec();
+        let hash = link_hash(key, council_id, position, &prev, entry).to_vec();
         positions.push(position);
         ids.push(*id);
         prevs.push(prev);
@@ -75,19 +76,23 @@ pub async fn seal_batch_in_tx(
         &[&council_id, &positions, &ids, &prevs, &hashes],
     )
     .await?;
-    tracing::info!(council = %council_id, position, head = %hex::encode(&prev), sealed = ids.len(), "ledger chain sealed");
+    tracing::info!(council = %council_id, position, head = %hex::encode(&prev), key = key.id(), sealed = ids.len(), "ledger chain sealed");
     Ok(ids.len())
 }
 
-/// Seals everything queued for the council (committed before the call), batch by batch, each
-/// batch in a transaction of its own. Returns how many entries were sealed.
-pub async fn seal_pending(pool: &DbPool, council_id: Uuid) -> Result<usize, LedgerError> {
+/// Seals everything queued for the council (committed before the call) under `key`, batch by
+/// batch, each batch in a transaction of its own. Returns how many entries were sealed.
+pub async fn seal_pending(
+    pool: &DbPool,
+    council_id: Uuid,
+    key: &ChainKey,
+) -> Result<usize, LedgerError> {
     let mut total = 0;
     loop {
         let sealed = retrying(|| async {
             let mut client = pool.get().await?;
             let tx = tenant_tx(&mut client, council_id).await?;
-            let sealed = seal_batch_in_tx(&tx, council_id, SEAL_BATCH).await?;
+            let sealed = seal_batch_in_tx(&tx, council_id, key, SEAL_BATCH).await?;
             tx.commit().await?;
             Ok::<_, LedgerError>(sealed)
         })

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{link_hash, load, GENESIS};
+use super::{link_verifies, load, ChainKey, SignedHead, GENESIS};
 use crate::db::{tenant_tx, DbPool, Tx};
 use crate::ledger::audit;
 use crate::ledger::error::LedgerError;
@@ -27,9 +27,11 @@ pub struct VerifyReport {
     pub problem: Option<String>,
     /// Entries posted but not yet sealed (normal for a second or so).
     pub unsealed: u64,
-    /// The newest link: keep it somewhere else to anchor the chain.
+    /// The newest link that verified: keep it somewhere else to anchor the chain.
     pub head_position: i64,
     pub head_hash: String,
+    /// When all is well: the head signed with the chain key (`allot audit verify --head`).
+    pub signed_head: Option<String>,
 }
 
 fn fail(report: &mut VerifyReport, entry: Option<Uuid>, problem: String) {
@@ -38,18 +40,27 @@ fn fail(report: &mut VerifyReport, entry: Option<Uuid>, problem: String) {
     report.problem = Some(problem);
 }
 
-/// Verifies the council's chain in a transaction of its own.
-pub async fn verify(pool: &DbPool, council_id: Uuid) -> Result<VerifyReport, LedgerError> {
+/// Verifies the council's chain under `key` in a transaction of its own.
+pub async fn verify(
+    pool: &DbPool,
+    council_id: Uuid,
+    key: &ChainKey,
+) -> Result<VerifyReport, LedgerError> {
     let mut client = pool.get().await?;
     let tx = tenant_tx(&mut client, council_id).await?;
-    let report = verify_in_tx(&tx, council_id).await?;
+    let report = verify_in_tx(&tx, council_id, key).await?;
     tx.commit().await?;
     Ok(report)
 }
 
-/// Verifies the council's chain, then looks for entries it does not know and accounts whose
-/// totals are not the sum of their legs.
-pub async fn verify_in_tx(tx: &Tx<'_>, council_id: Uuid) -> Result<VerifyReport, LedgerError> {
+/// Verifies the council's chain under `key`, then looks for entries it does not know and accounts
+/// whose totals are not the sum of their legs. A link computed under another key, or with no key,
+/// does not verify.
+pub async fn verify_in_tx(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    key: &ChainKey,
+) -> Result<VerifyReport, LedgerError> {
     let mut report = VerifyReport {
         ok: true,
         entries_checked: 0,
@@ -59,6 +70,7 @@ pub async fn verify_in_tx(tx: &Tx<'_>, council_id: Uuid) -> Result<VerifyReport,
         unsealed: 0,
         head_position: 0,
         head_hash: hex::encode(GENESIS),
+        signed_head: None,
     };
     let (mut position, mut prev) = (0i64, GENESIS.to_vec());
     'pages: loop {
@@ -101,7 +113,7 @@ pub async fn verify_in_tx(tx: &Tx<'_>, council_id: Uuid) -> Result<VerifyReport,
                 );
                 break 'pages;
             };
-            if link_hash(council_id, at, &prev, entry).as_slice() != stored.as_slice() {
+            if !link_verifies(key, council_id, at, &prev, entry, &stored) {
                 fail(
                     &mut report,
                     Some(entry_id),
@@ -165,6 +177,9 @@ pub async fn verify_in_tx(tx: &Tx<'_>, council_id: Uuid) -> Result<VerifyReport,
                 format!("entry {entry} does not balance"),
             );
         }
+    }
+    if report.ok {
+        report.signed_head = Some(SignedHead::sign(key, council_id, position, &prev).to_string());
     }
     Ok(report)
 }
