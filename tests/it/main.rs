@@ -14,6 +14,7 @@ mod cli_lifecycle;
 mod demo_budgets;
 mod foundation_api;
 mod foundation_db;
+mod isolation;
 mod ledger_admin;
 mod ledger_api;
 mod ledger_basics;
