@@ -278,8 +278,9 @@ async fn resolve_one(
     Ok(())
 }
 
-/// Resolves open holds with `outcome`; returns those this transaction resolved (a hold already
-/// resolved by another transaction is skipped). With `due`, only holds expiring by then.
+/// Resolves open holds with `outcome` (queued for the hash chain like an entry); returns those
+/// this transaction resolved (a hold already resolved by another transaction is skipped). With
+/// `due`, only holds expiring by then.
 async fn resolve(
     tx: &Tx<'_>,
     council_id: Uuid,
@@ -293,10 +294,16 @@ async fn resolve(
             "WITH d AS (
                  DELETE FROM ledger_open_holds
                  WHERE council_id = $1 AND hold_id = ANY($2) AND ($5::timestamptz IS NULL OR expires_at <= $5)
-                 RETURNING hold_id)
-             INSERT INTO ledger_hold_resolutions (council_id, hold_id, outcome, metadata)
-             SELECT $1, hold_id, $3, $4 FROM d
-             RETURNING hold_id",
+                 RETURNING hold_id
+             ), r AS (
+                 INSERT INTO ledger_hold_resolutions (council_id, hold_id, outcome, metadata)
+                 SELECT $1, hold_id, $3, $4 FROM d
+                 RETURNING hold_id
+             ), q AS (
+                 INSERT INTO ledger_seal_queue (council_id, kind, entry_id)
+                 SELECT $1, 'resolution', hold_id FROM r
+             )
+             SELECT hold_id FROM r",
         )
         .await?;
     let rows = tx

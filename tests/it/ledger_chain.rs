@@ -7,13 +7,13 @@ use uuid::Uuid;
 
 use allot::db::tenant_tx;
 use allot::db::testing::TestDb;
-use allot::ledger::chain::{self, ChainEntry, ChainKey};
+use allot::ledger::chain::{self, ChainKey, LinkKind, Sealed};
 use allot::ledger::{self, Side, SignedHead};
 
 use crate::ledger_support::*;
 
 /// A council with a little of everything, sealed; returns (council, an ordinary entry in the
-/// middle of the chain, a spare account).
+/// middle of the chain, the funding account).
 async fn sealed_ledger(db: &TestDb) -> (Uuid, Uuid, Uuid) {
     let council = council(&db.pool).await;
     let funding = account(&db.pool, council, "council_funding", false).await;
@@ -53,7 +53,8 @@ async fn sealed_ledger(db: &TestDb) -> (Uuid, Uuid, Uuid) {
     let sealed = ledger::seal_pending(&db.pool, council, &chain_key())
         .await
         .unwrap();
-    assert_eq!(sealed, 7);
+    // Seven entries and the resolution of the hold.
+    assert_eq!(sealed, 8);
     let report = ledger::verify(&db.pool, council, &chain_key())
         .await
         .unwrap();
@@ -64,7 +65,7 @@ async fn sealed_ledger(db: &TestDb) -> (Uuid, Uuid, Uuid) {
             report.unsealed,
             report.head_position
         ),
-        (7, 0, 7)
+        (8, 0, 8)
     );
     (council, middle.id, funding)
 }
@@ -107,7 +108,7 @@ async fn verification_passes_and_grows_with_new_entries() {
         .await
         .unwrap();
     assert!(
-        report.ok && report.unsealed == 1 && report.entries_checked == 7,
+        report.ok && report.unsealed == 1 && report.entries_checked == 8,
         "{report:?}"
     );
     assert_eq!(
@@ -120,7 +121,7 @@ async fn verification_passes_and_grows_with_new_entries() {
         .await
         .unwrap();
     assert!(
-        report.ok && report.unsealed == 0 && report.entries_checked == 8,
+        report.ok && report.unsealed == 0 && report.entries_checked == 9,
         "{report:?}"
     );
     // Another council's chain is its own.
@@ -238,29 +239,93 @@ async fn edited_account_totals_are_detected() {
     assert_eq!(report.first_bad_account, Some(funding));
 }
 
-/// What someone able to write the tables, but without the key, does after editing a sealed entry:
-/// recomputes every link of the council's chain with `link` (position, previous hash, entry).
-async fn forge_links(
-    db: &TestDb,
-    council: Uuid,
-    link: impl Fn(i64, &[u8], &ChainEntry) -> Vec<u8>,
-) {
+/// The hold of the sealed ledger (posted in part).
+async fn the_hold(db: &TestDb, council: Uuid) -> Uuid {
+    let mut client = db.pool.get().await.unwrap();
+    let tx = tenant_tx(&mut client, council).await.unwrap();
+    tx.query_one(
+        "SELECT hold_id FROM ledger_hold_resolutions WHERE council_id = $1",
+        &[&council],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
+#[tokio::test]
+async fn an_edited_or_deleted_hold_resolution_is_detected() {
+    let db = TestDb::new().await;
+    let (council, _, _) = sealed_ledger(&db).await;
+    let hold = the_hold(&db, council).await;
+    // Who decided, rewritten after the fact.
+    as_superuser(
+        &db,
+        "UPDATE ledger_hold_resolutions SET metadata = '{\"approved_by\": \"someone else\"}'
+         WHERE hold_id = $1",
+        &[&hold],
+    )
+    .await;
+    let report = ledger::verify(&db.pool, council, &chain_key())
+        .await
+        .unwrap();
+    assert!(!report.ok, "{report:?}");
+    assert_eq!(report.first_bad_entry, Some(hold), "{report:?}");
+    assert!(
+        report
+            .problem
+            .as_deref()
+            .unwrap_or("")
+            .contains("resolution"),
+        "{report:?}"
+    );
+
+    let db = TestDb::new().await;
+    let (council, _, _) = sealed_ledger(&db).await;
+    let hold = the_hold(&db, council).await;
+    as_superuser(
+        &db,
+        "UPDATE ledger_hold_resolutions SET outcome = 'voided' WHERE hold_id = $1",
+        &[&hold],
+    )
+    .await;
+    assert_detected(&db, council, Some(hold)).await;
+
+    let db = TestDb::new().await;
+    let (council, _, _) = sealed_ledger(&db).await;
+    let hold = the_hold(&db, council).await;
+    as_superuser(
+        &db,
+        "DELETE FROM ledger_hold_resolutions WHERE hold_id = $1",
+        &[&hold],
+    )
+    .await;
+    assert_detected(&db, council, Some(hold)).await;
+}
+
+/// What someone able to write the tables, but without the key, does after editing sealed rows:
+/// recomputes every link of the council's chain with `link` (position, previous hash, what the
+/// link seals).
+async fn forge_links(db: &TestDb, council: Uuid, link: impl Fn(i64, &[u8], &Sealed) -> Vec<u8>) {
     let mut client = db.pool.get().await.unwrap();
     let tx = tenant_tx(&mut client, council).await.unwrap();
     let links = tx
         .query(
-            "SELECT position, entry_id FROM ledger_chain WHERE council_id = $1 ORDER BY position",
+            "SELECT position, kind, entry_id FROM ledger_chain WHERE council_id = $1
+             ORDER BY position",
             &[&council],
         )
         .await
         .unwrap();
-    let ids: Vec<Uuid> = links.iter().map(|r| r.get(1)).collect();
-    let entries = chain::load(&tx, council, &ids).await.unwrap();
+    let keys: Vec<(LinkKind, Uuid)> = links
+        .iter()
+        .map(|r| (LinkKind::parse(r.get(1)).unwrap(), r.get(2)))
+        .collect();
+    let sealed = chain::load(&tx, council, &keys).await.unwrap();
     drop(tx);
     let mut prev = chain::GENESIS.to_vec();
-    for row in &links {
-        let (position, entry_id): (i64, Uuid) = (row.get(0), row.get(1));
-        let hash = link(position, &prev, &entries[&entry_id]);
+    for (row, key) in links.iter().zip(&keys) {
+        let position: i64 = row.get(0);
+        let hash = link(position, &prev, &sealed[key]);
         as_superuser(
             db,
             "UPDATE ledger_chain SET prev_hash = $3, hash = $4 WHERE council_id = $1 AND position = $2",
@@ -277,8 +342,8 @@ async fn forge_links(
 #[tokio::test]
 async fn a_chain_recomputed_without_the_key_is_detected() {
     let plain = |council: Uuid| {
-        move |position: i64, prev: &[u8], entry: &ChainEntry| {
-            let message = chain::link_message(council, position, prev, entry);
+        move |position: i64, prev: &[u8], sealed: &Sealed| {
+            let message = chain::link_message(council, position, prev, sealed);
             ring::digest::digest(&ring::digest::SHA256, &message)
                 .as_ref()
                 .to_vec()
@@ -287,8 +352,8 @@ async fn a_chain_recomputed_without_the_key_is_detected() {
     let other_key = ChainKey::from_bytes(&[0x5a; 32]).unwrap();
     let keyed = |council: Uuid| {
         let key = other_key.clone();
-        move |position: i64, prev: &[u8], entry: &ChainEntry| {
-            chain::link_hash(&key, council, position, prev, entry).to_vec()
+        move |position: i64, prev: &[u8], sealed: &Sealed| {
+            chain::link_hash(&key, council, position, prev, sealed).to_vec()
         }
     };
     for forger in ["plain SHA-256", "another key"] {
