@@ -16,7 +16,7 @@ use uuid::Uuid;
 use allot::auth::Role;
 
 use crate::support::scenario::{account, id, Scenario, PERIOD};
-use crate::support::{Reply, TestApp};
+use crate::support::{openapi, Reply, TestApp};
 
 /// Council B's resources, by the path segment that names their kind (`budgets/{id}`).
 struct Resources {
@@ -215,77 +215,6 @@ async fn council_a(app: &TestApp) -> Vec<(Role, String)> {
     callers
 }
 
-/// A schema from the description, following `$ref`.
-fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
-    match schema["$ref"].as_str() {
-        Some(reference) => {
-            let name = reference.trim_start_matches("#/components/schemas/");
-            resolve(doc, &doc["components"]["schemas"][name])
-        }
-        None => schema,
-    }
-}
-
-/// A plausible instance of `schema` (its required fields only), so that a request gets past the
-/// body's parsing to the lookup that matters; ids in it are council B's.
-fn sample(doc: &Value, schema: &Value, field: &str, b: &Resources, depth: usize) -> Value {
-    let schema = resolve(doc, schema);
-    if depth > 8 {
-        return Value::Null;
-    }
-    if let Some(first) = schema["oneOf"]
-        .as_array()
-        .or(schema["anyOf"].as_array())
-        .and_then(|options| options.iter().find(|o| o["type"] != "null"))
-    {
-        return sample(doc, first, field, b, depth + 1);
-    }
-    if let Some(example) = schema.get("example") {
-        return example.clone();
-    }
-    if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
-        return first.clone();
-    }
-    let kind = match &schema["type"] {
-        Value::Array(types) => types
-            .iter()
-            .find(|t| *t != "null")
-            .cloned()
-            .unwrap_or(Value::Null),
-        other => other.clone(),
-    };
-    match kind
-        .as_str()
-        .unwrap_or(if schema["properties"].is_object() {
-            "object"
-        } else {
-            ""
-        }) {
-        "object" => {
-            let mut out = serde_json::Map::new();
-            for name in schema["required"].as_array().into_iter().flatten() {
-                let name = name.as_str().unwrap_or_default();
-                let property = &schema["properties"][name];
-                out.insert(name.into(), sample(doc, property, name, b, depth + 1));
-            }
-            Value::Object(out)
-        }
-        "array" => json!([sample(doc, &schema["items"], field, b, depth + 1)]),
-        "integer" | "number" => json!(1),
-        "boolean" => json!(false),
-        "string" => match (schema["format"].as_str(), field) {
-            (Some("uuid"), _) => json!(b.by_field.get(field).copied().unwrap_or_else(Uuid::new_v4)),
-            (Some("date"), _) => json!("2025-02-10"),
-            (Some("date-time"), _) => json!("2025-02-10T10:00:00Z"),
-            (_, "sort_code") => json!("20-00-00"),
-            (_, "account_number") => json!("55779911"),
-            (_, "email") => json!("someone@example.org"),
-            _ => json!("Isolation test"),
-        },
-        _ => json!({}),
-    }
-}
-
 /// Council B's rows, every table, as the superuser sees them: to show nothing of B changed.
 async fn fingerprint(app: &TestApp, council: Uuid) -> BTreeMap<String, String> {
     let (client, connection) = app.db.config.connect(NoTls).await.unwrap();
@@ -375,11 +304,11 @@ async fn no_role_of_one_council_reaches_anothers_resources_by_id() {
             let body = operation["requestBody"]["content"]["application/json"]["schema"]
                 .as_object()
                 .map(|_| {
-                    sample(
+                    openapi::sample(
                         &doc,
                         &operation["requestBody"]["content"]["application/json"]["schema"],
                         "",
-                        &b,
+                        &b.by_field,
                         0,
                     )
                 });
