@@ -1,5 +1,8 @@
 //! The `allot` command: serve, demo, migrate, council create, audit verify. Thin: each command
 //! opens the database and calls into the library.
+//!
+//! The ledger chain's key never goes on the command line (where `ps` shows it): it comes from
+//! `ALLOT_CHAIN_KEY_FILE`, `ALLOT_CHAIN_KEY`, or for the embedded PostgreSQL the data directory.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
@@ -9,8 +12,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use allot::config::Settings;
+use allot::config::{ChainKeySource, Settings};
 use allot::db::{Database, DbTarget};
+use allot::ledger::ChainKey;
 use allot::AppState;
 
 #[derive(Parser)]
@@ -26,6 +30,10 @@ struct Cli {
     /// Data directory of the embedded PostgreSQL.
     #[arg(long, env = "ALLOT_DATA_DIR", default_value = ".allot", global = true)]
     data_dir: PathBuf,
+    /// File holding the ledger chain's key in hexadecimal (else `ALLOT_CHAIN_KEY`, or with the
+    /// embedded PostgreSQL `chain.key` in --data-dir, made on first use).
+    #[arg(long, env = "ALLOT_CHAIN_KEY_FILE", global = true)]
+    chain_key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -62,7 +70,13 @@ enum Command {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute every council's hash chain and account totals; exit non-zero if any is wrong.
-    Verify,
+    Verify {
+        /// Print only each council's signed head (position and hash of the newest link, with an
+        /// HMAC over them), one line per council, the same for an unchanged ledger: keep it
+        /// somewhere the database's users cannot write.
+        #[arg(long)]
+        head: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -90,26 +104,43 @@ async fn main() -> anyhow::Result<()> {
         Some(url) => DbTarget::Url(url.clone()),
         None => DbTarget::Embedded(cli.data_dir.clone()),
     };
+    // Only the commands that seal or verify the chain need its key.
+    let chain_key = || -> anyhow::Result<ChainKey> {
+        let embedded = match &target {
+            DbTarget::Embedded(dir) => Some(dir.as_path()),
+            DbTarget::Url(_) => None,
+        };
+        let key = ChainKeySource::choose(
+            std::env::var("ALLOT_CHAIN_KEY").ok(),
+            cli.chain_key_file.clone(),
+            embedded,
+        )?
+        .load()?;
+        tracing::info!(key = key.id(), "ledger chain key loaded");
+        Ok(key)
+    };
     match cli.command {
         Command::Serve {
             addr,
             secure_cookies,
         } => {
+            let key = chain_key()?;
             let database = Database::open(&target, 16).await?;
             let settings = Settings {
                 secure_cookies,
                 ..Settings::default()
             };
-            serve(database, settings, addr).await
+            serve(database, settings, key, addr).await
         }
         Command::Demo { addr } => {
+            let key = chain_key()?;
             let database = allot::demo::open_fresh(&target, 16).await?;
             let settings = Settings::default();
             let now = allot::clock::Clock::system().now();
             let signins =
                 allot::demo::load(&database.pool, settings.password_iterations, now).await?;
             println!("{}", allot::demo::describe(&signins, addr));
-            serve(database, settings, addr).await
+            serve(database, settings, key, addr).await
         }
         Command::Migrate => {
             let database = Database::open(&target, 2).await?;
@@ -135,21 +166,25 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit {
-            command: AuditCommand::Verify,
+            command: AuditCommand::Verify { head },
         } => {
+            let key = chain_key()?;
             let database = Database::open(&target, 2).await?;
-            audit_verify(&database).await
+            audit_verify(&database, &key, head).await
         }
     }
 }
 
-/// Prints the verification report of every council; an error (exit status 1) if any fails.
-async fn audit_verify(database: &Database) -> anyhow::Result<()> {
+/// Prints the verification report of every council (with `head`, only each council's signed
+/// head); an error (exit status 1) if any fails.
+async fn audit_verify(database: &Database, key: &ChainKey, head: bool) -> anyhow::Result<()> {
     let councils = allot::ledger::maintenance::council_ids(&database.pool).await?;
     let mut failed = 0;
     for council_id in &councils {
-        let report = allot::ledger::verify(&database.pool, *council_id).await?;
-        if report.ok {
+        let report = allot::ledger::verify(&database.pool, *council_id, key).await?;
+        if let (true, Some(signed)) = (head, &report.signed_head) {
+            println!("{signed}");
+        } else if report.ok {
             println!(
                 "council {council_id}: ok, {} entries checked ({} not yet sealed); head {} {}",
                 report.entries_checked, report.unsealed, report.head_position, report.head_hash
@@ -174,7 +209,9 @@ async fn audit_verify(database: &Database) -> anyhow::Result<()> {
             councils.len()
         );
     }
-    println!("{} council(s) verified.", councils.len());
+    if !head {
+        println!("{} council(s) verified.", councils.len());
+    }
     Ok(())
 }
 
@@ -195,8 +232,13 @@ fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
-async fn serve(database: Database, settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
-    let state = AppState::new(database.pool.clone(), settings);
+async fn serve(
+    database: Database,
+    settings: Settings,
+    chain_key: ChainKey,
+    addr: SocketAddr,
+) -> anyhow::Result<()> {
+    let state = AppState::new(database.pool.clone(), settings).with_chain_key(chain_key);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -205,6 +247,7 @@ async fn serve(database: Database, settings: Settings, addr: SocketAddr) -> anyh
     let upkeep = allot::ledger::maintenance::spawn(
         database.pool.clone(),
         state.clock.clone(),
+        state.chain_key.clone(),
         Duration::from_secs(1),
     );
     // The peer address feeds the per-address sign-in limit.

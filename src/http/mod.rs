@@ -38,6 +38,7 @@ use crate::clock::Clock;
 use crate::commands::PaymentDesk;
 use crate::config::Settings;
 use crate::db::DbPool;
+use crate::ledger::ChainKey;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -50,9 +51,14 @@ pub struct AppState {
     pub payments: PaymentDesk,
     /// Turns at password hashing and the per-address sign-in limit.
     pub sign_in: Arc<SignInGate>,
+    /// The key of the ledger's hash chain, kept outside the database (see
+    /// [`crate::ledger::chain::key`]).
+    pub chain_key: ChainKey,
 }
 
 impl AppState {
+    /// State for tests and tools: the system clock and [`ChainKey::fixed_for_tests`]. A server
+    /// gives its own key with [`AppState::with_chain_key`].
     pub fn new(pool: DbPool, settings: Settings) -> Self {
         Self::with_clock(pool, settings, Clock::system())
     }
@@ -65,7 +71,14 @@ impl AppState {
             pool,
             settings: Arc::new(settings),
             clock,
+            chain_key: ChainKey::fixed_for_tests(),
         }
+    }
+
+    /// The same state with the chain sealed and verified under `key`.
+    pub fn with_chain_key(mut self, key: ChainKey) -> Self {
+        self.chain_key = key;
+        self
     }
 
     /// Runs `work` as one command (see [`crate::commands::run`]): retried on deadlocks, under

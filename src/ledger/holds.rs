@@ -3,6 +3,10 @@
 //! full or in part (a new posted entry, linked by `hold_id`, moves the money; the rest is
 //! released), voided, or expired once `expires_at` has passed.
 //!
+//! The account totals follow in the database: recording a hold's resolution releases its pending
+//! legs (a trigger), and posting it adds the posting entry's legs like any posting. The checks
+//! here ([`Plan::release`]) come first and decide refusals.
+//!
 //! Exactly once, even racing: resolving locks the hold's accounts first (in id order, like every
 //! posting), so resolvers of one hold queue; the one that gets the locks checks the hold is
 //! still open (a competitor that resolved it has committed by then), then deletes the hold's row
@@ -119,10 +123,10 @@ pub async fn void_pending_with_in_tx(
     let mut hold = open_hold(tx, council_id, entry_id).await?;
     let locked = lock_accounts(tx, council_id, &leg_accounts(&hold.legs)).await?;
     still_open(tx, council_id, hold.id).await?;
-    let mut plan = Plan::new(&locked);
-    plan.release(&hold.legs)?;
+    // Checked in Rust first; recording the resolution is what releases the pending totals (a
+    // trigger in the database).
+    Plan::new(&locked).release(&hold.legs)?;
     resolve_one(tx, council_id, hold.id, "voided", &metadata).await?;
-    plan.write(tx, council_id).await?;
     hold.status = EntryStatus::Voided;
     Ok(hold)
 }
@@ -173,14 +177,14 @@ pub async fn expire_due_holds_in_tx(
             Some(now),
         )
         .await?;
-        let mut plan = Plan::new(&locked);
         let released: Vec<Leg> = legs
             .into_iter()
             .filter(|(hold, _)| resolved.contains(hold))
             .map(|(_, leg)| leg)
             .collect();
-        plan.release(&released)?;
-        plan.write(tx, council_id).await?;
+        // The resolutions just recorded released these in the database; an error here (a total
+        // out of range) rolls that back.
+        Plan::new(&locked).release(&released)?;
         expired += resolved.len();
         if (ids.len() as i64) < EXPIRY_BATCH {
             return Ok(expired);
@@ -274,8 +278,9 @@ async fn resolve_one(
     Ok(())
 }
 
-/// Resolves open holds with `outcome`; returns those this transaction resolved (a hold already
-/// resolved by another transaction is skipped). With `due`, only holds expiring by then.
+/// Resolves open holds with `outcome` (queued for the hash chain like an entry); returns those
+/// this transaction resolved (a hold already resolved by another transaction is skipped). With
+/// `due`, only holds expiring by then.
 async fn resolve(
     tx: &Tx<'_>,
     council_id: Uuid,
@@ -289,10 +294,16 @@ async fn resolve(
             "WITH d AS (
                  DELETE FROM ledger_open_holds
                  WHERE council_id = $1 AND hold_id = ANY($2) AND ($5::timestamptz IS NULL OR expires_at <= $5)
-                 RETURNING hold_id)
-             INSERT INTO ledger_hold_resolutions (council_id, hold_id, outcome, metadata)
-             SELECT $1, hold_id, $3, $4 FROM d
-             RETURNING hold_id",
+                 RETURNING hold_id
+             ), r AS (
+                 INSERT INTO ledger_hold_resolutions (council_id, hold_id, outcome, metadata)
+                 SELECT $1, hold_id, $3, $4 FROM d
+                 RETURNING hold_id
+             ), q AS (
+                 INSERT INTO ledger_seal_queue (council_id, kind, entry_id)
+                 SELECT $1, 'resolution', hold_id FROM r
+             )
+             SELECT hold_id FROM r",
         )
         .await?;
     let rows = tx

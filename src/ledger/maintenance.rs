@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::chain::seal::seal_pending;
+use super::chain::ChainKey;
 use super::error::LedgerError;
 use super::holds::expire_due_holds;
 use crate::db::{anonymous_tx, DbPool};
@@ -22,8 +23,12 @@ async fn councils_with_work(pool: &DbPool, now: DateTime<Utc>) -> Result<Vec<Uui
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-/// One round: returns (holds expired, entries sealed).
-pub async fn run_once(pool: &DbPool, now: DateTime<Utc>) -> Result<(usize, usize), LedgerError> {
+/// One round, sealing under `key`: returns (holds expired, entries sealed).
+pub async fn run_once(
+    pool: &DbPool,
+    now: DateTime<Utc>,
+    key: &ChainKey,
+) -> Result<(usize, usize), LedgerError> {
     let (mut expired, mut sealed) = (0, 0);
     // One council's failure is logged and never stops the others' upkeep.
     for council_id in councils_with_work(pool, now).await? {
@@ -31,7 +36,7 @@ pub async fn run_once(pool: &DbPool, now: DateTime<Utc>) -> Result<(usize, usize
             Ok(n) => expired += n,
             Err(e) => tracing::warn!(%council_id, error = %e, "expiring holds failed"),
         }
-        match seal_pending(pool, council_id).await {
+        match seal_pending(pool, council_id, key).await {
             Ok(n) => sealed += n,
             Err(e) => tracing::warn!(%council_id, error = %e, "sealing entries failed"),
         }
@@ -44,6 +49,7 @@ pub async fn run_once(pool: &DbPool, now: DateTime<Utc>) -> Result<(usize, usize
 pub fn spawn(
     pool: DbPool,
     clock: crate::clock::Clock,
+    key: ChainKey,
     every: Duration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -53,8 +59,8 @@ pub fn spawn(
             ticker.tick().await;
             // A panic in one round is caught here and logged; the next round runs as usual.
             let round = tokio::spawn({
-                let (pool, now) = (pool.clone(), clock.now());
-                async move { run_once(&pool, now).await }
+                let (pool, now, key) = (pool.clone(), clock.now(), key.clone());
+                async move { run_once(&pool, now, &key).await }
             });
             match round.await {
                 Ok(Ok(_)) => {}

@@ -11,7 +11,12 @@
 //! - **Entries** have N legs whose debits equal their credits: checked in Rust before any SQL
 //!   ([`validate`]), and again by after-statement triggers in the database (one query per
 //!   statement rather than one per row, so a batch of a thousand entries costs one check). An
-//!   entry, its legs, its seal-queue row and the account totals are written by one statement.
+//!   entry, its legs and its seal-queue row are written by one statement; legs cannot be added
+//!   to an entry afterwards (the database refuses them).
+//! - **Totals kept by the database**: a trigger adds each statement's legs to their accounts'
+//!   totals, and recording a hold's resolution releases its pending legs; `allot_app` cannot
+//!   update the totals itself. The checks in Rust ([`Plan`]) decide refusals before anything is
+//!   written; the database is the second wall.
 //! - **Append-only**: `allot_app` may only INSERT and SELECT entries, legs, hold resolutions,
 //!   period closes and chain links. Corrections are reversing entries ([`reverse_in_tx`]), each
 //!   entry reversed at most once (unique index on `reverses`).
@@ -26,8 +31,8 @@
 //!   transaction must be rolled back (most refusals happen before anything is written).
 //! - **Time**: `recorded_at` and `effective_date`; closed periods refuse back-dated entries
 //!   ([`periods`]).
-//! - **Tamper evidence**: a per-council SHA-256 chain over entries and legs, sealed in batches
-//!   off the posting path ([`chain`]).
+//! - **Tamper evidence**: a per-council HMAC-SHA256 chain over entries and legs, under a key kept
+//!   outside the database, sealed in batches off the posting path ([`chain`]).
 //! - **Idempotency**: keys stored with the response in the same transaction ([`idempotency`]).
 //! - **Decisions**: each entry stores the caller's `metadata` (who asked, who approved, rule-set
 //!   version, decision) and the chain covers it.
@@ -52,7 +57,7 @@ pub use accounts::{account, balances, create_account};
 pub use accounts::{lock_accounts, LockedSet};
 pub use chain::seal::seal_pending;
 pub use chain::verify::{verify, verify_in_tx, VerifyReport};
-pub use chain::{link_of, ChainLink};
+pub use chain::{link_of, ChainKey, ChainLink, SignedHead};
 pub use entries::get_entry;
 pub use error::LedgerError;
 pub use holds::{

@@ -1,9 +1,14 @@
 //! Writing to the ledger: a [`Plan`] collects entries and balance changes against locked
 //! accounts, checks them in Rust (closed period, `no_overdraft`, column range), then writes
-//! everything in one statement: entries, legs, seal-queue rows, open holds and account totals.
+//! everything in one statement: entries, legs, seal-queue rows and open holds.
+//!
+//! The account totals are not written here: the database adds every leg to its account's totals
+//! (and releases a hold's pending legs when its resolution is recorded) by trigger, and
+//! `allot_app` may not update them at all (sql/V8). The plan's running totals are what the
+//! refusals are decided on before anything is written; the database's are the second wall.
 //!
 //! One statement per posting (or per batch) keeps round trips down, and it is also what the
-//! database's balance check expects: an entry and its legs are inserted by the same statement.
+//! database expects: an entry and its legs are inserted by the same statement.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,10 +44,8 @@ fn max_total() -> Decimal {
 pub struct Plan {
     no_overdraft: HashMap<Uuid, bool>,
     closed_through: Option<NaiveDate>,
-    /// Totals as they will stand, to check each entry in order.
+    /// Totals as they will stand (as the database will leave them), to check each entry in order.
     running: HashMap<Uuid, Totals>,
-    /// Changes to write, in account id order.
-    deltas: BTreeMap<Uuid, Totals>,
     entries: Vec<Planned>,
 }
 
@@ -60,7 +63,6 @@ impl Plan {
                 .iter()
                 .map(|(id, a)| (*id, a.totals))
                 .collect(),
-            deltas: BTreeMap::new(),
             entries: Vec::new(),
         }
     }
@@ -101,11 +103,10 @@ impl Plan {
             if check_overdraft && no_overdraft && !totals.within_no_overdraft() {
                 return Err(LedgerError::InsufficientFunds { account_id });
             }
-            checked.push((account_id, change, totals));
+            checked.push((account_id, totals));
         }
-        for (account_id, change, totals) in checked {
+        for (account_id, totals) in checked {
             self.running.insert(account_id, totals);
-            self.deltas.entry(account_id).or_default().add(&change);
         }
         Ok(())
     }
@@ -139,12 +140,14 @@ impl Plan {
         Ok(())
     }
 
-    /// Whether nothing has been added.
+    /// Whether no entry has been added (so there is nothing to write).
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty() && self.deltas.is_empty()
+        self.entries.is_empty()
     }
 
-    /// Takes a hold's legs off the pending totals (it was posted, voided or expired).
+    /// Takes a hold's legs off the pending totals (it was posted, voided or expired): checks that
+    /// the totals stay in range, as the database's release will leave them when the resolution is
+    /// recorded.
     pub fn release(&mut self, legs: &[Leg]) -> Result<(), LedgerError> {
         let mut changes: BTreeMap<Uuid, Totals> = BTreeMap::new();
         for leg in legs {
@@ -164,9 +167,12 @@ impl Plan {
         }
     }
 
-    /// Writes the plan in one statement; returns the entries as recorded (status posted, or
-    /// pending for holds), in the order they were added.
+    /// Writes the plan's entries in one statement (nothing at all when there are none); returns
+    /// the entries as recorded (status posted, or pending for holds), in the order they were added.
     pub async fn write(self, tx: &Tx<'_>, council_id: Uuid) -> Result<Vec<Entry>, LedgerError> {
+        if self.entries.is_empty() {
+            return Ok(Vec::new());
+        }
         let n = self.entries.len();
         let mut ids = Vec::with_capacity(n);
         let mut pending = Vec::with_capacity(n);
@@ -195,15 +201,6 @@ impl Plan {
                 leg_amount.push(leg.amount);
             }
         }
-        let (mut acc_ids, mut pd, mut pc, mut ed, mut ec) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (id, d) in &self.deltas {
-            acc_ids.push(*id);
-            pd.push(d.posted_debits);
-            pc.push(d.posted_credits);
-            ed.push(d.pending_debits);
-            ec.push(d.pending_credits);
-        }
         let stmt = tx.prepare_cached(WRITE).await?;
         let rows = tx
             .query(
@@ -223,11 +220,6 @@ impl Plan {
                     &leg_account,
                     &leg_side,
                     &leg_amount,
-                    &acc_ids,
-                    &pd,
-                    &pc,
-                    &ed,
-                    &ec,
                 ],
             )
             .await?;
@@ -302,13 +294,6 @@ WITH e AS (
 ), h AS (
     INSERT INTO ledger_open_holds (council_id, hold_id, expires_at)
     SELECT $1, id, expires_at FROM e WHERE pending
-), a AS (
-    UPDATE ledger_accounts acc
-    SET posted_debits = acc.posted_debits + d.pd, posted_credits = acc.posted_credits + d.pc,
-        pending_debits = acc.pending_debits + d.ed, pending_credits = acc.pending_credits + d.ec
-    FROM unnest($15::uuid[], $16::numeric[], $17::numeric[], $18::numeric[], $19::numeric[])
-         AS d(id, pd, pc, ed, ec)
-    WHERE acc.council_id = $1 AND acc.id = d.id
 )
 SELECT id, seq, recorded_at FROM e";
 

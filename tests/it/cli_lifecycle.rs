@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,6 +15,8 @@ fn allot(data_dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_allot"));
     command
         .env_remove("DATABASE_URL")
+        .env_remove("ALLOT_CHAIN_KEY")
+        .env_remove("ALLOT_CHAIN_KEY_FILE")
         .arg("--data-dir")
         .arg(data_dir);
     command
@@ -146,6 +149,33 @@ fn migrate_and_council_create_from_the_command_line() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("admin@felpersham.example"));
+
+    // The chain key is made on first use beside PostgreSQL's files, for its owner only, and kept:
+    // the signed head of the unchanged ledger is the same line each time, under that key.
+    let heads: Vec<String> = (0..2)
+        .map(|_| {
+            let output = allot(dir.path())
+                .args(["audit", "verify", "--head"])
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8(output.stdout).unwrap()
+        })
+        .collect();
+    assert_eq!(heads[0], heads[1]);
+    let key_path = dir.path().join("chain.key");
+    let mode = std::fs::metadata(&key_path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(dir.path().join("pgdata/PG_VERSION").exists());
+    let key =
+        allot::ledger::ChainKey::from_hex(&std::fs::read_to_string(&key_path).unwrap()).unwrap();
+    let head: allot::ledger::SignedHead = heads[0].trim().parse().unwrap();
+    assert!(head.verifies(&key), "{}", heads[0]);
+    assert_eq!(head.position, 0);
 
     let mut short = allot(dir.path())
         .args([

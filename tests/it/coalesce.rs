@@ -274,6 +274,12 @@ fn database_url(config: &tokio_postgres::Config) -> String {
 fn start_server(url: &str, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_allot"))
         .env("DATABASE_URL", url)
+        // The key the test's own state seals and verifies under.
+        .env(
+            "ALLOT_CHAIN_KEY",
+            hex::encode(b"allot test chain key, never used in production"),
+        )
+        .env_remove("ALLOT_CHAIN_KEY_FILE")
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -408,10 +414,10 @@ async fn a_server_killed_mid_load_loses_nothing_and_posts_each_key_once() {
         t.available().await,
         start - Decimal::from(keys.len() as u32) * amount("1.00")
     );
-    allot::ledger::seal_pending(&t.s.app.db.pool, t.s.council.id)
+    allot::ledger::seal_pending(&t.s.app.db.pool, t.s.council.id, &t.s.app.state.chain_key)
         .await
         .unwrap();
-    let report = allot::ledger::verify(&t.s.app.db.pool, t.s.council.id)
+    let report = allot::ledger::verify(&t.s.app.db.pool, t.s.council.id, &t.s.app.state.chain_key)
         .await
         .unwrap();
     assert!(report.ok, "{report:?}");

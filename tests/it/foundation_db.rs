@@ -218,3 +218,134 @@ async fn a_one_round_trip_lookup_acts_as_the_app_role_and_leaves_nothing_behind(
     let again = client.simple_query("SELECT current_user").await.unwrap();
     assert_ne!(rows(again), vec!["allot_app"]);
 }
+
+#[tokio::test]
+async fn every_tenant_table_forces_row_level_security_and_has_a_policy() {
+    let test_db = TestDb::new().await;
+    let su = superuser(&test_db).await;
+    let rows = su
+        .query(
+            "SELECT c.relname::text, c.relrowsecurity, c.relforcerowsecurity,
+                    EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid)
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+               AND (c.relname = 'councils'
+                    OR EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+                               AND a.attname = 'council_id' AND NOT a.attisdropped))
+             ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(rows.len() > 30, "only {} tenant tables found", rows.len());
+    let weak: Vec<String> = rows
+        .iter()
+        .filter(|r| !(r.get::<_, bool>(1) && r.get::<_, bool>(2) && r.get::<_, bool>(3)))
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        weak.is_empty(),
+        "tenant tables whose row-level security is not enabled, forced and with a policy: {weak:?}"
+    );
+}
+
+/// A schema owner that is not a superuser, as with `DATABASE_URL` on a managed server: forced
+/// row-level security binds it too, and sign-in, the upkeep's council lookups and the ledger's
+/// own triggers still work.
+#[tokio::test]
+async fn a_schema_owner_that_is_not_a_superuser_is_bound_and_allot_still_works() {
+    use allot::auth::{councils, sessions};
+    let test_db = TestDb::new().await;
+    let su = superuser(&test_db).await;
+    let owner = format!("owner_{}", Uuid::new_v4().simple());
+    for sql in [
+        format!("CREATE ROLE {owner} LOGIN CREATEROLE"),
+        format!("CREATE DATABASE {owner} OWNER {owner}"),
+    ] {
+        su.batch_execute(&sql).await.unwrap();
+    }
+    let mut config = test_db.config.clone();
+    config.user(&owner).dbname(&owner);
+    let pool = db::pool_from_config(config.clone(), 4).unwrap();
+    let mut client = pool.get().await.unwrap();
+    db::migrate::run(&mut client).await.unwrap();
+    let is_super: bool = client
+        .query_one(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!is_super);
+    drop(client);
+
+    let settings = crate::support::test_settings();
+    let email = "owner-test@council.example";
+    let (council_id, _) = councils::create(
+        &pool,
+        "Owner Test Council",
+        email,
+        crate::support::PASSWORD,
+        settings.password_iterations,
+    )
+    .await
+    .unwrap();
+    // Sign-in finds the user and the token across councils.
+    let gate = allot::auth::throttle::SignInGate::new(&settings);
+    let issued = sessions::login(
+        &pool,
+        &settings,
+        &gate,
+        sessions::Attempt {
+            email,
+            password: crate::support::PASSWORD,
+            kind: sessions::TokenKind::Api,
+            peer: None,
+            now: allot::clock::system_now(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(issued.actor.council_id, council_id);
+    let found = sessions::find(&pool, &issued.secret, sessions::TokenKind::Api)
+        .await
+        .unwrap();
+    assert_eq!(found.map(|(a, _)| a.council_id), Some(council_id));
+    // The ledger's triggers keep totals as this owner, and the upkeep finds the council's work.
+    let funding = crate::ledger_support::account(&pool, council_id, "council_funding", false).await;
+    let holder = crate::ledger_support::account(&pool, council_id, "direct_payment", true).await;
+    crate::ledger_support::fund(&pool, council_id, funding, holder, "12.34").await;
+    let balances = crate::ledger_support::balances(&pool, council_id, holder).await;
+    assert_eq!(balances.available_balance.to_string(), "12.34");
+    assert_eq!(
+        allot::ledger::maintenance::council_ids(&pool)
+            .await
+            .unwrap(),
+        vec![council_id]
+    );
+    let now = allot::clock::system_now();
+    let (_, sealed) =
+        allot::ledger::maintenance::run_once(&pool, now, &crate::ledger_support::chain_key())
+            .await
+            .unwrap();
+    assert_eq!(sealed, 1);
+    crate::ledger_support::assert_invariants(&pool, council_id).await;
+
+    // The owner itself sees no tenant rows without a council.
+    let client = pool.get().await.unwrap();
+    for table in [
+        "councils",
+        "users",
+        "auth_tokens",
+        "ledger_accounts",
+        "ledger_entries",
+    ] {
+        let count: i64 = client
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(count, 0, "the owner sees {table} without a council");
+    }
+}

@@ -299,7 +299,7 @@ async fn an_entry_shows_legs_decision_record_reversal_and_seal() {
         tx.commit().await.unwrap();
         entry.id
     };
-    ledger::seal_pending(&p.s.app.db.pool, p.s.council.id)
+    ledger::seal_pending(&p.s.app.db.pool, p.s.council.id, &p.s.app.state.chain_key)
         .await
         .unwrap();
 

@@ -179,7 +179,7 @@ async fn auditors_verify_the_chain() {
     let funding = account(&app.db.pool, council.id, "council_funding", false).await;
     let holder = account(&app.db.pool, council.id, "direct_payment", true).await;
     fund(&app.db.pool, council.id, funding, holder, "12").await;
-    ledger::seal_pending(&app.db.pool, council.id)
+    ledger::seal_pending(&app.db.pool, council.id, &app.state.chain_key)
         .await
         .unwrap();
     let reply = app.get("/api/v1/audit/verify", &auditor).await;
@@ -187,6 +187,14 @@ async fn auditors_verify_the_chain() {
     assert_eq!(reply.json["ok"], true);
     assert_eq!(reply.json["entries_checked"], 1);
     assert!(reply.json["first_bad_entry"].is_null());
+    // The head, signed with the server's chain key.
+    let head: ledger::SignedHead = reply.json["signed_head"]
+        .as_str()
+        .expect("a signed head")
+        .parse()
+        .unwrap();
+    assert!(head.verifies(&app.state.chain_key));
+    assert_eq!((head.council_id, head.position), (council.id, 1));
     let forbidden = app.get("/api/v1/audit/verify", &finance).await;
     assert_eq!(
         (forbidden.status, forbidden.code()),

@@ -125,7 +125,7 @@ pub async fn reverse(
         (status = 403, body = ErrorEnvelope)))]
 pub async fn verify(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<VerifyReport>> {
     actor.require(&[Role::Auditor])?;
-    let report = ledger::verify(&state.pool, actor.council_id)
+    let report = ledger::verify(&state.pool, actor.council_id, &state.chain_key)
         .await
         .map_err(crate::error::AppError::from)?;
     Ok(Json(report))

@@ -1,32 +1,40 @@
-//! Tamper evidence: a SHA-256 hash chain per council over entries and their legs.
+//! Tamper evidence: a keyed hash chain per council over entries and their legs, and over the
+//! resolutions of holds (posted, voided or expired: who decided and why, what a payment's outcome
+//! rests on).
 //!
-//! Link `n` of a council's chain holds `hash_n = SHA-256(encoding of entry_n, its legs and
-//! hash_{n-1})`. Posting only queues the entry (`ledger_seal_queue`, same transaction); the sealer
+//! Link `n` of a council's chain holds `hash_n = HMAC-SHA256(key, encoding of what it seals and
+//! hash_{n-1})`. The key is kept outside the database ([`key`]): someone able to write the
+//! tables can edit an entry but cannot recompute the links after it, as they could with a plain
+//! hash. Posting only queues the entry (`ledger_seal_queue`, same transaction); the sealer
 //! ([`seal::seal_pending`]) links queued entries in batches under a per-council lock, so posting
 //! never waits on the chain. [`verify::verify`] recomputes every link from the rows as they are
 //! now: editing any amount, account, side, date, description or metadata of a sealed entry,
 //! deleting one, or inserting one the ledger did not write, shows up as the first bad entry.
 //!
-//! What a chain alone cannot show: someone able to write to the database who rewrites every link
-//! from the tampered one to the end, or removes the newest links. The sealer logs the head
-//! (position and hash) after each batch and `verify` reports it, so keeping those somewhere the
-//! database's users cannot write (logs, the auditor's records) anchors the chain.
+//! What a chain alone cannot show: the newest links removed (the chain is then shorter, but
+//! sound). [`head::SignedHead`] is the answer: `allot audit verify --head` prints the head
+//! (position and hash) with an HMAC over it, for the auditor to keep somewhere the database's
+//! users cannot write; a later chain that no longer contains that head has lost links.
 
+pub mod head;
+pub mod key;
+mod load;
 pub mod seal;
 pub mod verify;
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
-use ring::digest::{Context, SHA256};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::error::LedgerError;
 use crate::db::Tx;
 
-/// Bumped if the encoding ever changes (old links keep verifying under their version).
-const DOMAIN: &[u8] = b"allot-ledger-chain-v1\0";
+pub use head::SignedHead;
+pub use key::ChainKey;
+pub use load::load;
+
+/// Bumped whenever the encoding or the scheme changes (v1 was an unkeyed SHA-256 chain).
+const DOMAIN: &[u8] = b"allot-ledger-chain-v2\0";
 
 /// The hash before a council's first link.
 pub const GENESIS: [u8; 32] = [0; 32];
@@ -59,126 +67,166 @@ pub struct ChainLeg {
     pub pending: bool,
 }
 
-fn put_bytes(ctx: &mut Context, bytes: &[u8]) {
-    ctx.update(&(bytes.len() as u64).to_be_bytes());
-    ctx.update(bytes);
+/// A hold's resolution as the chain sees it: every column, as stored.
+#[derive(Debug, Clone)]
+pub struct ChainResolution {
+    pub hold_id: Uuid,
+    pub outcome: String,
+    /// The jsonb as PostgreSQL prints it.
+    pub metadata: String,
+    pub resolved_at: DateTime<Utc>,
 }
 
-fn put_uuid(ctx: &mut Context, id: Option<Uuid>) {
+/// What a link seals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LinkKind {
+    Entry,
+    Resolution,
+}
+
+impl LinkKind {
+    /// As stored in `ledger_chain.kind` and `ledger_seal_queue.kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::Entry => "entry",
+            LinkKind::Resolution => "resolution",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "entry" => Some(LinkKind::Entry),
+            "resolution" => Some(LinkKind::Resolution),
+            _ => None,
+        }
+    }
+}
+
+/// What a link seals, as stored now.
+#[derive(Debug, Clone)]
+pub enum Sealed {
+    Entry(ChainEntry),
+    Resolution(ChainResolution),
+}
+
+impl Sealed {
+    pub fn kind(&self) -> LinkKind {
+        match self {
+            Sealed::Entry(_) => LinkKind::Entry,
+            Sealed::Resolution(_) => LinkKind::Resolution,
+        }
+    }
+
+    /// The entry's id, or for a resolution the hold's.
+    pub fn id(&self) -> Uuid {
+        match self {
+            Sealed::Entry(e) => e.id,
+            Sealed::Resolution(r) => r.hold_id,
+        }
+    }
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+fn put_uuid(out: &mut Vec<u8>, id: Option<Uuid>) {
     match id {
         Some(id) => {
-            ctx.update(&[1]);
-            ctx.update(id.as_bytes());
+            out.push(1);
+            out.extend_from_slice(id.as_bytes());
         }
-        None => ctx.update(&[0]),
+        None => out.push(0),
     }
 }
 
-fn put_date(ctx: &mut Context, date: NaiveDate) {
-    put_bytes(ctx, date.format("%Y-%m-%d").to_string().as_bytes());
+fn put_date(out: &mut Vec<u8>, date: NaiveDate) {
+    put_bytes(out, date.format("%Y-%m-%d").to_string().as_bytes());
 }
 
-fn put_time(ctx: &mut Context, at: Option<DateTime<Utc>>) {
+fn put_time(out: &mut Vec<u8>, at: Option<DateTime<Utc>>) {
     match at {
         Some(at) => {
-            ctx.update(&[1]);
-            ctx.update(&at.timestamp_micros().to_be_bytes());
+            out.push(1);
+            out.extend_from_slice(&at.timestamp_micros().to_be_bytes());
         }
-        None => ctx.update(&[0]),
+        None => out.push(0),
     }
 }
 
-/// The hash of link `position` sealing `entry` after `prev`.
-pub fn link_hash(council_id: Uuid, position: i64, prev: &[u8], entry: &ChainEntry) -> [u8; 32] {
-    let mut ctx = Context::new(&SHA256);
-    ctx.update(DOMAIN);
-    put_bytes(&mut ctx, prev);
-    ctx.update(council_id.as_bytes());
-    ctx.update(&position.to_be_bytes());
-    ctx.update(entry.id.as_bytes());
-    ctx.update(&entry.seq.to_be_bytes());
-    ctx.update(&[u8::from(entry.pending)]);
-    put_date(&mut ctx, entry.effective_date);
-    put_time(&mut ctx, Some(entry.recorded_at));
-    put_bytes(&mut ctx, entry.description.as_bytes());
-    put_bytes(&mut ctx, entry.metadata.as_bytes());
-    put_uuid(&mut ctx, entry.reverses);
-    put_uuid(&mut ctx, entry.hold_id);
-    put_time(&mut ctx, entry.expires_at);
-    ctx.update(&(entry.legs.len() as u64).to_be_bytes());
-    for leg in &entry.legs {
-        ctx.update(&leg.leg_no.to_be_bytes());
-        ctx.update(leg.account_id.as_bytes());
-        put_bytes(&mut ctx, leg.side.as_bytes());
-        let mut amount = leg.amount;
-        amount.rescale(2);
-        put_bytes(&mut ctx, amount.to_string().as_bytes());
-        put_date(&mut ctx, leg.effective_date);
-        ctx.update(&leg.entry_seq.to_be_bytes());
-        ctx.update(&[u8::from(leg.pending)]);
+/// What link `position` sealing `sealed` after `prev` signs: every column of the entry and its
+/// legs (or of the resolution), length-prefixed and tagged by kind so that no two different
+/// things encode alike.
+pub fn link_message(council_id: Uuid, position: i64, prev: &[u8], sealed: &Sealed) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(DOMAIN);
+    put_bytes(&mut out, prev);
+    out.extend_from_slice(council_id.as_bytes());
+    out.extend_from_slice(&position.to_be_bytes());
+    match sealed {
+        Sealed::Entry(entry) => {
+            out.push(b'E');
+            put_entry(&mut out, entry);
+        }
+        Sealed::Resolution(resolution) => {
+            out.push(b'R');
+            out.extend_from_slice(resolution.hold_id.as_bytes());
+            put_bytes(&mut out, resolution.outcome.as_bytes());
+            put_bytes(&mut out, resolution.metadata.as_bytes());
+            put_time(&mut out, Some(resolution.resolved_at));
+        }
     }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
     out
 }
 
-/// Loads entries and their legs, as stored, by id (missing ids are simply absent).
-pub async fn load(
-    tx: &Tx<'_>,
-    council_id: Uuid,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, ChainEntry>, LedgerError> {
-    let stmt = tx
-        .prepare_cached(
-            "SELECT id, seq, pending, effective_date, recorded_at, description, metadata::text,
-                    reverses, hold_id, expires_at
-             FROM ledger_entries WHERE council_id = $1 AND id = ANY($2)",
-        )
-        .await?;
-    let mut entries: HashMap<Uuid, ChainEntry> = tx
-        .query(&stmt, &[&council_id, &ids])
-        .await?
-        .iter()
-        .map(|r| {
-            let entry = ChainEntry {
-                id: r.get(0),
-                seq: r.get(1),
-                pending: r.get(2),
-                effective_date: r.get(3),
-                recorded_at: r.get(4),
-                description: r.get(5),
-                metadata: r.get(6),
-                reverses: r.get(7),
-                hold_id: r.get(8),
-                expires_at: r.get(9),
-                legs: Vec::new(),
-            };
-            (entry.id, entry)
-        })
-        .collect();
-    let stmt = tx
-        .prepare_cached(
-            "SELECT entry_id, leg_no, account_id, side, amount, effective_date, entry_seq, pending
-             FROM ledger_legs WHERE council_id = $1 AND entry_id = ANY($2)
-             ORDER BY entry_id, leg_no",
-        )
-        .await?;
-    for r in tx.query(&stmt, &[&council_id, &ids]).await? {
-        let entry_id: Uuid = r.get(0);
-        // Legs whose entry is gone stay unattached; the missing entry is what verify reports.
-        if let Some(entry) = entries.get_mut(&entry_id) {
-            entry.legs.push(ChainLeg {
-                leg_no: r.get(1),
-                account_id: r.get(2),
-                side: r.get(3),
-                amount: r.get(4),
-                effective_date: r.get(5),
-                entry_seq: r.get(6),
-                pending: r.get(7),
-            });
-        }
+fn put_entry(out: &mut Vec<u8>, entry: &ChainEntry) {
+    out.extend_from_slice(entry.id.as_bytes());
+    out.extend_from_slice(&entry.seq.to_be_bytes());
+    out.push(u8::from(entry.pending));
+    put_date(out, entry.effective_date);
+    put_time(out, Some(entry.recorded_at));
+    put_bytes(out, entry.description.as_bytes());
+    put_bytes(out, entry.metadata.as_bytes());
+    put_uuid(out, entry.reverses);
+    put_uuid(out, entry.hold_id);
+    put_time(out, entry.expires_at);
+    out.extend_from_slice(&(entry.legs.len() as u64).to_be_bytes());
+    for leg in &entry.legs {
+        out.extend_from_slice(&leg.leg_no.to_be_bytes());
+        out.extend_from_slice(leg.account_id.as_bytes());
+        put_bytes(out, leg.side.as_bytes());
+        let mut amount = leg.amount;
+        amount.rescale(2);
+        put_bytes(out, amount.to_string().as_bytes());
+        put_date(out, leg.effective_date);
+        out.extend_from_slice(&leg.entry_seq.to_be_bytes());
+        out.push(u8::from(leg.pending));
     }
-    Ok(entries)
+}
+
+/// The hash of link `position` sealing `sealed` after `prev`: the HMAC of its [`link_message`].
+pub fn link_hash(
+    key: &ChainKey,
+    council_id: Uuid,
+    position: i64,
+    prev: &[u8],
+    sealed: &Sealed,
+) -> [u8; 32] {
+    key.sign(&link_message(council_id, position, prev, sealed))
+}
+
+/// Whether `stored` is the hash of link `position` sealing `sealed` after `prev` (compared in
+/// constant time).
+pub fn link_verifies(
+    key: &ChainKey,
+    council_id: Uuid,
+    position: i64,
+    prev: &[u8],
+    sealed: &Sealed,
+    stored: &[u8],
+) -> bool {
+    key.verify(&link_message(council_id, position, prev, sealed), stored)
 }
 
 /// The link that sealed an entry: where it sits in the council's chain and its hashes.
@@ -199,7 +247,7 @@ pub async fn link_of(
     let row = tx
         .query_opt(
             "SELECT position, prev_hash, hash, sealed_at FROM ledger_chain
-             WHERE council_id = $1 AND entry_id = $2",
+             WHERE council_id = $1 AND kind = 'entry' AND entry_id = $2",
             &[&council_id, &entry_id],
         )
         .await?;
@@ -243,6 +291,46 @@ mod tests {
         }
     }
 
+    fn link_hash(council: Uuid, position: i64, prev: &[u8], entry: &ChainEntry) -> [u8; 32] {
+        let sealed = Sealed::Entry(entry.clone());
+        super::link_hash(
+            &ChainKey::fixed_for_tests(),
+            council,
+            position,
+            prev,
+            &sealed,
+        )
+    }
+
+    #[test]
+    fn a_resolution_is_sealed_by_every_field() {
+        let council = Uuid::from_u128(9);
+        let key = ChainKey::fixed_for_tests();
+        let resolution = || ChainResolution {
+            hold_id: Uuid::from_u128(1),
+            outcome: "voided".into(),
+            metadata: "{}".into(),
+            resolved_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+        };
+        let hash = |r: ChainResolution| {
+            super::link_hash(&key, council, 3, &GENESIS, &Sealed::Resolution(r))
+        };
+        let base = hash(resolution());
+        let mut changed = resolution();
+        changed.outcome = "posted".into();
+        assert_ne!(base, hash(changed));
+        let mut changed = resolution();
+        changed.metadata = "{\"by\": 1}".into();
+        assert_ne!(base, hash(changed));
+        let mut changed = resolution();
+        changed.resolved_at += chrono::Duration::seconds(1);
+        assert_ne!(base, hash(changed));
+        // An entry and a resolution of the same id never share a hash.
+        let mut same_id = entry();
+        same_id.id = Uuid::from_u128(1);
+        assert_ne!(base, link_hash(council, 3, &GENESIS, &same_id));
+    }
+
     #[test]
     fn every_field_changes_the_hash() {
         let council = Uuid::from_u128(9);
@@ -272,5 +360,23 @@ mod tests {
         }
         assert_ne!(base, link_hash(council, 2, &GENESIS, &entry()));
         assert_ne!(base, link_hash(council, 1, &[1; 32], &entry()));
+    }
+
+    #[test]
+    fn the_hash_depends_on_the_key() {
+        let council = Uuid::from_u128(9);
+        let sealed = Sealed::Entry(entry());
+        let message = link_message(council, 1, &GENESIS, &sealed);
+        let key = ChainKey::fixed_for_tests();
+        let other = ChainKey::from_bytes(&[7; 32]).unwrap();
+        let hash = super::link_hash(&key, council, 1, &GENESIS, &sealed);
+        assert_ne!(
+            hash,
+            super::link_hash(&other, council, 1, &GENESIS, &sealed)
+        );
+        let plain = ring::digest::digest(&ring::digest::SHA256, &message);
+        assert_ne!(hash.as_slice(), plain.as_ref());
+        assert!(link_verifies(&key, council, 1, &GENESIS, &sealed, &hash));
+        assert!(!link_verifies(&other, council, 1, &GENESIS, &sealed, &hash));
     }
 }

@@ -1,8 +1,9 @@
-//! The sealer: links queued entries onto the council's chain, in recording order, in batches.
+//! The sealer: links queued entries and hold resolutions onto the council's chain, in recording
+//! order, in batches.
 
 use uuid::Uuid;
 
-use super::{link_hash, load, GENESIS, SEAL_LOCK_CLASS};
+use super::{link_hash, load, ChainKey, LinkKind, GENESIS, SEAL_LOCK_CLASS};
 use crate::db::retrying;
 use crate::db::{tenant_tx, DbPool, Tx};
 use crate::ledger::error::LedgerError;
@@ -22,11 +23,13 @@ pub async fn head(tx: &Tx<'_>, council_id: Uuid) -> Result<(i64, Vec<u8>), Ledge
     Ok(row.map_or((0, GENESIS.to_vec()), |r| (r.get(0), r.get(1))))
 }
 
-/// Seals up to `limit` queued entries in the caller's transaction; returns how many. Waits for
-/// another sealer of the same council to finish first.
+/// Seals up to `limit` queued links (entries, resolutions) in the caller's transaction, under
+/// `key`; returns how many.
+/// Waits for another sealer of the same council to finish first.
 pub async fn seal_batch_in_tx(
     tx: &Tx<'_>,
     council_id: Uuid,
+    key: &ChainKey,
     limit: i64,
 ) -> Result<usize, LedgerError> {
     tx.execute(
@@ -34,60 +37,78 @@ pub async fn seal_batch_in_tx(
         &[&council_id, &SEAL_LOCK_CLASS],
     )
     .await?;
-    let queued: Vec<Uuid> = tx
+    // Entries in recording order, then resolutions in theirs: a resolution is queued after its
+    // hold was recorded (and queued), so a hold is never sealed after its resolution.
+    let queued: Vec<(LinkKind, Uuid)> = tx
         .query(
-            "SELECT q.entry_id FROM ledger_seal_queue q
-             JOIN ledger_entries e ON e.council_id = q.council_id AND e.id = q.entry_id
-             WHERE q.council_id = $1 ORDER BY e.seq LIMIT $2",
+            "SELECT q.kind, q.entry_id FROM ledger_seal_queue q
+             LEFT JOIN ledger_entries e
+                    ON q.kind = 'entry' AND e.council_id = q.council_id AND e.id = q.entry_id
+             LEFT JOIN ledger_hold_resolutions r
+                    ON q.kind = 'resolution' AND r.council_id = q.council_id
+                   AND r.hold_id = q.entry_id
+             WHERE q.council_id = $1 AND (e.id IS NOT NULL OR r.hold_id IS NOT NULL)
+             ORDER BY q.kind = 'resolution', e.seq, r.resolved_at, q.entry_id
+             LIMIT $2",
             &[&council_id, &limit],
         )
         .await?
         .iter()
-        .map(|r| r.get(0))
-        .collect();
+        .map(|r| {
+            LinkKind::parse(r.get(0))
+                .map(|kind| (kind, r.get(1)))
+                .ok_or_else(|| LedgerError::Internal("a queued link of no known kind".into()))
+        })
+        .collect::<Result<_, _>>()?;
     if queued.is_empty() {
         return Ok(0);
     }
-    let entries = load(tx, council_id, &queued).await?;
+    let sealed = load(tx, council_id, &queued).await?;
     let (mut position, mut prev) = head(tx, council_id).await?;
-    let (mut positions, mut ids, mut prevs, mut hashes) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for id in &queued {
-        let entry = entries
-            .get(id)
-            .ok_or_else(|| LedgerError::Internal("a queued entry could not be read".into()))?;
+    let (mut positions, mut kinds, mut ids, mut prevs, mut hashes) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for link in &queued {
+        let what = sealed
+            .get(link)
+            .ok_or_else(|| LedgerError::Internal("a queued link could not be read".into()))?;
         position += 1;
-        let hash = link_hash(council_id, position, &prev, entry).to_vec();
+        let hash = link_hash(key, council_id, position, &prev, what).to_vec();
         positions.push(position);
-        ids.push(*id);
+        kinds.push(link.0.as_str());
+        ids.push(link.1);
         prevs.push(prev);
         hashes.push(hash.clone());
         prev = hash;
     }
     tx.execute(
         "WITH linked AS (
-             INSERT INTO ledger_chain (council_id, position, entry_id, prev_hash, hash)
-             SELECT $1, p, e, ph, h FROM unnest($2::bigint[], $3::uuid[], $4::bytea[], $5::bytea[])
-                  AS u(p, e, ph, h)
-             RETURNING entry_id)
+             INSERT INTO ledger_chain (council_id, position, kind, entry_id, prev_hash, hash)
+             SELECT $1, p, k, e, ph, h
+             FROM unnest($2::bigint[], $3::text[], $4::uuid[], $5::bytea[], $6::bytea[])
+                  AS u(p, k, e, ph, h)
+             RETURNING kind, entry_id)
          DELETE FROM ledger_seal_queue q USING linked
-         WHERE q.council_id = $1 AND q.entry_id = linked.entry_id",
-        &[&council_id, &positions, &ids, &prevs, &hashes],
+         WHERE q.council_id = $1 AND q.kind = linked.kind AND q.entry_id = linked.entry_id",
+        &[&council_id, &positions, &kinds, &ids, &prevs, &hashes],
     )
     .await?;
-    tracing::info!(council = %council_id, position, head = %hex::encode(&prev), sealed = ids.len(), "ledger chain sealed");
+    tracing::info!(council = %council_id, position, head = %hex::encode(&prev), key = key.id(), sealed = ids.len(), "ledger chain sealed");
     Ok(ids.len())
 }
 
-/// Seals everything queued for the council (committed before the call), batch by batch, each
-/// batch in a transaction of its own. Returns how many entries were sealed.
-pub async fn seal_pending(pool: &DbPool, council_id: Uuid) -> Result<usize, LedgerError> {
+/// Seals everything queued for the council (committed before the call) under `key`, batch by
+/// batch, each batch in a transaction of its own. Returns how many links were sealed.
+pub async fn seal_pending(
+    pool: &DbPool,
+    council_id: Uuid,
+    key: &ChainKey,
+) -> Result<usize, LedgerError> {
     let mut total = 0;
     loop {
         let sealed = retrying(|| async {
             let mut client = pool.get().await?;
             let tx = tenant_tx(&mut client, council_id).await?;
-            let sealed = seal_batch_in_tx(&tx, council_id, SEAL_BATCH).await?;
+            let sealed = seal_batch_in_tx(&tx, council_id, key, SEAL_BATCH).await?;
             tx.commit().await?;
             Ok::<_, LedgerError>(sealed)
         })

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{link_hash, load, GENESIS};
+use super::{link_verifies, load, ChainKey, LinkKind, SignedHead, GENESIS};
 use crate::db::{tenant_tx, DbPool, Tx};
 use crate::ledger::audit;
 use crate::ledger::error::LedgerError;
@@ -16,20 +16,23 @@ const PAGE: i64 = 2000;
 pub struct VerifyReport {
     /// Every link recomputes, every entry is linked or queued, every account's totals equal its legs.
     pub ok: bool,
-    /// Sealed entries whose links recomputed correctly (up to the first bad one).
+    /// Sealed links (entries and hold resolutions) that recomputed correctly, up to the first bad
+    /// one.
     pub entries_checked: u64,
-    /// The first entry whose link does not recompute, whose entry is missing, or that the chain
-    /// does not know.
+    /// The first entry (or hold, for a resolution) whose link does not recompute, that is
+    /// missing, or that the chain does not know.
     pub first_bad_entry: Option<Uuid>,
     /// The first account whose totals differ from the sum of its legs.
     pub first_bad_account: Option<Uuid>,
     /// What is wrong, in words.
     pub problem: Option<String>,
-    /// Entries posted but not yet sealed (normal for a second or so).
+    /// Entries and resolutions recorded but not yet sealed (normal for a second or so).
     pub unsealed: u64,
-    /// The newest link: keep it somewhere else to anchor the chain.
+    /// The newest link that verified: keep it somewhere else to anchor the chain.
     pub head_position: i64,
     pub head_hash: String,
+    /// When all is well: the head signed with the chain key (`allot audit verify --head`).
+    pub signed_head: Option<String>,
 }
 
 fn fail(report: &mut VerifyReport, entry: Option<Uuid>, problem: String) {
@@ -38,18 +41,27 @@ fn fail(report: &mut VerifyReport, entry: Option<Uuid>, problem: String) {
     report.problem = Some(problem);
 }
 
-/// Verifies the council's chain in a transaction of its own.
-pub async fn verify(pool: &DbPool, council_id: Uuid) -> Result<VerifyReport, LedgerError> {
+/// Verifies the council's chain under `key` in a transaction of its own.
+pub async fn verify(
+    pool: &DbPool,
+    council_id: Uuid,
+    key: &ChainKey,
+) -> Result<VerifyReport, LedgerError> {
     let mut client = pool.get().await?;
     let tx = tenant_tx(&mut client, council_id).await?;
-    let report = verify_in_tx(&tx, council_id).await?;
+    let report = verify_in_tx(&tx, council_id, key).await?;
     tx.commit().await?;
     Ok(report)
 }
 
-/// Verifies the council's chain, then looks for entries it does not know and accounts whose
-/// totals are not the sum of their legs.
-pub async fn verify_in_tx(tx: &Tx<'_>, council_id: Uuid) -> Result<VerifyReport, LedgerError> {
+/// Verifies the council's chain under `key`, then looks for entries it does not know and accounts
+/// whose totals are not the sum of their legs. A link computed under another key, or with no key,
+/// does not verify.
+pub async fn verify_in_tx(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    key: &ChainKey,
+) -> Result<VerifyReport, LedgerError> {
     let mut report = VerifyReport {
         ok: true,
         entries_checked: 0,
@@ -59,12 +71,13 @@ pub async fn verify_in_tx(tx: &Tx<'_>, council_id: Uuid) -> Result<VerifyReport,
         unsealed: 0,
         head_position: 0,
         head_hash: hex::encode(GENESIS),
+        signed_head: None,
     };
     let (mut position, mut prev) = (0i64, GENESIS.to_vec());
     'pages: loop {
         let links = tx
             .query(
-                "SELECT position, entry_id, prev_hash, hash FROM ledger_chain
+                "SELECT position, kind, entry_id, prev_hash, hash FROM ledger_chain
                  WHERE council_id = $1 AND position > $2 ORDER BY position LIMIT $3",
                 &[&council_id, &position, &PAGE],
             )
@@ -72,11 +85,20 @@ pub async fn verify_in_tx(tx: &Tx<'_>, council_id: Uuid) -> Result<VerifyReport,
         if links.is_empty() {
             break;
         }
-        let ids: Vec<Uuid> = links.iter().map(|r| r.get(1)).collect();
-        let entries = load(tx, council_id, &ids).await?;
+        let mut keys = Vec::with_capacity(links.len());
         for link in &links {
-            let (at, entry_id): (i64, Uuid) = (link.get(0), link.get(1));
-            let (stored_prev, stored): (Vec<u8>, Vec<u8>) = (link.get(2), link.get(3));
+            let kind = LinkKind::parse(link.get(1))
+                .ok_or_else(|| LedgerError::Internal("a link of no known kind".into()))?;
+            keys.push((kind, link.get::<_, Uuid>(2)));
+        }
+        let sealed = load(tx, council_id, &keys).await?;
+        for (link, key_of) in links.iter().zip(&keys) {
+            let (at, entry_id): (i64, Uuid) = (link.get(0), key_of.1);
+            let (stored_prev, stored): (Vec<u8>, Vec<u8>) = (link.get(3), link.get(4));
+            let what = match key_of.0 {
+                LinkKind::Entry => format!("entry {entry_id} (link {at})"),
+                LinkKind::Resolution => format!("the resolution of hold {entry_id} (link {at})"),
+            };
             if at != position + 1 {
                 fail(
                     &mut report,
@@ -93,19 +115,19 @@ pub async fn verify_in_tx(tx: &Tx<'_>, council_id: Uuid) -> Result<VerifyReport,
                 );
                 break 'pages;
             }
-            let Some(entry) = entries.get(&entry_id) else {
+            let Some(now) = sealed.get(key_of) else {
                 fail(
                     &mut report,
                     Some(entry_id),
-                    format!("entry {entry_id} (link {at}) has been deleted"),
+                    format!("{what} has been deleted"),
                 );
                 break 'pages;
             };
-            if link_hash(council_id, at, &prev, entry).as_slice() != stored.as_slice() {
+            if !link_verifies(key, council_id, at, &prev, now, &stored) {
                 fail(
                     &mut report,
                     Some(entry_id),
-                    format!("entry {entry_id} (link {at}) has changed since it was sealed"),
+                    format!("{what} has changed since it was sealed"),
                 );
                 break 'pages;
             }
@@ -119,22 +141,34 @@ pub async fn verify_in_tx(tx: &Tx<'_>, council_id: Uuid) -> Result<VerifyReport,
     if report.ok {
         let unknown = tx
             .query_opt(
-                "SELECT e.id FROM ledger_entries e
+                "SELECT 'entry', e.id FROM ledger_entries e
                  WHERE e.council_id = $1
-                   AND NOT EXISTS (SELECT 1 FROM ledger_chain c WHERE c.council_id = e.council_id AND c.entry_id = e.id)
-                   AND NOT EXISTS (SELECT 1 FROM ledger_seal_queue q WHERE q.council_id = e.council_id AND q.entry_id = e.id)
-                 ORDER BY e.seq LIMIT 1",
+                   AND NOT EXISTS (SELECT 1 FROM ledger_chain c WHERE c.council_id = e.council_id
+                                   AND c.kind = 'entry' AND c.entry_id = e.id)
+                   AND NOT EXISTS (SELECT 1 FROM ledger_seal_queue q WHERE q.council_id = e.council_id
+                                   AND q.kind = 'entry' AND q.entry_id = e.id)
+                 UNION ALL
+                 SELECT 'resolution', r.hold_id FROM ledger_hold_resolutions r
+                 WHERE r.council_id = $1
+                   AND NOT EXISTS (SELECT 1 FROM ledger_chain c WHERE c.council_id = r.council_id
+                                   AND c.kind = 'resolution' AND c.entry_id = r.hold_id)
+                   AND NOT EXISTS (SELECT 1 FROM ledger_seal_queue q WHERE q.council_id = r.council_id
+                                   AND q.kind = 'resolution' AND q.entry_id = r.hold_id)
+                 LIMIT 1",
                 &[&council_id],
             )
             .await?;
         if let Some(row) = unknown {
-            let id: Uuid = row.get(0);
+            let (kind, id): (&str, Uuid) = (row.get(0), row.get(1));
+            let what = if kind == "entry" {
+                format!("entry {id}")
+            } else {
+                format!("the resolution of hold {id}")
+            };
             fail(
                 &mut report,
                 Some(id),
-                format!(
-                    "entry {id} was not written by the ledger (it is neither sealed nor queued)"
-                ),
+                format!("{what} was not written by the ledger (it is neither sealed nor queued)"),
             );
         }
     }
@@ -165,6 +199,9 @@ pub async fn verify_in_tx(tx: &Tx<'_>, council_id: Uuid) -> Result<VerifyReport,
                 format!("entry {entry} does not balance"),
             );
         }
+    }
+    if report.ok {
+        report.signed_head = Some(SignedHead::sign(key, council_id, position, &prev).to_string());
     }
     Ok(report)
 }

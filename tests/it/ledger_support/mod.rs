@@ -9,7 +9,12 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use allot::db::{tenant_tx, DbPool};
-use allot::ledger::{self, NewAccount, NewEntry, NewLeg, Side};
+use allot::ledger::{self, ChainKey, NewAccount, NewEntry, NewLeg, Side};
+
+/// The chain key of the tests (the one `AppState::new` uses too).
+pub fn chain_key() -> ChainKey {
+    ChainKey::fixed_for_tests()
+}
 
 pub fn d(text: &str) -> Decimal {
     Decimal::from_str(text).expect("decimal")

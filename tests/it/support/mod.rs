@@ -18,6 +18,7 @@ use allot::config::Settings;
 use allot::db::testing::TestDb;
 use allot::AppState;
 
+pub mod openapi;
 pub mod scenario;
 
 pub const PASSWORD: &str = "a long test password";
