@@ -1,9 +1,11 @@
 //! The `allot` command: serve, demo, migrate, council create, audit verify. Thin: each command
-//! opens the database and calls into the library.
+//! opens the database and calls into the library. A failure is printed as one `Error: ...` line
+//! (with its causes) and exit status 1, never as a backtrace.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -23,9 +25,10 @@ struct Cli {
     /// PostgreSQL server to use; without it allot runs an embedded PostgreSQL in --data-dir.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
-    /// Data directory of the embedded PostgreSQL.
-    #[arg(long, env = "ALLOT_DATA_DIR", default_value = ".allot", global = true)]
-    data_dir: PathBuf,
+    /// Data directory of the embedded PostgreSQL [default: .allot; as root, a directory under
+    /// /var/lib/allot when the postgres user cannot reach .allot].
+    #[arg(long, env = "ALLOT_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -77,7 +80,19 @@ enum CouncilCommand {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}` is the message and its causes on one line; `Debug` (what returning the
+            // error from main prints) would add a backtrace when RUST_BACKTRACE is set.
+            eprintln!("Error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ALLOT_LOG")
@@ -88,7 +103,13 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let target = match &cli.database_url {
         Some(url) => DbTarget::Url(url.clone()),
-        None => DbTarget::Embedded(cli.data_dir.clone()),
+        None => {
+            let resolved = allot::db::data_dir::resolve(cli.data_dir.as_deref())?;
+            if let Some(note) = &resolved.note {
+                eprintln!("{note}");
+            }
+            DbTarget::Embedded(resolved.dir)
+        }
     };
     match cli.command {
         Command::Serve {
