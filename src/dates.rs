@@ -44,7 +44,7 @@ pub fn in_range(date: NaiveDate) -> Result<NaiveDate, String> {
 pub fn check(fields: &[(&str, Option<NaiveDate>)]) -> AppResult<()> {
     for (field, date) in fields {
         if let Some(date) = date {
-            in_range(*date).map_err(|reason| AppError::invalid(*field, reason))?;
+            in_range(*date).map_err(|reason| AppError::invalid(field, reason))?;
         }
     }
     Ok(())

@@ -113,7 +113,7 @@ impl SignInGate {
         let since = now - self.window;
         let mut failures = self.lock();
         failures.reservations += 1;
-        if failures.reservations % SWEEP_EVERY == 0 {
+        if failures.reservations.is_multiple_of(SWEEP_EVERY) {
             failures.by_source.retain(|_, times| {
                 times.retain(|t| *t > since);
                 !times.is_empty()
