@@ -1,5 +1,6 @@
 //! The `allot` command: serve, demo, migrate, council create, audit verify. Thin: each command
-//! opens the database and calls into the library.
+//! opens the database and calls into the library. A failure is printed as one `Error: ...` line
+//! (with its causes) and exit status 1, never as a backtrace.
 //!
 //! The ledger chain's key never goes on the command line (where `ps` shows it): it comes from
 //! `ALLOT_CHAIN_KEY_FILE`, `ALLOT_CHAIN_KEY`, or for the embedded PostgreSQL the data directory.
@@ -7,6 +8,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -27,9 +29,10 @@ struct Cli {
     /// PostgreSQL server to use; without it allot runs an embedded PostgreSQL in --data-dir.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
-    /// Data directory of the embedded PostgreSQL.
-    #[arg(long, env = "ALLOT_DATA_DIR", default_value = ".allot", global = true)]
-    data_dir: PathBuf,
+    /// Data directory of the embedded PostgreSQL [default: .allot; as root, a directory under
+    /// /var/lib/allot when the postgres user cannot reach .allot].
+    #[arg(long, env = "ALLOT_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
     /// File holding the ledger chain's key in hexadecimal (else `ALLOT_CHAIN_KEY`, or with the
     /// embedded PostgreSQL `chain.key` in --data-dir, made on first use).
     #[arg(long, env = "ALLOT_CHAIN_KEY_FILE", global = true)]
@@ -91,7 +94,19 @@ enum CouncilCommand {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}` is the message and its causes on one line; `Debug` (what returning the
+            // error from main prints) would add a backtrace when RUST_BACKTRACE is set.
+            eprintln!("Error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ALLOT_LOG")
@@ -102,7 +117,13 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let target = match &cli.database_url {
         Some(url) => DbTarget::Url(url.clone()),
-        None => DbTarget::Embedded(cli.data_dir.clone()),
+        None => {
+            let resolved = allot::db::data_dir::resolve(cli.data_dir.as_deref())?;
+            if let Some(note) = &resolved.note {
+                eprintln!("{note}");
+            }
+            DbTarget::Embedded(resolved.dir)
+        }
     };
     // Only the commands that seal or verify the chain need its key.
     let chain_key = || -> anyhow::Result<ChainKey> {

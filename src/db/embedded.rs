@@ -2,9 +2,13 @@
 //!
 //! The system's PostgreSQL binaries are used (never downloaded): found on `PATH`, through
 //! `pg_config --bindir`, or under `/usr/lib/postgresql/*/bin`. The cluster lives in
-//! `<data_dir>/pgdata`, listens on a unix socket only, and trusts local connections, which only
-//! users able to reach the socket directory can make. `initdb` and `pg_ctl` refuse to run as root,
-//! so as root they run as the `postgres` system user through `runuser`.
+//! `<data_dir>/pgdata` and listens on a unix socket only, in `<data_dir>/run` (or, when that path
+//! is too long for a socket, a fresh randomly named directory in the temporary directory), both
+//! the directory and the socket 0700. Connections are checked by peer authentication: only the
+//! user allot runs as (and the server's own user) may connect, as the database user `postgres`
+//! (see [`access_rules`]). `initdb` and `pg_ctl` refuse to run as root, so as root they run as the
+//! `postgres` system user through `runuser`; [`super::data_dir`] finds a data directory that user
+//! can reach.
 //!
 //! A server already running on the data directory is reused and left running; a server this
 //! process started is stopped when the handle is dropped or [`EmbeddedPostgres::stop`] is called.
@@ -13,6 +17,8 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use std::io::ErrorKind;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 
 /// What can go wrong while finding, creating or starting the cluster.
@@ -28,6 +34,20 @@ pub enum EmbeddedError {
     NoPostgresUser(String),
     #[error("{what} failed: {detail}")]
     Command { what: String, detail: String },
+    #[error(
+        "allot runs PostgreSQL as the `postgres` user when it runs as root, and that user cannot \
+         reach {}. Give a data directory it can reach with --data-dir or ALLOT_DATA_DIR (for \
+         example --data-dir /var/lib/allot/NAME), run allot as an ordinary user, or set \
+         DATABASE_URL to use a PostgreSQL server of your own.",
+        .0.display()
+    )]
+    Unreachable(PathBuf),
+    #[error(
+        "{} is not safe to keep a database in: it must be a directory owned by root (or \
+         `postgres`) that no one else may write to. Remove it or give --data-dir.",
+        .0.display()
+    )]
+    Unsafe(PathBuf),
     #[error("{0}: {1}")]
     Io(String, #[source] std::io::Error),
 }
@@ -38,6 +58,8 @@ pub struct EmbeddedPostgres {
     bin_dir: PathBuf,
     pgdata: PathBuf,
     socket_dir: PathBuf,
+    /// The socket directory is a temporary one of ours, removed when the server stops.
+    temporary_socket_dir: bool,
     run_as: Option<nix::unistd::User>,
     started_here: bool,
 }
@@ -63,36 +85,38 @@ impl EmbeddedPostgres {
     /// Creates the cluster on first use and starts it unless it is already running.
     pub fn start(data_dir: &Path, options: &ServerOptions) -> Result<Self, EmbeddedError> {
         let bin_dir = find_bin_dir().ok_or(EmbeddedError::BinariesNotFound)?;
-        fs::create_dir_all(data_dir).map_err(|e| io_err(data_dir, e))?;
+        make_private_dir(data_dir)?;
         let data_dir = fs::canonicalize(data_dir).map_err(|e| io_err(data_dir, e))?;
         let run_as = if nix::unistd::geteuid().is_root() {
-            match nix::unistd::User::from_name("postgres") {
-                Ok(Some(user)) => Some(user),
-                Ok(None) => return Err(EmbeddedError::NoPostgresUser("no such user".into())),
-                Err(e) => return Err(EmbeddedError::NoPostgresUser(e.to_string())),
-            }
+            Some(postgres_user()?)
         } else {
             None
         };
-        let socket_dir = socket_dir_for(&data_dir);
         let mut pg = Self {
             bin_dir,
             pgdata: data_dir.join("pgdata"),
-            socket_dir,
+            socket_dir: PathBuf::new(),
+            temporary_socket_dir: false,
             run_as,
             started_here: false,
         };
+        pg.hand_over(&data_dir)?;
 
         // Two allot processes starting on one directory must not both run initdb or pg_ctl start.
         let lock_path = data_dir.join("allot.lock");
         let lock = File::create(&lock_path).map_err(|e| io_err(&lock_path, e))?;
         lock.lock().map_err(|e| io_err(&lock_path, e))?;
 
-        pg.prepare_dirs(&data_dir)?;
         if !pg.pgdata.join("PG_VERSION").exists() {
             pg.initdb()?;
         }
-        if !pg.is_running() {
+        if pg.is_running() {
+            pg.socket_dir = pg
+                .running_socket_dir()
+                .unwrap_or_else(|| data_dir.join("run"));
+        } else {
+            pg.write_access_rules()?;
+            pg.make_socket_dir(&data_dir)?;
             pg.pg_ctl_start(options)?;
             pg.started_here = true;
         }
@@ -156,6 +180,9 @@ impl EmbeddedPostgres {
         );
         if let Err(e) = result {
             tracing::warn!(error = %e, "could not stop the embedded PostgreSQL");
+        } else if self.temporary_socket_dir {
+            // Empty once the server is gone; left alone if not.
+            let _ = fs::remove_dir(&self.socket_dir);
         }
     }
 
@@ -169,13 +196,57 @@ impl EmbeddedPostgres {
             .unwrap_or(false)
     }
 
-    fn prepare_dirs(&self, data_dir: &Path) -> Result<(), EmbeddedError> {
-        fs::create_dir_all(&self.socket_dir).map_err(|e| io_err(&self.socket_dir, e))?;
+    /// Makes `dir` over to the user the server runs as (when that is not us).
+    fn hand_over(&self, dir: &Path) -> Result<(), EmbeddedError> {
         if let Some(user) = &self.run_as {
-            for dir in [data_dir, self.socket_dir.as_path()] {
-                std::os::unix::fs::chown(dir, Some(user.uid.as_raw()), Some(user.gid.as_raw()))
-                    .map_err(|e| io_err(dir, e))?;
+            std::os::unix::fs::chown(dir, Some(user.uid.as_raw()), Some(user.gid.as_raw()))
+                .map_err(|e| io_err(dir, e))?;
+        }
+        Ok(())
+    }
+
+    /// The socket directory for a server about to start: `<data_dir>/run`, 0700, or when that
+    /// path is too long for a socket a new directory with a random name in the temporary
+    /// directory (created here, so no one else can have made it first).
+    fn make_socket_dir(&mut self, data_dir: &Path) -> Result<(), EmbeddedError> {
+        match preferred_socket_dir(data_dir) {
+            Some(dir) => {
+                make_private_dir(&dir)?;
+                fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+                    .map_err(|e| io_err(&dir, e))?;
+                self.socket_dir = dir;
             }
+            None => {
+                self.socket_dir = new_temporary_dir()?;
+                self.temporary_socket_dir = true;
+            }
+        }
+        self.hand_over(&self.socket_dir)
+    }
+
+    /// Where a running server has its socket (line 5 of `postmaster.pid`).
+    fn running_socket_dir(&self) -> Option<PathBuf> {
+        let pid_file = fs::read_to_string(self.pgdata.join("postmaster.pid")).ok()?;
+        let dir = pid_file.lines().nth(4)?.trim();
+        (!dir.is_empty()).then(|| PathBuf::from(dir))
+    }
+
+    /// Writes `pg_hba.conf` and `pg_ident.conf` (see [`access_rules`]); clusters made by
+    /// earlier versions, which trusted every local connection, are brought up to date too.
+    fn write_access_rules(&self) -> Result<(), EmbeddedError> {
+        let me = nix::unistd::User::from_uid(nix::unistd::geteuid())
+            .ok()
+            .flatten()
+            .map(|u| u.name);
+        let mut users: Vec<String> = me.into_iter().collect();
+        users.extend(self.run_as.as_ref().map(|u| u.name.clone()));
+        let (hba, ident) = access_rules(&users);
+        for (name, text) in [("pg_hba.conf", hba), ("pg_ident.conf", ident)] {
+            let path = self.pgdata.join(name);
+            fs::write(&path, text).map_err(|e| io_err(&path, e))?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
+                .map_err(|e| io_err(&path, e))?;
+            self.hand_over(&path)?;
         }
         Ok(())
     }
@@ -189,7 +260,8 @@ impl EmbeddedPostgres {
                 &pgdata,
                 "-U",
                 "postgres",
-                "--auth=trust",
+                "--auth-local=peer",
+                "--auth-host=reject",
                 "-E",
                 "UTF8",
                 "--no-locale",
@@ -202,7 +274,8 @@ impl EmbeddedPostgres {
         let pgdata = self.pgdata.display().to_string();
         let log = self.pgdata.join("server.log").display().to_string();
         let mut server_opts = format!(
-            "-c listen_addresses='' -c unix_socket_directories='{}' -c max_connections={}",
+            "-c listen_addresses='' -c unix_socket_directories='{}' \
+             -c unix_socket_permissions=0700 -c max_connections={}",
             self.socket_dir.display(),
             options.max_connections
         );
@@ -285,18 +358,81 @@ fn io_err(path: &Path, e: std::io::Error) -> EmbeddedError {
     EmbeddedError::Io(path.display().to_string(), e)
 }
 
-/// Unix socket paths are limited to about 107 bytes; deep data directories get a short one in /tmp.
-fn socket_dir_for(data_dir: &Path) -> PathBuf {
+/// The `postgres` system user, which the server runs as when allot runs as root.
+pub fn postgres_user() -> Result<nix::unistd::User, EmbeddedError> {
+    match nix::unistd::User::from_name("postgres") {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(EmbeddedError::NoPostgresUser("no such user".into())),
+        Err(e) => Err(EmbeddedError::NoPostgresUser(e.to_string())),
+    }
+}
+
+/// `pg_hba.conf` and `pg_ident.conf` letting only these system users connect, over the unix
+/// socket, as the database user `postgres`. With no user name to go on (an account without a
+/// passwd entry, where peer authentication cannot work), local connections are trusted and the
+/// 0700 socket directory is the only wall.
+pub fn access_rules(system_users: &[String]) -> (String, String) {
+    let header = "# Written by allot each time it starts this cluster: local connections only, \
+                  checked by peer authentication.\n";
+    if system_users.is_empty() {
+        let hba = format!("{header}local all all trust\n");
+        return (hba, String::new());
+    }
+    let hba = format!("{header}local all all peer map=allot\n");
+    let mut ident = String::from("# MAPNAME SYSTEM-USERNAME PG-USERNAME\n");
+    let mut seen = Vec::new();
+    for user in system_users {
+        if !seen.contains(user) {
+            ident.push_str(&format!("allot {user} postgres\n"));
+            seen.push(user.clone());
+        }
+    }
+    (hba, ident)
+}
+
+/// Creates `dir` (its parents as usual) with mode 0700 unless it exists.
+fn make_private_dir(dir: &Path) -> Result<(), EmbeddedError> {
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
+    }
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(io_err(dir, e)),
+    }
+}
+
+/// Unix socket paths are limited to about 107 bytes: `<data_dir>/run` when it is short enough.
+fn preferred_socket_dir(data_dir: &Path) -> Option<PathBuf> {
     let preferred = data_dir.join("run");
     // The socket file inside is `.s.PGSQL.5432` (14 bytes) plus a separator.
-    if preferred.as_os_str().len() + 15 < 100 {
-        return preferred;
+    (preferred.as_os_str().len() + 15 < 100).then_some(preferred)
+}
+
+/// A new directory (0700) with an unguessable name in the temporary directory. `mkdir` fails if
+/// the name exists (even as a symlink), so what is returned is ours.
+fn new_temporary_dir() -> Result<PathBuf, EmbeddedError> {
+    let base = std::env::temp_dir();
+    let mut last_error = None;
+    for _ in 0..16 {
+        let mut random = [0u8; 8];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random).map_err(
+            |_| {
+                EmbeddedError::Io(
+                    "the random number generator".into(),
+                    ErrorKind::Other.into(),
+                )
+            },
+        )?;
+        let dir = base.join(format!("allot-{}", hex::encode(random)));
+        match fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => last_error = Some(e),
+            Err(e) => return Err(io_err(&dir, e)),
+        }
     }
-    let digest = ring::digest::digest(
-        &ring::digest::SHA256,
-        data_dir.as_os_str().as_encoded_bytes(),
-    );
-    PathBuf::from(format!("/tmp/allot-{}", hex::encode(&digest.as_ref()[..8])))
+    let e = last_error.unwrap_or_else(|| ErrorKind::AlreadyExists.into());
+    Err(io_err(&base, e))
 }
 
 /// Where `initdb` and `pg_ctl` are: PATH, then `pg_config --bindir`, then Debian's layout.
@@ -370,12 +506,36 @@ mod tests {
     }
 
     #[test]
-    fn long_data_directories_get_a_short_socket_directory() {
-        let short = socket_dir_for(Path::new("/srv/allot"));
-        assert_eq!(short, Path::new("/srv/allot/run"));
+    fn long_data_directories_get_a_new_private_socket_directory() {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(
+            preferred_socket_dir(Path::new("/srv/allot")).as_deref(),
+            Some(Path::new("/srv/allot/run"))
+        );
         let deep = PathBuf::from(format!("/{}", "d".repeat(120)));
-        let socket = socket_dir_for(&deep);
-        assert!(socket.to_string_lossy().starts_with("/tmp/allot-"));
-        assert!(socket.as_os_str().len() + 15 < 100);
+        assert_eq!(preferred_socket_dir(&deep), None);
+        // No predictable name in the shared directory: a new one each time, made by us, 0700.
+        let first = new_temporary_dir().unwrap();
+        let second = new_temporary_dir().unwrap();
+        assert_ne!(first, second);
+        for dir in [&first, &second] {
+            let meta = fs::symlink_metadata(dir).unwrap();
+            assert!(meta.is_dir());
+            assert_eq!(meta.mode() & 0o777, 0o700);
+            assert_eq!(meta.uid(), nix::unistd::geteuid().as_raw());
+            assert!(dir.as_os_str().len() + 15 < 100);
+            fs::remove_dir(dir).unwrap();
+        }
+    }
+
+    #[test]
+    fn only_named_system_users_may_connect() {
+        let (hba, ident) = access_rules(&["root".into(), "postgres".into(), "root".into()]);
+        let rules: Vec<&str> = hba.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(rules, vec!["local all all peer map=allot"]);
+        let maps: Vec<&str> = ident.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(maps, vec!["allot root postgres", "allot postgres postgres"]);
+        let (hba, _) = access_rules(&["alice".into()]);
+        assert!(!hba.contains("trust"));
     }
 }

@@ -4,6 +4,7 @@
 //! `allot_app` role and sets `app.council_id` with `SET LOCAL` semantics, so nothing leaks to the
 //! next borrower of a pooled connection and row-level security applies to every statement.
 
+pub mod data_dir;
 pub mod embedded;
 pub mod migrate;
 pub mod testing;

@@ -196,3 +196,129 @@ fn migrate_and_council_create_from_the_command_line() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("at least 12"));
 }
+
+/// A directory only its owner may enter, as a fresh `git clone` in root's home is.
+fn private_dir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    dir
+}
+
+/// The binary run from `cwd` with no data directory or database given.
+fn allot_in(cwd: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_allot"));
+    command
+        .current_dir(cwd)
+        .env_remove("DATABASE_URL")
+        .env_remove("ALLOT_DATA_DIR")
+        .env("RUST_BACKTRACE", "1")
+        .env("RUST_LIB_BACKTRACE", "1");
+    command
+}
+
+/// Removes a data directory allot chose for itself when the test ends.
+struct RemoveOnDrop(Option<std::path::PathBuf>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.0 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// The data directory named in allot's note about where it keeps the database, if any.
+fn chosen_data_dir(output: &str) -> Option<std::path::PathBuf> {
+    let start = output.find("/var/lib/allot/")?;
+    let rest = &output[start + "/var/lib/allot/".len()..];
+    let name: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+    (!name.is_empty()).then(|| Path::new("/var/lib/allot").join(name))
+}
+
+#[test]
+fn first_run_in_a_private_directory_just_works() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let project = private_dir();
+    let first = allot_in(project.path()).arg("migrate").output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&first.stdout),
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let chosen = RemoveOnDrop(chosen_data_dir(&said));
+    assert!(first.status.success(), "{said}");
+    assert!(!said.contains("acktrace"), "{said}");
+    let data_dir = if nix::unistd::geteuid().is_root() {
+        // PostgreSQL runs as `postgres`, which cannot enter the project: allot keeps the data
+        // where it can, and says where.
+        let dir = chosen
+            .0
+            .clone()
+            .unwrap_or_else(|| panic!("no data directory named: {said}"));
+        let meta = std::fs::metadata(&dir).unwrap();
+        assert_eq!(
+            meta.permissions().mode() & 0o777,
+            0o700,
+            "{}",
+            dir.display()
+        );
+        let postgres = nix::unistd::User::from_name("postgres").unwrap().unwrap();
+        assert_eq!(meta.uid(), postgres.uid.as_raw());
+        // The same project gets the same directory the next time.
+        let again = allot_in(project.path()).arg("migrate").output().unwrap();
+        let said_again = String::from_utf8_lossy(&again.stderr).to_string();
+        assert!(again.status.success(), "{said_again}");
+        assert_eq!(chosen_data_dir(&said_again).as_ref(), Some(&dir));
+        dir
+    } else {
+        project.path().join(".allot")
+    };
+    // Only the owner may reach the socket; no local user is trusted without a check.
+    let socket_dir = data_dir.join("run");
+    let mode = std::fs::metadata(&socket_dir).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "{}", socket_dir.display());
+    let hba = std::fs::read_to_string(data_dir.join("pgdata/pg_hba.conf")).unwrap();
+    let rules: Vec<&str> = hba
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert!(!rules.is_empty(), "{hba}");
+    assert!(rules.iter().all(|l| !l.contains("trust")), "{hba}");
+    let conf = std::fs::read_to_string(data_dir.join("pgdata/postmaster.opts")).unwrap();
+    assert!(conf.contains("unix_socket_permissions=0700"), "{conf}");
+}
+
+#[test]
+fn errors_are_one_sentence_without_a_backtrace() {
+    let project = private_dir();
+    let port = free_port();
+    let output = allot_in(project.path())
+        .env(
+            "DATABASE_URL",
+            format!("postgres://allot@127.0.0.1:{port}/allot"),
+        )
+        .arg("migrate")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Error: "), "{stderr}");
+    assert!(!stderr.contains("acktrace"), "{stderr}");
+    assert!(!stderr.contains("src/"), "{stderr}");
+
+    if nix::unistd::geteuid().is_root() {
+        // A data directory given explicitly that PostgreSQL's user cannot reach: say what to do.
+        let output = allot_in(project.path())
+            .args(["--data-dir", "inside/db", "migrate"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("postgres"), "{stderr}");
+        assert!(stderr.contains("--data-dir"), "{stderr}");
+        assert!(!stderr.contains("acktrace"), "{stderr}");
+        assert!(!project.path().join("inside/db/pgdata").exists());
+    }
+}
