@@ -12,15 +12,15 @@ CREATE POLICY tenant_isolation ON council_counters USING (council_id = app_counc
     WITH CHECK (council_id = app_council_id());
 GRANT SELECT, INSERT, UPDATE ON council_counters TO allot_app;
 
--- Councils that already have budgets continue from their highest reference.
-INSERT INTO council_counters (council_id, name, value)
-SELECT council_id, 'budget_reference', max(substr(reference, 3)::bigint)
-FROM budgets GROUP BY council_id;
-
--- The next value of a council's counter (the row lock orders concurrent callers).
+-- The next value of a council's counter (the row lock orders concurrent callers). A council's
+-- first use starts after its highest existing reference: it runs as the caller, acting for that
+-- council, so it sees that council's budgets (a migration, bound by row-level security, would not).
 CREATE FUNCTION next_council_counter(p_council uuid, p_name text) RETURNS bigint
     LANGUAGE sql VOLATILE
-    AS $$ INSERT INTO council_counters AS c (council_id, name, value) VALUES (p_council, p_name, 1)
+    AS $$ INSERT INTO council_counters AS c (council_id, name, value)
+          VALUES (p_council, p_name,
+                  coalesce((SELECT max(substr(b.reference, 3)::bigint) FROM budgets b
+                            WHERE b.council_id = p_council), 0) + 1)
           ON CONFLICT (council_id, name) DO UPDATE SET value = c.value + 1
           RETURNING value $$;
 GRANT EXECUTE ON FUNCTION next_council_counter(uuid, text) TO allot_app;

@@ -51,6 +51,8 @@ fn start_cluster() -> tokio_postgres::Config {
             ("synchronous_commit".into(), "off".into()),
             ("full_page_writes".into(), "off".into()),
         ],
+        // Tests connect as roles of their own (a schema owner that is not a superuser).
+        trust_local: true,
     };
     let mut pg = EmbeddedPostgres::start(&dir, &options).unwrap_or_else(|e| panic!("{e}"));
     if pg.started_here() {

@@ -24,6 +24,7 @@ fn options() -> ServerOptions {
             ("fsync".into(), "off".into()),
             ("synchronous_commit".into(), "off".into()),
         ],
+        ..ServerOptions::default()
     }
 }
 
