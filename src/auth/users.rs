@@ -51,20 +51,55 @@ pub fn normalise_email(email: &str) -> AppResult<String> {
     }
 }
 
-/// Validates and inserts a user in the council of `tx`; returns the new id.
+/// Validates and inserts a user in the council of `tx` (loaders and the first administrator;
+/// no role check, no maker recorded); returns the new id.
 pub async fn insert(
     tx: &Tx<'_>,
     council_id: Uuid,
     user: &NewUser,
     iterations: u32,
 ) -> AppResult<Uuid> {
+    check(user)?;
+    let hashed = password::hash(&user.password, iterations);
+    insert_hashed(tx, council_id, user, &hashed, None).await
+}
+
+/// Checks a new user's fields (before any password is hashed).
+pub fn check(user: &NewUser) -> AppResult<()> {
+    normalise_email(&user.email)?;
+    let name = user.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(AppError::invalid("name", "must be 1 to 200 characters"));
+    }
+    password::check_policy(&user.password).map_err(|e| AppError::invalid("password", e.to_string()))
+}
+
+/// A council administrator adds a user (the role checked here); `hashed` is the password,
+/// hashed by the caller outside any transaction. The administrator is recorded as its maker.
+pub async fn create(
+    tx: &Tx<'_>,
+    actor: &crate::auth::Actor,
+    user: &NewUser,
+    hashed: &password::PasswordHash,
+) -> AppResult<User> {
+    actor.require(&[Role::CouncilAdmin])?;
+    check(user)?;
+    let id = insert_hashed(tx, actor.council_id, user, hashed, Some(actor.user_id)).await?;
+    get(tx, actor.council_id, id).await
+}
+
+async fn insert_hashed(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    user: &NewUser,
+    hashed: &password::PasswordHash,
+    created_by: Option<Uuid>,
+) -> AppResult<Uuid> {
     let email = normalise_email(&user.email)?;
     let name = user.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::invalid("name", "must be 1 to 200 characters"));
     }
-    password::check_policy(&user.password)
-        .map_err(|e| AppError::invalid("password", e.to_string()))?;
     match (user.role.needs_organisation(), user.organisation_id) {
         (true, None) => {
             return Err(AppError::invalid(
@@ -108,14 +143,13 @@ pub async fn insert(
             return Err(AppError::NotFound);
         }
     }
-    let hashed = password::hash(&user.password, iterations);
     let id = Uuid::new_v4();
     let iterations = i32::try_from(hashed.iterations).unwrap_or(i32::MAX);
     let result = tx
         .execute(
             "INSERT INTO users (council_id, id, email, name, role, organisation_id, person_id,
-                                password_iterations, password_salt, password_hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                password_iterations, password_salt, password_hash, created_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             &[
                 &council_id,
                 &id,
@@ -127,6 +161,7 @@ pub async fn insert(
                 &iterations,
                 &hashed.salt,
                 &hashed.hash,
+                &created_by,
             ],
         )
         .await;
@@ -159,4 +194,53 @@ pub async fn get(tx: &Tx<'_>, council_id: Uuid, id: Uuid) -> AppResult<User> {
         organisation_id: row.get(5),
         person_id: row.get(6),
     })
+}
+
+/// A user in the council's list, with who made them and when.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct UserRecord {
+    #[serde(flatten)]
+    pub user: User,
+    pub active: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The administrator who added them (none for the first administrator and loaded users).
+    pub created_by: Option<Uuid>,
+    pub created_by_name: Option<String>,
+}
+
+/// The council's users, newest first, with their makers (council administrators and auditors).
+pub async fn list(tx: &Tx<'_>, actor: &crate::auth::Actor) -> AppResult<Vec<UserRecord>> {
+    actor.require(&[Role::CouncilAdmin, Role::Auditor])?;
+    let rows = tx
+        .query(
+            "SELECT u.id, u.council_id, u.email, u.name, u.role, u.organisation_id, u.person_id,
+                    u.active, u.created_at, u.created_by, m.name AS created_by_name
+             FROM users u
+             LEFT JOIN users m ON m.council_id = u.council_id AND m.id = u.created_by
+             WHERE u.council_id = $1
+             ORDER BY u.created_at DESC, u.id LIMIT 5000",
+            &[&actor.council_id],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let role: &str = row.try_get("role")?;
+            Ok(UserRecord {
+                user: User {
+                    id: row.try_get("id")?,
+                    council_id: row.try_get("council_id")?,
+                    email: row.try_get("email")?,
+                    name: row.try_get("name")?,
+                    role: Role::parse(role)
+                        .ok_or_else(|| AppError::Internal(format!("stored role {role}")))?,
+                    organisation_id: row.try_get("organisation_id")?,
+                    person_id: row.try_get("person_id")?,
+                },
+                active: row.try_get("active")?,
+                created_at: row.try_get("created_at")?,
+                created_by: row.try_get("created_by")?,
+                created_by_name: row.try_get("created_by_name")?,
+            })
+        })
+        .collect()
 }

@@ -392,3 +392,44 @@ async fn responses_carry_a_request_id() {
     let reply = app.call(Method::GET, "/api/openapi.json", None, None).await;
     assert!(reply.headers.contains_key("x-request-id"));
 }
+
+#[tokio::test]
+async fn an_administrator_adding_a_second_finance_officer_is_in_the_audit_list() {
+    let app = TestApp::new().await;
+    let council = app.council("Audit Council").await;
+    let made = app
+        .post(
+            "/api/v1/users",
+            &council.admin_token,
+            json!({"email": "second.officer@council.example", "name": "Second Officer",
+                   "role": "finance_officer", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let (_, auditor) = app.user(&council, Role::Auditor, None, None).await;
+    let list = app.get("/api/v1/users", &auditor).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    let officer = list.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "second.officer@council.example")
+        .cloned()
+        .expect("the new officer is listed");
+    assert_eq!(officer["role"], "finance_officer");
+    assert_eq!(officer["created_by"], json!(council.admin_id));
+    assert!(officer["created_by_name"].is_string());
+    assert!(officer.get("password_hash").is_none());
+    // Other staff do not read the list; nobody else adds users.
+    let (_, care_manager) = app.user(&council, Role::CareManager, None, None).await;
+    let refused = app.get("/api/v1/users", &care_manager).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let not_yours = app
+        .post(
+            "/api/v1/users",
+            &auditor,
+            json!({"email": "x@council.example", "name": "X", "role": "auditor", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(not_yours.status, StatusCode::FORBIDDEN);
+}

@@ -75,7 +75,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me::me))
         .routes(routes!(organisations::create, organisations::list))
         .routes(routes!(organisations::patch))
-        .routes(routes!(users::create))
+        .routes(routes!(users::create, users::list))
         .routes(routes!(people::create, people::list))
         .routes(routes!(ledger::statement))
         .routes(routes!(ledger::reverse))
