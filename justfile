@@ -26,7 +26,11 @@ test:
 e2e:
     cargo test --test it browser::
 
-# Benchmarks against pgbench on the same throwaway cluster (prints figures; asserts nothing).
+# `payments_http` (rule-checked payments over HTTP) and `payment_run` run on a cluster of their own with
+# production durability (fsync, synchronous_commit, full_page_writes on), `ledger` on the test harness's
+# cluster (durability off); `payments_http` and `ledger` run pgbench TPC-B on their cluster as the
+# baseline. BENCH_SECS sets the length of a case.
+# Benchmarks in release mode (prints figures; asserts nothing).
 bench:
     #!/usr/bin/env bash
     set -euo pipefail
