@@ -77,6 +77,7 @@ impl DurableCluster {
                 .chain(extra)
                 .map(|(name, value)| (name.to_string(), value.to_string()))
                 .collect(),
+            ..ServerOptions::default()
         };
         let pg = EmbeddedPostgres::start(&dir, &options).unwrap_or_else(|e| panic!("{e}"));
         spawn_watchdog(&pg, &dir);
