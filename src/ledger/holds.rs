@@ -144,68 +144,87 @@ pub async fn expire_due_holds_in_tx(
 ) -> Result<usize, LedgerError> {
     let mut expired = 0;
     loop {
-        let due = tx
-            .query(
-                "SELECT hold_id FROM ledger_open_holds WHERE council_id = $1 AND expires_at <= $2
-                 ORDER BY expires_at, hold_id LIMIT $3",
-                &[&council_id, &now, &EXPIRY_BATCH],
-            )
-            .await?;
-        let ids: Vec<Uuid> = due.iter().map(|r| r.get(0)).collect();
-        if ids.is_empty() {
-            return Ok(expired);
-        }
-        let rows = tx
-            .query(
-                "SELECT entry_id, leg_no, account_id, side, amount FROM ledger_legs
-                 WHERE council_id = $1 AND entry_id = ANY($2) ORDER BY entry_id, leg_no",
-                &[&council_id, &ids],
-            )
-            .await?;
-        let mut legs: Vec<(Uuid, Leg)> = Vec::with_capacity(rows.len());
-        for row in &rows {
-            legs.push((row.get(0), leg_from_row(row, 1)?));
-        }
-        let accounts: Vec<Uuid> = legs.iter().map(|(_, l)| l.account_id).collect();
-        let locked = lock_accounts(tx, council_id, &accounts).await?;
-        let resolved = resolve(
-            tx,
-            council_id,
-            &ids,
-            "expired",
-            &serde_json::json!({}),
-            Some(now),
-        )
-        .await?;
-        let released: Vec<Leg> = legs
-            .into_iter()
-            .filter(|(hold, _)| resolved.contains(hold))
-            .map(|(_, leg)| leg)
-            .collect();
-        // The resolutions just recorded released these in the database; an error here (a total
-        // out of range) rolls that back.
-        Plan::new(&locked).release(&released)?;
-        expired += resolved.len();
-        if (ids.len() as i64) < EXPIRY_BATCH {
+        let (done, more) = expire_due_batch_in_tx(tx, council_id, now).await?;
+        expired += done;
+        if !more {
             return Ok(expired);
         }
     }
 }
 
-/// [`expire_due_holds_in_tx`] in a transaction of its own, with retries.
+/// Expires at most one batch of due holds; returns how many it expired and whether more may be due.
+async fn expire_due_batch_in_tx(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(usize, bool), LedgerError> {
+    let due = tx
+        .query(
+            "SELECT hold_id FROM ledger_open_holds WHERE council_id = $1 AND expires_at <= $2
+             ORDER BY expires_at, hold_id LIMIT $3",
+            &[&council_id, &now, &EXPIRY_BATCH],
+        )
+        .await?;
+    let ids: Vec<Uuid> = due.iter().map(|r| r.get(0)).collect();
+    if ids.is_empty() {
+        return Ok((0, false));
+    }
+    let rows = tx
+        .query(
+            "SELECT entry_id, leg_no, account_id, side, amount FROM ledger_legs
+             WHERE council_id = $1 AND entry_id = ANY($2) ORDER BY entry_id, leg_no",
+            &[&council_id, &ids],
+        )
+        .await?;
+    let mut legs: Vec<(Uuid, Leg)> = Vec::with_capacity(rows.len());
+    for row in &rows {
+        legs.push((row.get(0), leg_from_row(row, 1)?));
+    }
+    let accounts: Vec<Uuid> = legs.iter().map(|(_, l)| l.account_id).collect();
+    let locked = lock_accounts(tx, council_id, &accounts).await?;
+    let resolved = resolve(
+        tx,
+        council_id,
+        &ids,
+        "expired",
+        &serde_json::json!({}),
+        Some(now),
+    )
+    .await?;
+    let released: Vec<Leg> = legs
+        .into_iter()
+        .filter(|(hold, _)| resolved.contains(hold))
+        .map(|(_, leg)| leg)
+        .collect();
+    // The resolutions just recorded released these in the database; an error here (a total
+    // out of range) rolls that back.
+    Plan::new(&locked).release(&released)?;
+    Ok((resolved.len(), (ids.len() as i64) >= EXPIRY_BATCH))
+}
+
+/// Expires the council's due holds, each batch in a transaction of its own (committed before the
+/// next begins, so a long backlog neither holds its accounts' locks for long nor is lost by a
+/// failure late in it), each retried on deadlocks.
 pub async fn expire_due_holds(
     pool: &DbPool,
     council_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<usize, LedgerError> {
-    retrying(|| async {
-        let mut client = pool.get().await?;
-        let tx = tenant_tx(&mut client, council_id).await?;
-        let expired = expire_due_holds_in_tx(&tx, council_id, now).await?;
-        tx.commit().await?;
-        Ok::<_, LedgerError>(expired)
-    })
-    .await
+    let mut expired = 0;
+    loop {
+        let (done, more) = retrying(|| async {
+            let mut client = pool.get().await?;
+            let tx = tenant_tx(&mut client, council_id).await?;
+            let batch = expire_due_batch_in_tx(&tx, council_id, now).await?;
+            tx.commit().await?;
+            Ok::<_, LedgerError>(batch)
+        })
+        .await?;
+        expired += done;
+        if !more {
+            return Ok(expired);
+        }
+    }
 }
 
 /// The hold, if it is one and still pending.

@@ -561,3 +561,43 @@ async fn the_app_role_cannot_edit_posted_data_or_see_other_councils() {
         .get(0);
     assert_eq!(seen, 0);
 }
+
+#[tokio::test]
+async fn a_backlog_of_due_holds_expires_batch_by_batch() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    let council = council(pool).await;
+    let funding = account(pool, council, "council_funding", false).await;
+    let holder = account(pool, council, "direct_payment", true).await;
+    let payee = account(pool, council, "payee", false).await;
+    fund(pool, council, funding, holder, "1000").await;
+    let soon = allot::clock::system_now() + Duration::hours(1);
+    // More than one batch (500) of holds, all due at once.
+    let mut client = pool.get().await.unwrap();
+    let tx = tenant_tx(&mut client, council).await.unwrap();
+    for _ in 0..501 {
+        ledger::hold_in_tx(&tx, council, &transfer(holder, payee, "1"), soon)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    drop(client);
+    assert_eq!(
+        balances(pool, council, holder).await.available_balance,
+        d("499")
+    );
+    let expired = ledger::expire_due_holds(pool, council, soon + Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(expired, 501);
+    assert_eq!(
+        balances(pool, council, holder).await.available_balance,
+        d("1000")
+    );
+    assert_invariants(pool, council).await;
+    // Nothing left to do.
+    let again = ledger::expire_due_holds(pool, council, soon + Duration::seconds(2))
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+}
