@@ -29,6 +29,15 @@ struct Cli {
     /// PostgreSQL server to use; without it allot runs an embedded PostgreSQL in --data-dir.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
+    /// With DATABASE_URL: the login role `serve` and `demo` answer requests as (`allot_server`,
+    /// which owns nothing); DATABASE_URL's user (the schema owner) then only runs migrations.
+    #[arg(
+        long,
+        env = "ALLOT_APP_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    app_database_url: Option<String>,
     /// Data directory of the embedded PostgreSQL [default: .allot; as root, a directory under
     /// /var/lib/allot when the postgres user cannot reach .allot].
     #[arg(long, env = "ALLOT_DATA_DIR", global = true)]
@@ -151,7 +160,14 @@ async fn run() -> anyhow::Result<()> {
                 secure_cookies,
                 ..Settings::default()
             };
-            serve(database, settings, key, addr).await
+            serve(
+                database,
+                cli.app_database_url.as_deref(),
+                settings,
+                key,
+                addr,
+            )
+            .await
         }
         Command::Demo { addr } => {
             let key = chain_key()?;
@@ -161,7 +177,14 @@ async fn run() -> anyhow::Result<()> {
             let signins =
                 allot::demo::load(&database.pool, settings.password_iterations, now).await?;
             println!("{}", allot::demo::describe(&signins, addr));
-            serve(database, settings, key, addr).await
+            serve(
+                database,
+                cli.app_database_url.as_deref(),
+                settings,
+                key,
+                addr,
+            )
+            .await
         }
         Command::Migrate => {
             let database = Database::open(&target, 2).await?;
@@ -255,18 +278,21 @@ fn read_password() -> anyhow::Result<String> {
 
 async fn serve(
     database: Database,
+    app_url: Option<&str>,
     settings: Settings,
     chain_key: ChainKey,
     addr: SocketAddr,
 ) -> anyhow::Result<()> {
-    let state = AppState::new(database.pool.clone(), settings).with_chain_key(chain_key);
+    // Requests are answered as the serving role; the owner's pool only ran the migrations.
+    let serving = database.serving_pool(app_url, 16)?;
+    let state = AppState::new(serving.clone(), settings).with_chain_key(chain_key);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!("allot listening on http://{addr}");
     // Seals posted entries into the hash chain and expires due holds, about once a second.
     let upkeep = allot::ledger::maintenance::spawn(
-        database.pool.clone(),
+        serving.clone(),
         state.clock.clone(),
         state.chain_key.clone(),
         Duration::from_secs(1),
@@ -279,6 +305,7 @@ async fn serve(
     upkeep.abort();
     served?;
     tracing::info!("shutting down");
+    serving.close();
     database.pool.close();
     drop(database);
     Ok(())

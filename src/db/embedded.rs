@@ -397,6 +397,8 @@ pub fn access_rules(system_users: &[String]) -> (String, String) {
     for user in system_users {
         if !seen.contains(user) {
             ident.push_str(&format!("allot {user} postgres\n"));
+            // The login role allot serves as (it owns nothing; see V16).
+            ident.push_str(&format!("allot {user} allot_server\n"));
             seen.push(user.clone());
         }
     }
@@ -547,7 +549,15 @@ mod tests {
         let rules: Vec<&str> = hba.lines().filter(|l| !l.starts_with('#')).collect();
         assert_eq!(rules, vec!["local all all peer map=allot"]);
         let maps: Vec<&str> = ident.lines().filter(|l| !l.starts_with('#')).collect();
-        assert_eq!(maps, vec!["allot root postgres", "allot postgres postgres"]);
+        assert_eq!(
+            maps,
+            vec![
+                "allot root postgres",
+                "allot root allot_server",
+                "allot postgres postgres",
+                "allot postgres allot_server"
+            ]
+        );
         let (hba, _) = access_rules(&["alice".into()]);
         assert!(!hba.contains("trust"));
     }

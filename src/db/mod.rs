@@ -7,6 +7,7 @@
 pub mod data_dir;
 pub mod embedded;
 pub mod migrate;
+pub mod roles;
 pub mod testing;
 
 use std::path::PathBuf;
@@ -84,6 +85,8 @@ pub enum DbTarget {
 /// A connected, migrated database, and the embedded server when there is one.
 pub struct Database {
     pub pool: Pool,
+    /// The database's name in the embedded cluster (`allot`, or the demo's own).
+    pub dbname: String,
     /// Kept so the server is stopped when the database is dropped (if this process started it).
     pub embedded: Option<EmbeddedPostgres>,
 }
@@ -109,7 +112,36 @@ impl Database {
         let pool = pool_from_config(config, pool_size)?;
         let mut client = pool.get().await.map_err(DbError::from)?;
         migrate::run(&mut client).await?;
-        Ok(Self { pool, embedded })
+        roles::check(&client).await?;
+        Ok(Self {
+            pool,
+            dbname: EMBEDDED_DBNAME.to_owned(),
+            embedded,
+        })
+    }
+
+    /// The pool a server answers requests through: as `allot_server`, the login role that owns
+    /// nothing and reaches data only as `allot_app` (see `sql/V16__serving_role.sql`). The
+    /// embedded server lets allot's own system user in as that role; with `DATABASE_URL` it is
+    /// `app_url` (`ALLOT_APP_DATABASE_URL`), and without one allot serves as the schema owner and
+    /// says so.
+    pub fn serving_pool(&self, app_url: Option<&str>, pool_size: usize) -> anyhow::Result<Pool> {
+        let config = match (&self.embedded, app_url) {
+            (_, Some(url)) => url.parse::<tokio_postgres::Config>()?,
+            (Some(pg), None) => {
+                let mut config = pg.config(&self.dbname);
+                config.user("allot_server");
+                config
+            }
+            (None, None) => {
+                tracing::warn!(
+                    "serving as the schema owner: give allot its own login role with \
+                     ALLOT_APP_DATABASE_URL (see the README)"
+                );
+                return Ok(self.pool.clone());
+            }
+        };
+        pool_from_config(config, pool_size)
     }
 }
 

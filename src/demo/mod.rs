@@ -127,9 +127,11 @@ pub async fn open_fresh(target: &DbTarget, pool_size: usize) -> anyhow::Result<D
             let pool = db::pool_from_config(pg.config("allot_demo"), pool_size)?;
             let mut client = pool.get().await.map_err(db::DbError::from)?;
             db::migrate::run(&mut client).await?;
+            db::roles::check(&client).await?;
             drop(client);
             Ok(Database {
                 pool,
+                dbname: "allot_demo".to_owned(),
                 embedded: Some(pg),
             })
         }

@@ -349,3 +349,51 @@ async fn a_schema_owner_that_is_not_a_superuser_is_bound_and_allot_still_works()
         assert_eq!(count, 0, "the owner sees {table} without a council");
     }
 }
+
+#[tokio::test]
+async fn allot_serves_as_a_role_that_owns_nothing_and_cannot_step_back_to_the_owner() {
+    let app = TestApp::new().await;
+    let council = app.council("Served Council").await;
+    let mut config = app.db.config.clone();
+    config.user("allot_server");
+    let pool = db::pool_from_config(config, 4).unwrap();
+    // The whole API works through it: sign in, and who am I.
+    let state = allot::AppState::new(pool.clone(), crate::support::test_settings());
+    let served = TestApp {
+        db: allot::db::testing::TestDb {
+            pool: pool.clone(),
+            name: app.db.name.clone(),
+            config: app.db.config.clone(),
+        },
+        router: allot::app(state.clone()),
+        state,
+    };
+    let me = served.get("/api/v1/me", &council.admin_token).await;
+    assert_eq!(me.status, axum::http::StatusCode::OK, "{}", me.text);
+    // Outside a transaction's `SET LOCAL ROLE allot_app` it can read nothing, and `RESET ROLE`
+    // leads back to itself, not to the schema owner.
+    let client = pool.get().await.unwrap();
+    client.batch_execute("RESET ROLE").await.unwrap();
+    let who: String = client
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(who, "allot_server");
+    for table in ["payments", "users", "ledger_accounts", "councils"] {
+        let denied = client
+            .query(&format!("SELECT 1 FROM {table} LIMIT 1"), &[])
+            .await;
+        assert!(denied.is_err(), "allot_server read {table} on its own");
+    }
+    let owned: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
+             WHERE r.rolname = 'allot_server'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(owned, 0);
+}
