@@ -15,7 +15,9 @@
 //! lock, then posted.
 //!
 //! - **spread**: each payment (0.10) from a budget of the 64 chosen at random, for `BENCH_SECS`
-//!   (default 10; `BENCH_SECONDS` is read too) after a warm-up of a fifth of that (at most 2 s);
+//!   (default 10; `BENCH_SECONDS` is read too) after a warm-up of half that (2 to 5 s) whose
+//!   payments are the tables' history, then `VACUUM ANALYZE` (as autovacuum keeps the planner's
+//!   statistics in a running system; without it the plans cached for near-empty tables scan);
 //! - **hot**: every client pays from one budget's account until the money runs out. The amount
 //!   is chosen from the account's balance B and the spread rate so that about `BENCH_SECS` of
 //!   payments fit: exactly floor(B / amount) must be posted and the rest (64 more requests) refused
@@ -27,7 +29,9 @@
 //! With `BENCH_STATEMENTS=1` the cluster also loads `pg_stat_statements` (tracking statements
 //! inside functions and triggers too) and the bench prints where the server's time went in the
 //! spread and hot cases, statement by statement (wall time: lock waits and waiting for a CPU
-//! count too); that costs some throughput, so leave it off for figures.
+//! count too); that costs some throughput, so leave it off for figures. `BENCH_EXPLAIN=DIR` does
+//! the same and also logs the plans (with timings) of a fifth of the statements slower than 1 ms
+//! to `DIR/explain.log` (`auto_explain`).
 //!
 //! After the setup, `VACUUM ANALYZE`; a `CHECKPOINT` precedes each measured case. Printed per
 //! case: payments/s, p50/p99 latency, the ratios, the desk's batch sizes
@@ -314,7 +318,7 @@ impl Settings {
         Settings {
             clients: var("BENCH_CLIENTS").map_or(16, |c| c as usize).max(1),
             secs,
-            warmup: (secs / 5.0).min(2.0),
+            warmup: (secs / 2.0).clamp(2.0, 5.0),
         }
     }
 
@@ -623,8 +627,27 @@ fn print_case_details(case: &Case, operations: u64) {
 fn main() {
     let settings = Settings::from_env();
     let clients = settings.clients;
-    let statements = std::env::var("BENCH_STATEMENTS").is_ok_and(|v| v == "1");
-    let cluster = if statements {
+    let statements = std::env::var("BENCH_STATEMENTS").is_ok_and(|v| v == "1")
+        || std::env::var("BENCH_EXPLAIN").is_ok_and(|v| !v.is_empty());
+    let explain = std::env::var("BENCH_EXPLAIN")
+        .ok()
+        .filter(|d| !d.is_empty());
+    let cluster = if let Some(dir) = &explain {
+        DurableCluster::start_with(&[
+            (
+                "shared_preload_libraries",
+                "pg_stat_statements,auto_explain",
+            ),
+            ("pg_stat_statements.track", "all"),
+            ("auto_explain.log_min_duration", "1ms"),
+            ("auto_explain.log_analyze", "on"),
+            ("auto_explain.log_nested_statements", "on"),
+            ("auto_explain.sample_rate", "0.2"),
+            ("logging_collector", "on"),
+            ("log_directory", dir.as_str()),
+            ("log_filename", "explain.log"),
+        ])
+    } else if statements {
         DurableCluster::start_with(&[
             ("shared_preload_libraries", "pg_stat_statements"),
             ("pg_stat_statements.track", "all"),
@@ -674,6 +697,7 @@ fn main() {
         let url = serve(warm_state).await;
         let warm_until = Instant::now() + Duration::from_secs_f64(settings.warmup);
         drive(clients, &url, &budgets, payee, SPREAD_AMOUNT, pick_random(warm_until)).await;
+        durable::superuser_execute(&db.config, "VACUUM ANALYZE").await;
 
         // Spread.
         checkpoint(&superuser).await;

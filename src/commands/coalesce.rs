@@ -1,7 +1,8 @@
 //! Coalesced payments. One transaction per payment cannot beat the database's own commit rate,
-//! so concurrent payment requests of a council are decided and posted together: a writer task
-//! per council (two, so one batch is being built while the other commits) takes everything that
-//! queued while the last batch ran, claims every idempotency key with one statement, decides and
+//! so concurrent payment requests of a council are decided and posted together: each council has
+//! two writer tasks (so one batch is decided while the other commits), and every request of one
+//! budget goes to the same writer (so the two never wait on each other's account locks); a
+//! writer takes everything that queued for it while its last batch ran, claims every idempotency key with one statement, decides and
 //! records the whole batch through [`crate::payments::spend::decide_and_record`] (one lock
 //! statement, set-based facts, one write), stores every outcome, and commits once. Each caller
 //! gets its own typed outcome.
@@ -30,7 +31,7 @@ use crate::payments::spend::{decide_and_record, NewPayment, PaymentOutcome, Requ
 /// The most requests decided in one transaction.
 pub const MAX_BATCH: usize = 256;
 
-/// Writer tasks per council.
+/// Writer tasks per council; a budget's requests all go to one of them.
 const WRITERS_PER_COUNCIL: usize = 2;
 
 type Reply = oneshot::Sender<AppResult<Ran<PaymentOutcome>>>;
@@ -93,7 +94,7 @@ impl BatchSizes {
 pub struct PaymentDesk {
     pool: DbPool,
     clock: Clock,
-    queues: Arc<Mutex<HashMap<Uuid, mpsc::UnboundedSender<Job>>>>,
+    queues: Arc<Mutex<HashMap<(Uuid, usize), mpsc::UnboundedSender<Job>>>>,
     sizes: Arc<BatchSizes>,
 }
 
@@ -130,7 +131,8 @@ impl PaymentDesk {
             claim,
             reply,
         };
-        self.queue(actor.council_id)
+        let writer = new_budget_shard(&job.request.new.budget_id);
+        self.queue(actor.council_id, writer)
             .send(job)
             .map_err(|_| AppError::Internal("the payment writer has stopped".into()))?;
         answer
@@ -138,28 +140,30 @@ impl PaymentDesk {
             .map_err(|_| AppError::Internal("the payment writer dropped a request".into()))?
     }
 
-    fn queue(&self, council_id: Uuid) -> mpsc::UnboundedSender<Job> {
+    fn queue(&self, council_id: Uuid, writer: usize) -> mpsc::UnboundedSender<Job> {
         let mut queues = match self.queues.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if let Some(queue) = queues.get(&council_id).filter(|q| !q.is_closed()) {
+        if let Some(queue) = queues.get(&(council_id, writer)).filter(|q| !q.is_closed()) {
             return queue.clone();
         }
         let (send, receive) = mpsc::unbounded_channel();
-        let receive = Arc::new(tokio::sync::Mutex::new(receive));
-        for _ in 0..WRITERS_PER_COUNCIL {
-            let writer = Writer {
-                pool: self.pool.clone(),
-                clock: self.clock.clone(),
-                council_id,
-                sizes: self.sizes.clone(),
-            };
-            tokio::spawn(writer.run(receive.clone()));
-        }
-        queues.insert(council_id, send.clone());
+        let task = Writer {
+            pool: self.pool.clone(),
+            clock: self.clock.clone(),
+            council_id,
+            sizes: self.sizes.clone(),
+        };
+        tokio::spawn(task.run(receive));
+        queues.insert((council_id, writer), send.clone());
         send
     }
+}
+
+/// Which writer a budget's requests go to.
+fn new_budget_shard(budget_id: &Uuid) -> usize {
+    (budget_id.as_u128() % WRITERS_PER_COUNCIL as u128) as usize
 }
 
 struct Writer {
@@ -171,20 +175,13 @@ struct Writer {
 
 impl Writer {
     /// Takes what queued while the last batch ran, decides it, answers; until the desk is dropped.
-    async fn run(self, receive: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>>) {
-        loop {
-            let mut batch = Vec::new();
-            {
-                let mut receive = receive.lock().await;
-                match receive.recv().await {
-                    Some(job) => batch.push(job),
-                    None => return,
-                }
-                while batch.len() < MAX_BATCH {
-                    match receive.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
+    async fn run(self, mut receive: mpsc::UnboundedReceiver<Job>) {
+        while let Some(job) = receive.recv().await {
+            let mut batch = vec![job];
+            while batch.len() < MAX_BATCH {
+                match receive.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
                 }
             }
             self.answer(batch).await;

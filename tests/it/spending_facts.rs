@@ -124,3 +124,92 @@ async fn care_home_stays_from_a_managed_account_count_toward_the_limit() {
 }
 
 use allot::auth::Role;
+
+/// Spending this plan year as the database's running totals have it, and as counted afresh from
+/// the payments (posted or held, not expired, rejected or reversed).
+async fn spending_both_ways(t: &crate::payments_api::Setup) -> (String, String) {
+    let (council, budget) = (t.s.council.id, t.budget);
+    allot::db::in_tenant_tx(&t.s.app.db.pool, council, |tx| {
+        Box::pin(async move {
+            let kept = tx
+                .query_one(
+                    "SELECT coalesce(sum(total), 0)::text FROM budget_spending
+                     WHERE budget_id = $1 AND category = 'transport'",
+                    &[&budget],
+                )
+                .await?
+                .get::<_, String>(0);
+            let counted = tx
+                .query_one(
+                    "SELECT coalesce(sum(pm.amount), 0)::numeric(16,2)::text FROM payments pm
+                     WHERE pm.budget_id = $1 AND pm.category = 'transport'
+                       AND pm.status IN ('posted', 'pending_approval')
+                       AND NOT EXISTS (SELECT 1 FROM ledger_hold_resolutions r
+                                       WHERE r.hold_id = pm.hold_entry_id AND r.outcome = 'expired')
+                       AND NOT EXISTS (SELECT 1 FROM ledger_entries rev
+                                       WHERE rev.reverses = pm.posted_entry_id)",
+                    &[&budget],
+                )
+                .await?
+                .get::<_, String>(0);
+            Ok((kept, counted))
+        })
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn running_spending_totals_follow_posting_holds_rejection_expiry_and_reversal() {
+    let t = setup().await;
+    let s = &t.s;
+    let posted = t.pay(&t.holder.1, t.body("transport", "50.00")).await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.text);
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let reply = t.pay(&t.holder.1, t.body("transport", "10.00")).await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text);
+        held.push(reply.json["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        spending_both_ways(&t).await,
+        ("80.00".into(), "80.00".into())
+    );
+    let decide = |payment: &str, how: &str| {
+        let path = format!("/api/v1/payments/{payment}/{how}");
+        let token = s.care_manager.token.clone();
+        async move { s.app.post(&path, &token, json!({})).await }
+    };
+    let rejected = decide(&held[0], "reject").await;
+    assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.text);
+    assert_eq!(
+        spending_both_ways(&t).await,
+        ("70.00".into(), "70.00".into())
+    );
+    let approved = decide(&held[1], "approve").await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+    assert_eq!(
+        spending_both_ways(&t).await,
+        ("70.00".into(), "70.00".into())
+    );
+    let expired = allot::ledger::expire_due_holds(
+        &s.app.db.pool,
+        s.council.id,
+        allot::clock::system_now() + chrono::Duration::days(15),
+    )
+    .await
+    .unwrap();
+    assert_eq!(expired, 1);
+    assert_eq!(
+        spending_both_ways(&t).await,
+        ("60.00".into(), "60.00".into())
+    );
+    // Rejecting the expired one changes nothing, and is refused anyway.
+    let late = decide(&held[2], "reject").await;
+    assert!(late.status.is_client_error(), "{}", late.text);
+    reverse(s, &posted.json).await;
+    assert_eq!(
+        spending_both_ways(&t).await,
+        ("10.00".into(), "10.00".into())
+    );
+}

@@ -193,7 +193,8 @@ pub struct CouncilFacts {
 }
 
 // A payment counts toward spending and stays while it is posted or held, and not once its hold
-// expired or its posting was reversed.
+// expired or its posting was reversed. Spending this plan year is read from `budget_spending`,
+// the database's running totals by day under the same rule (sql/V17); stays are read here.
 const COUNTS: &str = "pm.status IN ('posted', 'pending_approval')
        AND NOT EXISTS (SELECT 1 FROM ledger_hold_resolutions r
                        WHERE r.council_id = pm.council_id AND r.hold_id = pm.hold_entry_id
@@ -213,11 +214,11 @@ SELECT b.id AS budget_id, b.person_id, p.has_capacity, p.excluded_from_direct_pa
                  FROM support_plan_lines l WHERE l.council_id = $1 AND l.plan_id = sp.id),
                 '[]') AS lines,
        COALESCE((SELECT jsonb_agg(jsonb_build_array(s.category, s.deployment, s.total::text))
-                 FROM (SELECT pm.category, pm.deployment, sum(pm.amount) AS total
-                       FROM payments pm
-                       WHERE pm.council_id = $1 AND pm.budget_id = b.id
-                         AND pm.requested_at >= y.year_start AND {COUNTS}
-                       GROUP BY pm.category, pm.deployment) s),
+                 FROM (SELECT bs.category, bs.deployment, sum(bs.total) AS total
+                       FROM budget_spending bs
+                       WHERE bs.council_id = $1 AND bs.budget_id = b.id
+                         AND bs.day >= y.year_start::date
+                       GROUP BY bs.category, bs.deployment) s),
                 '[]') AS spent,
        COALESCE((SELECT jsonb_agg(jsonb_build_array(pm.stay_from, pm.stay_to))
                  FROM budgets ob
