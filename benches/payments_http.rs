@@ -532,25 +532,28 @@ async fn top_statements(config: &tokio_postgres::Config, payments: u64) -> Vec<S
     let rows = connect(config)
         .await
         .query(
-            "SELECT calls, total_exec_time, rows, regexp_replace(query, '\\s+', ' ', 'g')
+            "SELECT calls, total_exec_time, total_plan_time, regexp_replace(query, '\\s+', ' ', 'g')
                FROM pg_stat_statements
               WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-              ORDER BY total_exec_time DESC LIMIT 15",
+              ORDER BY total_exec_time + total_plan_time DESC LIMIT 15",
             &[],
         )
         .await
         .expect("pg_stat_statements");
     let per = payments.max(1) as f64;
     let mut lines = vec![format!(
-        "statements by server wall time (pg_stat_statements, nested ones too): µs a payment, \
-         calls a payment, mean µs"
+        "statements by server wall time (pg_stat_statements, nested ones too): µs a payment \
+         (executing + planning), calls a payment, mean µs"
     )];
     for row in rows {
-        let (calls, total_ms, query): (i64, f64, String) = (row.get(0), row.get(1), row.get(3));
-        let query: String = query.chars().take(110).collect();
+        let (calls, exec_ms, plan_ms, query): (i64, f64, f64, String) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        let total_ms = exec_ms + plan_ms;
+        let query: String = query.chars().take(100).collect();
         lines.push(format!(
-            "  {:>7.0} {:>6.2} {:>8.0}  {query}",
-            total_ms * 1000.0 / per,
+            "  {:>5.0} + {:<5.0} {:>6.2} {:>8.0}  {query}",
+            exec_ms * 1000.0 / per,
+            plan_ms * 1000.0 / per,
             calls as f64 / per,
             total_ms * 1000.0 / calls.max(1) as f64,
         ));
@@ -651,6 +654,7 @@ fn main() {
         DurableCluster::start_with(&[
             ("shared_preload_libraries", "pg_stat_statements"),
             ("pg_stat_statements.track", "all"),
+            ("pg_stat_statements.track_planning", "on"),
         ])
     } else {
         DurableCluster::start()
