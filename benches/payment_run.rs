@@ -202,75 +202,70 @@ async fn setup(pool: &DbPool, budgets: usize) -> (Uuid, Actor, Actor) {
     )
     .await;
     let start = NaiveDate::from_ymd_opt(2025, 1, 6).expect("date");
-    // Batches of SETUP_BATCH budgets a transaction, all at once.
+    // Batches of SETUP_BATCH budgets a transaction, one after another (each takes the council's
+    // budget-reference counter until it commits).
     let batch = SETUP_BATCH;
-    let mut tasks = Vec::new();
     for first in (0..budgets).step_by(batch) {
-        let pool = pool.clone();
         let care_manager = care_manager.clone();
-        tasks.push(tokio::spawn(async move {
-            in_tenant_tx(&pool, council_id, |tx| {
-                Box::pin(async move {
-                    for index in first..(first + batch).min(budgets) {
-                        let person = people::create(
-                            tx,
-                            council_id,
-                            &NewPerson {
-                                name: format!("Person {index}"),
-                                date_of_birth: NaiveDate::from_ymd_opt(
-                                    1950 + (index % 50) as i32,
-                                    1,
-                                    1,
-                                )
-                                .expect("date"),
-                                has_capacity: true,
-                                excluded_from_direct_payments: false,
-                                contact: None,
-                                communication: None,
-                            },
-                            allot::clock::Clock::system().today(),
-                        )
-                        .await?;
-                        let new = NewBudget {
-                            person_id: person.id,
-                            funder: Funder::Council,
-                            annual_cost: amount("20000.00"),
-                            weekly_contribution: amount(if index % 3 == 0 { "0" } else { "17.35" }),
-                            contribution_basis: if index % 2 == 0 {
-                                ContributionBasis::Net
-                            } else {
-                                ContributionBasis::Gross
-                            },
-                            start_date: start,
-                            end_date: None,
-                            kind: BudgetKind::Standard,
-                            broker_organisation_id: None,
-                            bank: Some(BankDetails {
-                                sort_code: "200000".into(),
-                                account_number: format!("{:08}", index),
-                                account_name: format!("Person {index}"),
-                            }),
-                            direct_payment: Some(DirectPaymentTerms {
-                                consent_recorded: true,
-                                ..Default::default()
-                            }),
-                        };
-                        let budget = budget_create::create(tx, &care_manager, &new).await?;
-                        let input = PlanInput {
-                            lines: plan(index, ma, isf),
-                            cash_allowed: false,
-                        };
-                        draft::put_draft(tx, &care_manager, budget.id, &input).await?;
-                        approve::approve(tx, &care_manager, budget.id).await?;
-                    }
-                    Ok(())
-                })
+        in_tenant_tx(pool, council_id, |tx| {
+            Box::pin(async move {
+                for index in first..(first + batch).min(budgets) {
+                    let person = people::create(
+                        tx,
+                        council_id,
+                        &NewPerson {
+                            name: format!("Person {index}"),
+                            date_of_birth: NaiveDate::from_ymd_opt(
+                                1950 + (index % 50) as i32,
+                                1,
+                                1,
+                            )
+                            .expect("date"),
+                            has_capacity: true,
+                            excluded_from_direct_payments: false,
+                            contact: None,
+                            communication: None,
+                        },
+                        allot::clock::Clock::system().today(),
+                    )
+                    .await?;
+                    let new = NewBudget {
+                        person_id: person.id,
+                        funder: Funder::Council,
+                        annual_cost: amount("20000.00"),
+                        weekly_contribution: amount(if index % 3 == 0 { "0" } else { "17.35" }),
+                        contribution_basis: if index % 2 == 0 {
+                            ContributionBasis::Net
+                        } else {
+                            ContributionBasis::Gross
+                        },
+                        start_date: start,
+                        end_date: None,
+                        kind: BudgetKind::Standard,
+                        broker_organisation_id: None,
+                        bank: Some(BankDetails {
+                            sort_code: "200000".into(),
+                            account_number: format!("{:08}", index),
+                            account_name: format!("Person {index}"),
+                        }),
+                        direct_payment: Some(DirectPaymentTerms {
+                            consent_recorded: true,
+                            ..Default::default()
+                        }),
+                    };
+                    let budget = budget_create::create(tx, &care_manager, &new).await?;
+                    let input = PlanInput {
+                        lines: plan(index, ma, isf),
+                        cash_allowed: false,
+                    };
+                    draft::put_draft(tx, &care_manager, budget.id, &input).await?;
+                    approve::approve(tx, &care_manager, budget.id).await?;
+                }
+                Ok(())
             })
-            .await
-        }));
-    }
-    for task in tasks {
-        task.await.expect("task").expect("batch of budgets");
+        })
+        .await
+        .expect("batch of budgets");
     }
     // Bank details given by the administrator and the care manager wait for a finance officer.
     let verifier = checker.clone();

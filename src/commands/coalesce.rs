@@ -35,6 +35,9 @@ pub const MAX_BATCH: usize = 256;
 /// of a batch's cost in the database is the same whatever its size.
 const WRITERS_PER_COUNCIL: usize = 1;
 
+/// Each writer's queue, by council and writer.
+type Queues = HashMap<(Uuid, usize), mpsc::UnboundedSender<Job>>;
+
 type Reply = oneshot::Sender<AppResult<Ran<PaymentOutcome>>>;
 
 struct Job {
@@ -95,7 +98,7 @@ impl BatchSizes {
 pub struct PaymentDesk {
     pool: DbPool,
     clock: Clock,
-    queues: Arc<Mutex<HashMap<(Uuid, usize), mpsc::UnboundedSender<Job>>>>,
+    queues: Arc<Mutex<Queues>>,
     sizes: Arc<BatchSizes>,
 }
 
