@@ -246,3 +246,46 @@ async fn the_database_keeps_account_totals_and_open_holds() {
     );
     assert_invariants(&db.pool, council).await;
 }
+
+#[tokio::test]
+async fn entries_written_by_hand_must_balance_and_their_legs_agree() {
+    let db = TestDb::new().await;
+    let council = council(&db.pool).await;
+    let funding = account(&db.pool, council, "council_funding", false).await;
+    let holder = account(&db.pool, council, "direct_payment", true).await;
+    let before = totals(&db.pool, council, holder).await;
+    // Legs of 7.50 and 7.49: unbalanced.
+    let unbalanced = HAND_ENTRY.replace(
+        "SELECT $1, e.id, v.n, v.a, v.s, 7.50,",
+        "SELECT $1, e.id, v.n, v.a, v.s, CASE WHEN v.n = 1 THEN 7.50 ELSE 7.49 END,",
+    );
+    let refused = as_app(
+        &db.pool,
+        council,
+        &unbalanced,
+        &[&council, &Uuid::new_v4(), &funding, &holder, &false, &true],
+    )
+    .await;
+    assert_eq!(refused, Err("LD001".to_string()));
+    // Legs dated otherwise than their entry.
+    let disagreeing = HAND_ENTRY.replace("7.50, e.effective_date,", "7.50, e.effective_date + 1,");
+    let refused = as_app(
+        &db.pool,
+        council,
+        &disagreeing,
+        &[&council, &Uuid::new_v4(), &funding, &holder, &false, &true],
+    )
+    .await;
+    assert_eq!(refused, Err("LD003".to_string()));
+    // The same entry written as it should be is recorded.
+    let fine = as_app(
+        &db.pool,
+        council,
+        HAND_ENTRY,
+        &[&council, &Uuid::new_v4(), &funding, &holder, &false, &true],
+    )
+    .await;
+    assert_eq!(fine, Ok(2));
+    assert_ne!(totals(&db.pool, council, holder).await, before);
+    assert_invariants(&db.pool, council).await;
+}
