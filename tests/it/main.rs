@@ -23,6 +23,7 @@ mod fuzz_input;
 mod hardening_http;
 mod hardening_input;
 mod hardening_signin;
+mod invoice_import;
 mod invoices_api;
 mod isolation;
 mod ledger_admin;

@@ -10,6 +10,7 @@ mod charging;
 mod contributions;
 mod family_approvals;
 mod interim;
+mod invoice_import;
 mod invoices;
 mod ledger;
 mod ledger_views;
@@ -118,6 +119,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::queue))
         .routes(routes!(payments::decisions))
         .routes(routes!(invoices::create, invoices::list))
+        .routes(routes!(invoice_import::import))
         .routes(routes!(invoices::get))
         .routes(routes!(invoices::dispute))
         .routes(routes!(invoices::resolve))
