@@ -36,5 +36,6 @@ mod ledger_walls;
 mod payment_runs;
 mod payment_runs_files;
 mod payments_api;
+mod reconciliation;
 mod reliability;
 mod spending_facts;

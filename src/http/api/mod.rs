@@ -4,6 +4,7 @@
 mod agreements;
 mod auth;
 mod bank_changes;
+mod bank_statements;
 mod banking;
 mod budgets;
 mod charging;
@@ -125,4 +126,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(invoices::resolve))
         .routes(routes!(invoices::reject))
         .routes(routes!(invoices::pay))
+        .routes(routes!(bank_statements::import))
+        .routes(routes!(bank_statements::get))
+        .routes(routes!(bank_statements::match_line))
+        .routes(routes!(bank_statements::unmatch_line))
 }
