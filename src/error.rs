@@ -6,6 +6,12 @@ use crate::db::DbError;
 /// One failed check, named by the field or rule it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Detail {
+    /// The row of an imported file it concerns (the header is row 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
+    /// The code of that row's refusal, when a file's rows are refused for different reasons.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -16,6 +22,8 @@ pub struct Detail {
 impl Detail {
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
+            row: None,
+            code: None,
             field: Some(field.into()),
             rule: None,
             message: message.into(),
@@ -23,6 +31,8 @@ impl Detail {
     }
     pub fn rule(rule: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
+            row: None,
+            code: None,
             field: None,
             rule: Some(rule.into()),
             message: message.into(),
@@ -75,9 +85,93 @@ pub enum AppError {
     Internal(String),
     #[error(transparent)]
     Db(#[from] DbError),
+    /// Several items of one request refused (the rows of an imported file): answered with the
+    /// status and code of the first, and a detail per refused item naming its row.
+    #[error("{message}")]
+    Rows {
+        first: Box<AppError>,
+        message: String,
+        details: Vec<Detail>,
+    },
 }
 
 impl AppError {
+    /// The stable code a caller sees for this error (API.md, RULES.md).
+    pub fn code(&self) -> &str {
+        match self {
+            AppError::Invalid { .. } => "invalid_request",
+            AppError::InvalidAmount { .. } => "invalid_amount",
+            AppError::NotFound => "not_found",
+            AppError::Forbidden => "forbidden",
+            AppError::NoAuthority { .. } => "no_authority",
+            AppError::Denied { code, .. } | AppError::Conflict { code, .. } => code,
+            AppError::Refused { code, .. } => code,
+            AppError::Internal(_) | AppError::Db(_) => "internal",
+            AppError::Rows { first, .. } => first.code(),
+        }
+    }
+
+    /// The details this error carries (none for those that are only a code and a sentence).
+    pub fn details(&self) -> &[Detail] {
+        match self {
+            AppError::Invalid { details, .. }
+            | AppError::InvalidAmount { details, .. }
+            | AppError::NoAuthority { details, .. }
+            | AppError::Refused { details, .. }
+            | AppError::Rows { details, .. } => details,
+            _ => &[],
+        }
+    }
+
+    /// The same refusal again (one file's several rows may share it). A database or internal
+    /// error, which says nothing to a caller, becomes an internal error with its text.
+    pub fn copy(&self) -> AppError {
+        match self {
+            AppError::Invalid { message, details } => AppError::Invalid {
+                message: message.clone(),
+                details: details.clone(),
+            },
+            AppError::InvalidAmount { message, details } => AppError::InvalidAmount {
+                message: message.clone(),
+                details: details.clone(),
+            },
+            AppError::NotFound => AppError::NotFound,
+            AppError::Forbidden => AppError::Forbidden,
+            AppError::NoAuthority { message, details } => AppError::NoAuthority {
+                message: message.clone(),
+                details: details.clone(),
+            },
+            AppError::Denied { code, message } => AppError::Denied {
+                code,
+                message: message.clone(),
+            },
+            AppError::Conflict { code, message } => AppError::Conflict {
+                code,
+                message: message.clone(),
+            },
+            AppError::Refused {
+                code,
+                message,
+                details,
+            } => AppError::Refused {
+                code: code.clone(),
+                message: message.clone(),
+                details: details.clone(),
+            },
+            AppError::Internal(what) => AppError::Internal(what.clone()),
+            AppError::Db(e) => AppError::Internal(e.to_string()),
+            AppError::Rows {
+                first,
+                message,
+                details,
+            } => AppError::Rows {
+                first: Box::new(first.copy()),
+                message: message.clone(),
+                details: details.clone(),
+            },
+        }
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
         AppError::Invalid {

@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod money;
 pub mod payments;
 pub mod providers;
+pub mod reconcile;
 pub mod rules;
 
 pub use http::{app, AppState};

@@ -1,4 +1,4 @@
-//! The `allot` command: serve, demo, migrate, council create, audit verify. Thin: each command
+//! The `allot` command: serve, demo, migrate, council create, import invoices, audit verify. Thin: each command
 //! opens the database and calls into the library. A failure is printed as one `Error: ...` line
 //! (with its causes) and exit status 1, never as a backtrace.
 //!
@@ -11,11 +11,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 
+use allot::auth::sessions::TokenKind;
 use allot::config::{ChainKeySource, Settings};
 use allot::db::{Database, DbTarget};
+use allot::http::error::ApiError;
 use allot::ledger::ChainKey;
 use allot::AppState;
 
@@ -72,6 +77,12 @@ enum Command {
         #[command(subcommand)]
         command: CouncilCommand,
     },
+    /// Import files (the API token of the user they are recorded by in `ALLOT_TOKEN`, as
+    /// `POST /api/v1/auth/token` gives it).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Check the ledger.
     Audit {
         #[command(subcommand)]
@@ -88,6 +99,18 @@ enum AuditCommand {
         /// somewhere the database's users cannot write.
         #[arg(long)]
         head: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Record invoices from a CSV file, one row per invoice line (the columns of
+    /// `POST /api/v1/invoices/import`): all or nothing unless --partial.
+    Invoices {
+        file: PathBuf,
+        /// Record the invoices that can be and report the others.
+        #[arg(long)]
+        partial: bool,
     },
 }
 
@@ -209,6 +232,16 @@ async fn run() -> anyhow::Result<()> {
             println!("Created council {council_id} with administrator {admin_id} ({admin_email}).");
             Ok(())
         }
+        Command::Import {
+            command: ImportCommand::Invoices { file, partial },
+        } => {
+            let csv =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let database = Database::open(&target, 2).await?;
+            let pool = database.serving_pool(cli.app_database_url.as_deref(), 2)?;
+            let actor = import_actor(&pool).await?;
+            import_invoices(&pool, &actor, &csv, partial).await
+        }
         Command::Audit {
             command: AuditCommand::Verify { head },
         } => {
@@ -257,6 +290,95 @@ async fn audit_verify(database: &Database, key: &ChainKey, head: bool) -> anyhow
         println!("{} council(s) verified.", councils.len());
     }
     Ok(())
+}
+
+/// The user an import is recorded by: the holder of the API token in `ALLOT_TOKEN`.
+async fn import_actor(pool: &allot::db::DbPool) -> anyhow::Result<allot::auth::Actor> {
+    let token = std::env::var("ALLOT_TOKEN").unwrap_or_default();
+    if token.trim().is_empty() {
+        anyhow::bail!(
+            "set ALLOT_TOKEN to the API token of the user the import is recorded by \
+             (POST /api/v1/auth/token gives one)"
+        );
+    }
+    let found = allot::auth::sessions::find(pool, token.trim(), TokenKind::Api)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let Some((actor, _)) = found else {
+        anyhow::bail!("ALLOT_TOKEN is not a valid API token (it may have expired)");
+    };
+    Ok(actor)
+}
+
+/// Imports a CSV file of invoices with a progress bar, then prints what became of each invoice.
+async fn import_invoices(
+    pool: &allot::db::DbPool,
+    actor: &allot::auth::Actor,
+    csv: &[u8],
+    partial: bool,
+) -> anyhow::Result<()> {
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} invoices")
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .progress_chars("=> "),
+    );
+    bar.set_message("Importing");
+    let shown = bar.clone();
+    let progress: allot::providers::invoice_import::Progress = Arc::new(move |done, total| {
+        shown.set_length(total as u64);
+        shown.set_position(done as u64);
+    });
+    let now = allot::clock::Clock::system().now();
+    let imported =
+        allot::providers::invoice_import::import(pool, actor, csv, partial, now, progress).await;
+    bar.finish_and_clear();
+    let report = match imported {
+        Ok(report) => report,
+        Err(e) => {
+            let refusal = ApiError::from(e);
+            for detail in &refusal.details {
+                eprintln!("{}", describe_detail(detail));
+            }
+            anyhow::bail!("{} ({})", refusal.message, refusal.code);
+        }
+    };
+    for invoice in &report.invoices {
+        let rows = invoice
+            .rows
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let number = invoice.invoice_number.as_deref().unwrap_or("?");
+        match &invoice.result {
+            Ok(recorded) => println!("rows {rows}: invoice {number} recorded as {}", recorded.id),
+            Err(e) => println!("rows {rows}: invoice {number} refused: {e}"),
+        }
+    }
+    println!(
+        "{} invoice(s) recorded from {} row(s); {} invoice(s) refused.",
+        report.imported().count(),
+        report.rows,
+        report.refused().count()
+    );
+    Ok(())
+}
+
+fn describe_detail(detail: &allot::error::Detail) -> String {
+    let mut parts = Vec::new();
+    if let Some(row) = detail.row {
+        parts.push(format!("row {row}"));
+    }
+    if let Some(field) = &detail.field {
+        parts.push(field.clone());
+    }
+    let place = parts.join(", ");
+    let code = detail
+        .code
+        .as_deref()
+        .or(detail.rule.as_deref())
+        .unwrap_or("");
+    format!("{place}: {} [{code}]", detail.message)
 }
 
 /// The administrator's password: one line from standard input (prompted when it is a terminal).

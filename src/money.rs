@@ -143,6 +143,10 @@ impl<'de> Deserialize<'de> for Money {
 pub struct PositiveMoney(Money);
 
 impl PositiveMoney {
+    /// Parses user input that must be an amount more than zero.
+    pub fn parse(text: &str) -> Result<Self, AmountError> {
+        Money::parse_positive(text).map(PositiveMoney)
+    }
     pub fn money(self) -> Money {
         self.0
     }

@@ -1,4 +1,5 @@
-//! Payment files the council's bank accepts: Bacs Standard 18 and ISO 20022 pain.001.001.03.
+//! Payment files the council's bank accepts: Bacs Standard 18 and ISO 20022 pain.001.001.03;
+//! bank statements it sends back: ISO 20022 camt.053 ([`camt053`]).
 //!
 //! Everything here is pure: no I/O, no clock, no database. Callers pass every date in and get
 //! text back, so the same payment run always produces a byte-identical file — an auditor can
@@ -15,6 +16,7 @@
 
 pub mod bacs18;
 mod bacs_chars;
+pub mod camt053;
 pub mod error;
 pub mod pain001;
 

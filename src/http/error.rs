@@ -144,6 +144,17 @@ impl From<AppError> for ApiError {
                 ApiError::internal()
             }
             AppError::Db(e) => e.into(),
+            AppError::Rows {
+                first,
+                message,
+                details,
+            } => {
+                let first = ApiError::from(*first);
+                if first.status.is_server_error() {
+                    return first;
+                }
+                ApiError::new(first.status, &first.code, message).with_details(details)
+            }
         }
     }
 }

@@ -135,7 +135,7 @@ fn internal(e: impl std::fmt::Display) -> AppError {
 
 /// Who may record and handle invoices: the staff of the organisation holding the account, or the
 /// person and their representatives for their own direct payment.
-fn require_invoicer(actor: &Actor) -> AppResult<()> {
+pub(crate) fn require_invoicer(actor: &Actor) -> AppResult<()> {
     actor.require(&[
         Role::ProviderStaff,
         Role::BudgetHolder,

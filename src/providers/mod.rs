@@ -1,4 +1,6 @@
 //! The managed-account provider's daily work: invoices (recorded, disputed, paid through the
-//! payment path).
+//! payment path, imported from CSV).
 
+pub mod invoice_csv;
+pub mod invoice_import;
 pub mod invoices;

@@ -12,7 +12,7 @@ use crate::payments_api::{grant, setup, Setup};
 use crate::support::Reply;
 
 /// The managed-account provider's staff may pay from the managed account.
-async fn provider_setup() -> Setup {
+pub(crate) async fn provider_setup() -> Setup {
     let t = setup().await;
     grant(
         &t.s,

@@ -4,12 +4,14 @@
 mod agreements;
 mod auth;
 mod bank_changes;
+mod bank_statements;
 mod banking;
 mod budgets;
 mod charging;
 mod contributions;
 mod family_approvals;
 mod interim;
+mod invoice_import;
 mod invoices;
 mod ledger;
 mod ledger_views;
@@ -118,9 +120,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::queue))
         .routes(routes!(payments::decisions))
         .routes(routes!(invoices::create, invoices::list))
+        .routes(routes!(invoice_import::import))
         .routes(routes!(invoices::get))
         .routes(routes!(invoices::dispute))
         .routes(routes!(invoices::resolve))
         .routes(routes!(invoices::reject))
         .routes(routes!(invoices::pay))
+        .routes(routes!(bank_statements::import))
+        .routes(routes!(bank_statements::get))
+        .routes(routes!(bank_statements::match_line))
+        .routes(routes!(bank_statements::unmatch_line))
 }
