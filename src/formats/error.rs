@@ -10,6 +10,10 @@ use rust_decimal::Decimal;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FormatError {
+    /// The XML writer failed (it writes into memory, so this should not happen).
+    #[error("writing the file: {0}")]
+    Write(String),
+
     /// A payment file with no payments would be rejected by the bank, so it is refused here.
     #[error("no payments: a payment file needs at least one payment")]
     NoPayments,

@@ -19,6 +19,8 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
 use rust_decimal::Decimal;
 
 use super::{account_number, amount_in_pence, sort_code, BankAccount, FormatError};
@@ -183,7 +185,7 @@ pub fn encode_pain001(doc: &Pain001) -> Result<String, FormatError> {
     x.close("PmtInf");
     x.close("CstmrCdtTrfInitn");
     x.close("Document");
-    Ok(x.finish())
+    x.finish()
 }
 
 /// One payment after validation and tidying.
@@ -403,36 +405,30 @@ fn other_account_id(x: &mut Xml, account: &str) {
     x.close("Othr");
 }
 
-/// A minimal indenting XML writer. Writing to a `String` cannot fail, so unlike an
-/// `io::Write`-based writer there are no errors to thread through the encoder.
+/// The document as it is written: `quick-xml`'s writer (which escapes text and attribute values),
+/// indented by two spaces, into memory. Writing into memory cannot fail, but the writer's
+/// signature can, so the first error is kept and returned by [`Xml::finish`].
 struct Xml {
-    out: String,
-    depth: usize,
+    writer: Writer<Vec<u8>>,
+    failed: Option<std::io::Error>,
 }
 
 impl Xml {
     fn new() -> Self {
-        Xml {
-            out: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"),
-            depth: 0,
-        }
+        let mut xml = Xml {
+            writer: Writer::new_with_indent(Vec::new(), b' ', 2),
+            failed: None,
+        };
+        xml.write(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+        xml
     }
 
-    fn indent(&mut self) {
-        self.out.extend(std::iter::repeat_n("  ", self.depth));
-    }
-
-    fn start_tag(&mut self, tag: &str, attrs: &[(&str, &str)]) {
-        self.out.push('<');
-        self.out.push_str(tag);
-        for (key, value) in attrs {
-            self.out.push(' ');
-            self.out.push_str(key);
-            self.out.push_str("=\"");
-            escape_into(&mut self.out, value);
-            self.out.push('"');
+    fn write(&mut self, event: Event<'_>) {
+        if self.failed.is_none() {
+            if let Err(e) = self.writer.write_event(event) {
+                self.failed = Some(e);
+            }
         }
-        self.out.push('>');
     }
 
     fn open(&mut self, tag: &str) {
@@ -440,18 +436,13 @@ impl Xml {
     }
 
     fn open_with(&mut self, tag: &str, attrs: &[(&str, &str)]) {
-        self.indent();
-        self.start_tag(tag, attrs);
-        self.out.push('\n');
-        self.depth += 1;
+        self.write(Event::Start(
+            BytesStart::new(tag).with_attributes(attrs.iter().copied()),
+        ));
     }
 
     fn close(&mut self, tag: &str) {
-        self.depth = self.depth.saturating_sub(1);
-        self.indent();
-        self.out.push_str("</");
-        self.out.push_str(tag);
-        self.out.push_str(">\n");
+        self.write(Event::End(BytesEnd::new(tag)));
     }
 
     fn leaf(&mut self, tag: &str, text: &str) {
@@ -459,30 +450,19 @@ impl Xml {
     }
 
     fn leaf_with(&mut self, tag: &str, attrs: &[(&str, &str)], text: &str) {
-        self.indent();
-        self.start_tag(tag, attrs);
-        escape_into(&mut self.out, text);
-        self.out.push_str("</");
-        self.out.push_str(tag);
-        self.out.push_str(">\n");
+        self.open_with(tag, attrs);
+        self.write(Event::Text(BytesText::new(text)));
+        self.close(tag);
     }
 
-    fn finish(self) -> String {
-        self.out
-    }
-}
-
-/// Escapes the five XML special characters; safe in both text and attribute values.
-fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
+    fn finish(self) -> Result<String, FormatError> {
+        if let Some(e) = self.failed {
+            return Err(FormatError::Write(e.to_string()));
         }
+        let mut out = String::from_utf8(self.writer.into_inner())
+            .map_err(|e| FormatError::Write(e.to_string()))?;
+        out.push('\n');
+        Ok(out)
     }
 }
 
