@@ -16,6 +16,7 @@ mod cli_lifecycle;
 mod clock;
 mod coalesce;
 mod contribution_controls;
+mod council_emails;
 mod demo_budgets;
 mod foundation_api;
 mod foundation_db;
