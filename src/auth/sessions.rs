@@ -130,9 +130,10 @@ pub async fn login(
     let source = gate
         .reserve(attempt.peer, attempt.now)
         .ok_or(LoginError::TooManyAttempts)?;
-    let (recorded_at, stored) = reserve_attempt(pool, settings, &email, attempt.council)
-        .await?
-        .ok_or(LoginError::TooManyAttempts)?;
+    let (recorded_at, stored) =
+        reserve_attempt(pool, settings, &email, attempt.council, attempt.now)
+            .await?
+            .ok_or(LoginError::TooManyAttempts)?;
     let Some(permit) = gate.hashing_permit().await else {
         // Never checked: it does not count against the email.
         forget_attempt(pool, &email, recorded_at).await?;
@@ -177,7 +178,7 @@ pub async fn login(
         source.count_failure();
         return Err(LoginError::InvalidCredentials);
     };
-    clear_failures(pool, settings, &email).await?;
+    clear_failures(pool, settings, &email, attempt.now).await?;
     drop(source);
     let ttl = match attempt.kind {
         TokenKind::Api => settings.api_token_ttl,
@@ -189,12 +190,14 @@ pub async fn login(
 /// Records an attempt for `email` as a failure unless the email already has
 /// `login_max_failures` in the window (then `None`), and finds the users with that email (of
 /// `council` only, when given; at most [`MAX_CANDIDATES`]). Serialised per email by an advisory
-/// lock, so parallel attempts cannot all see room under the limit.
+/// lock, so parallel attempts cannot all see room under the limit. The window is counted on the
+/// clock's time (`now`), as the per-address one is.
 async fn reserve_attempt(
     pool: &DbPool,
     settings: &Settings,
     email: &str,
     council: Option<Uuid>,
+    now: DateTime<Utc>,
 ) -> Result<Option<(DateTime<Utc>, Vec<Stored>)>, LoginError> {
     let window_secs = settings.login_window.as_secs_f64();
     let mut client = pool.get().await?;
@@ -210,8 +213,8 @@ async fn reserve_attempt(
         .get(0);
     if sweep {
         tx.execute(
-            "DELETE FROM login_failures WHERE failed_at < now() - make_interval(secs => $1)",
-            &[&(window_secs + 60.0)],
+            "DELETE FROM login_failures WHERE failed_at < $2::timestamptz - make_interval(secs => $1)",
+            &[&(window_secs + 60.0), &now],
         )
         .await?;
     }
@@ -224,11 +227,11 @@ async fn reserve_attempt(
         .query_opt(
             "WITH recent AS (
                  SELECT count(*) AS failures FROM login_failures
-                 WHERE email = $1 AND failed_at > now() - make_interval(secs => $2))
+                 WHERE email = $1 AND failed_at > $4::timestamptz - make_interval(secs => $2))
              INSERT INTO login_failures (email, failed_at)
-             SELECT $1, clock_timestamp() FROM recent WHERE failures < $3
+             SELECT $1, $4::timestamptz FROM recent WHERE failures < $3
              RETURNING failed_at",
-            &[&email, &window_secs, &settings.login_max_failures],
+            &[&email, &window_secs, &settings.login_max_failures, &now],
         )
         .await?;
     let Some(recorded) = recorded else {
@@ -281,13 +284,18 @@ async fn forget_attempt(
 }
 
 /// A right password: the email's failures in the window no longer count.
-async fn clear_failures(pool: &DbPool, settings: &Settings, email: &str) -> Result<(), LoginError> {
+async fn clear_failures(
+    pool: &DbPool,
+    settings: &Settings,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<(), LoginError> {
     let mut client = pool.get().await?;
     let tx = db::anonymous_tx(&mut client).await?;
     tx.execute(
         "DELETE FROM login_failures
-         WHERE email = $1 AND failed_at >= now() - make_interval(secs => $2)",
-        &[&email, &settings.login_window.as_secs_f64()],
+         WHERE email = $1 AND failed_at >= $3::timestamptz - make_interval(secs => $2)",
+        &[&email, &settings.login_window.as_secs_f64(), &now],
     )
     .await?;
     tx.commit().await?;
