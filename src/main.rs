@@ -408,6 +408,9 @@ async fn serve(
     // Requests are answered as the serving role; the owner's pool only ran the migrations.
     let serving = database.serving_pool(app_url, 16)?;
     let state = AppState::new(serving.clone(), settings).with_chain_key(chain_key);
+    // Ctrl-C and SIGTERM are caught from before the first connection is accepted: a signal sent
+    // as soon as allot answers stops it gracefully, never by the default action.
+    let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -422,7 +425,7 @@ async fn serve(
     // The peer address feeds the per-address sign-in limit.
     let app = allot::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await;
     upkeep.abort();
     served?;
@@ -434,20 +437,16 @@ async fn serve(
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, finish requests in flight, then stop PostgreSQL if ours.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// The handlers are installed here, when called, not when the future is first polled (axum polls
+/// it on a task of its own, which may start after the first request has been answered).
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).context("catching Ctrl-C")?;
+    let mut terminate = signal(SignalKind::terminate()).context("catching SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
         }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
+    })
 }

@@ -25,6 +25,14 @@ pub enum LoginError {
     TooManyAttempts,
     #[error("Too many people are signing in just now. Wait a moment and try again.")]
     Busy,
+    /// The email and password are those of users in more than one council: say which.
+    #[error(
+        "This email address and password sign in to more than one council: say which council."
+    )]
+    CouncilRequired {
+        /// The councils whose user the password matched (id and name), in id order.
+        councils: Vec<(Uuid, String)>,
+    },
     #[error(transparent)]
     App(#[from] AppError),
 }
@@ -81,11 +89,19 @@ pub struct Attempt<'a> {
     pub peer: Option<std::net::IpAddr>,
     /// The clock's time (the per-address window is counted from it).
     pub now: DateTime<Utc>,
+    /// The council to sign in to, when the caller says; without it, the council whose user the
+    /// password matches.
+    pub council: Option<Uuid>,
 }
+
+/// The most users one sign-in checks the password of: an email used in more councils than this
+/// signs in to the others only with the council given.
+pub const MAX_CANDIDATES: usize = 5;
 
 /// A user's stored password, as sign-in finds it.
 struct Stored {
     council_id: Uuid,
+    council_name: String,
     user_id: Uuid,
     password: password::PasswordHash,
     active: bool,
@@ -98,6 +114,12 @@ struct Stored {
 /// email, so however many arrive at once no more than `login_max_failures` are ever checked in
 /// the window; and by the gate's few turns at hashing. No database connection is held while the
 /// password is hashed.
+///
+/// An email may be used in several councils. Given the council, only its user is checked;
+/// without it, the password is checked against each (at most [`MAX_CANDIDATES`], all within the
+/// one turn at hashing, and counted as one attempt for the email and the address): the one user
+/// it matches is signed in, and when it matches users of more than one council the caller is
+/// asked to say which ([`LoginError::CouncilRequired`], not counted as a failure).
 pub async fn login(
     pool: &DbPool,
     settings: &Settings,
@@ -108,9 +130,10 @@ pub async fn login(
     let source = gate
         .reserve(attempt.peer, attempt.now)
         .ok_or(LoginError::TooManyAttempts)?;
-    let (recorded_at, stored) = reserve_attempt(pool, settings, &email)
-        .await?
-        .ok_or(LoginError::TooManyAttempts)?;
+    let (recorded_at, stored) =
+        reserve_attempt(pool, settings, &email, attempt.council, attempt.now)
+            .await?
+            .ok_or(LoginError::TooManyAttempts)?;
     let Some(permit) = gate.hashing_permit().await else {
         // Never checked: it does not count against the email.
         forget_attempt(pool, &email, recorded_at).await?;
@@ -118,25 +141,44 @@ pub async fn login(
     };
     let password_text = attempt.password.to_string();
     let iterations = settings.password_iterations;
-    let expected = stored.as_ref().map(|s| s.password.clone());
+    let expected: Vec<password::PasswordHash> = stored.iter().map(|s| s.password.clone()).collect();
+    let checks = expected.len();
     let matched = tokio::task::spawn_blocking(move || {
-        // The permit is held until the hash is done, even if the request is abandoned.
+        // The permit is held until every hash is done, even if the request is abandoned.
         let _permit = permit;
-        match expected {
-            Some(expected) => password::verify(&password_text, &expected),
-            None => {
-                password::verify_dummy(&password_text, iterations);
-                false
-            }
+        if expected.is_empty() {
+            password::verify_dummy(&password_text, iterations);
+            return Vec::new();
         }
+        expected
+            .iter()
+            .map(|expected| password::verify(&password_text, expected))
+            .collect::<Vec<bool>>()
     })
     .await
-    .unwrap_or(false);
-    let Some(user) = stored.filter(|s| matched && s.active) else {
+    .unwrap_or_else(|_| vec![false; checks]);
+    let mut users: Vec<Stored> = stored
+        .into_iter()
+        .zip(matched)
+        .filter(|(s, matched)| *matched && s.active)
+        .map(|(s, _)| s)
+        .collect();
+    if users.len() > 1 {
+        // The right password, for more than one council: neither a failure nor a sign-in.
+        forget_attempt(pool, &email, recorded_at).await?;
+        drop(source);
+        return Err(LoginError::CouncilRequired {
+            councils: users
+                .into_iter()
+                .map(|u| (u.council_id, u.council_name))
+                .collect(),
+        });
+    }
+    let Some(user) = users.pop() else {
         source.count_failure();
         return Err(LoginError::InvalidCredentials);
     };
-    clear_failures(pool, settings, &email).await?;
+    clear_failures(pool, settings, &email, attempt.now).await?;
     drop(source);
     let ttl = match attempt.kind {
         TokenKind::Api => settings.api_token_ttl,
@@ -146,13 +188,17 @@ pub async fn login(
 }
 
 /// Records an attempt for `email` as a failure unless the email already has
-/// `login_max_failures` in the window (then `None`), and finds the user. Serialised per email
-/// by an advisory lock, so parallel attempts cannot all see room under the limit.
+/// `login_max_failures` in the window (then `None`), and finds the users with that email (of
+/// `council` only, when given; at most [`MAX_CANDIDATES`]). Serialised per email by an advisory
+/// lock, so parallel attempts cannot all see room under the limit. The window is counted on the
+/// clock's time (`now`), as the per-address one is.
 async fn reserve_attempt(
     pool: &DbPool,
     settings: &Settings,
     email: &str,
-) -> Result<Option<(DateTime<Utc>, Option<Stored>)>, LoginError> {
+    council: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Option<(DateTime<Utc>, Vec<Stored>)>, LoginError> {
     let window_secs = settings.login_window.as_secs_f64();
     let mut client = pool.get().await?;
     let tx = db::anonymous_tx(&mut client).await?;
@@ -167,8 +213,8 @@ async fn reserve_attempt(
         .get(0);
     if sweep {
         tx.execute(
-            "DELETE FROM login_failures WHERE failed_at < now() - make_interval(secs => $1)",
-            &[&(window_secs + 60.0)],
+            "DELETE FROM login_failures WHERE failed_at < $2::timestamptz - make_interval(secs => $1)",
+            &[&(window_secs + 60.0), &now],
         )
         .await?;
     }
@@ -181,35 +227,41 @@ async fn reserve_attempt(
         .query_opt(
             "WITH recent AS (
                  SELECT count(*) AS failures FROM login_failures
-                 WHERE email = $1 AND failed_at > now() - make_interval(secs => $2))
+                 WHERE email = $1 AND failed_at > $4::timestamptz - make_interval(secs => $2))
              INSERT INTO login_failures (email, failed_at)
-             SELECT $1, clock_timestamp() FROM recent WHERE failures < $3
+             SELECT $1, $4::timestamptz FROM recent WHERE failures < $3
              RETURNING failed_at",
-            &[&email, &window_secs, &settings.login_max_failures],
+            &[&email, &window_secs, &settings.login_max_failures, &now],
         )
         .await?;
     let Some(recorded) = recorded else {
         tx.commit().await?;
         return Ok(None);
     };
-    let row = tx
-        .query_opt(
-            "SELECT council_id, user_id, password_iterations, password_salt, password_hash, active
-             FROM auth_find_user($1)",
-            &[&email],
+    let limit = MAX_CANDIDATES as i32;
+    let rows = tx
+        .query(
+            "SELECT council_id, council_name, user_id, password_iterations, password_salt,
+                    password_hash, active
+             FROM auth_find_user($1, $2, $3)",
+            &[&email, &council, &limit],
         )
         .await?;
     tx.commit().await?;
-    let stored = row.map(|row| Stored {
-        council_id: row.get(0),
-        user_id: row.get(1),
-        password: password::PasswordHash {
-            iterations: u32::try_from(row.get::<_, i32>(2)).unwrap_or(password::MIN_ITERATIONS),
-            salt: row.get(3),
-            hash: row.get(4),
-        },
-        active: row.get(5),
-    });
+    let stored = rows
+        .iter()
+        .map(|row| Stored {
+            council_id: row.get(0),
+            council_name: row.get(1),
+            user_id: row.get(2),
+            password: password::PasswordHash {
+                iterations: u32::try_from(row.get::<_, i32>(3)).unwrap_or(password::MIN_ITERATIONS),
+                salt: row.get(4),
+                hash: row.get(5),
+            },
+            active: row.get(6),
+        })
+        .collect();
     Ok(Some((recorded.get(0), stored)))
 }
 
@@ -232,13 +284,18 @@ async fn forget_attempt(
 }
 
 /// A right password: the email's failures in the window no longer count.
-async fn clear_failures(pool: &DbPool, settings: &Settings, email: &str) -> Result<(), LoginError> {
+async fn clear_failures(
+    pool: &DbPool,
+    settings: &Settings,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<(), LoginError> {
     let mut client = pool.get().await?;
     let tx = db::anonymous_tx(&mut client).await?;
     tx.execute(
         "DELETE FROM login_failures
-         WHERE email = $1 AND failed_at >= now() - make_interval(secs => $2)",
-        &[&email, &settings.login_window.as_secs_f64()],
+         WHERE email = $1 AND failed_at >= $3::timestamptz - make_interval(secs => $2)",
+        &[&email, &settings.login_window.as_secs_f64(), &now],
     )
     .await?;
     tx.commit().await?;

@@ -184,6 +184,14 @@ impl From<LoginError> for ApiError {
                 "too_many_requests",
                 e.to_string(),
             ),
+            LoginError::CouncilRequired { ref councils } => {
+                let details = councils
+                    .iter()
+                    .map(|(id, name)| Detail::field("council", format!("{id}: {name}")))
+                    .collect();
+                ApiError::new(StatusCode::BAD_REQUEST, "council_required", e.to_string())
+                    .with_details(details)
+            }
             LoginError::App(e) => e.into(),
         }
     }

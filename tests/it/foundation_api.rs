@@ -115,7 +115,7 @@ async fn expired_and_revoked_tokens_are_refused() {
         council.id,
         user_id,
         allot::auth::sessions::TokenKind::Api,
-        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(3600),
     )
     .await
     .unwrap();
@@ -123,8 +123,8 @@ async fn expired_and_revoked_tokens_are_refused() {
         app.get("/api/v1/me", &issued.secret).await.status,
         StatusCode::OK
     );
-    // Its time runs out (set on the row rather than waited for, so the test does not race the
-    // clock on a busy machine).
+    // Its time runs out (set on the row rather than waited for, and issued with an hour to run
+    // so that a busy machine cannot expire it before the first request: no race with the clock).
     app.db
         .pool
         .get()
@@ -132,8 +132,8 @@ async fn expired_and_revoked_tokens_are_refused() {
         .unwrap()
         .execute(
             "UPDATE auth_tokens SET expires_at = now() - interval '1 second'
-             WHERE council_id = $1 AND user_id = $2",
-            &[&council.id, &user_id],
+             WHERE council_id = $1 AND token_hash = $2",
+            &[&council.id, &allot::auth::token::hash(&issued.secret)],
         )
         .await
         .unwrap();

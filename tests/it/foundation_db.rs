@@ -303,6 +303,7 @@ async fn a_schema_owner_that_is_not_a_superuser_is_bound_and_allot_still_works()
             kind: sessions::TokenKind::Api,
             peer: None,
             now: allot::clock::system_now(),
+            council: None,
         },
     )
     .await

@@ -149,7 +149,13 @@ async fn a_database_that_is_gone_is_503_unavailable() {
 /// Every connection of the pool held elsewhere: a request waits for the pool, not for ever.
 #[tokio::test]
 async fn a_saturated_pool_is_503_unavailable_with_the_envelope() {
-    let app = TestApp::new().await;
+    // A request timeout far beyond the pool's wait: the 503 can only be the pool giving up (that
+    // the pool gives up first with the real settings is checked below, without a stopwatch).
+    let app = TestApp::with_settings(Settings {
+        request_timeout: Duration::from_secs(3600),
+        ..test_settings()
+    })
+    .await;
     let council = app.council("Council").await;
     let (_, token) = app.user(&council, Role::CareManager, None, None).await;
     let size = app.db.pool.status().max_size;
@@ -158,15 +164,9 @@ async fn a_saturated_pool_is_503_unavailable_with_the_envelope() {
         held.push(app.db.pool.get().await.unwrap());
     }
 
-    // The pool gives up before the request timeout: 503 with the envelope, well before 30 s.
-    let started = std::time::Instant::now();
+    // The pool gives up: 503 with the envelope.
     let me = app.get("/api/v1/me", &token).await;
     assert_unavailable(&me, "pool wait");
-    assert!(
-        started.elapsed() < Duration::from_secs(15),
-        "{:?}",
-        started.elapsed()
-    );
 
     // A request that outlives the request timeout gets the envelope too.
     let router = allot::app(AppState::new(

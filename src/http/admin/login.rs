@@ -49,9 +49,12 @@ pub async fn submit(
     refuse_control_chars(&body)?;
     let email = form_field(&body, "email").unwrap_or_default();
     let password = form_field(&body, "password").unwrap_or_default();
-    let again = |status: StatusCode, message: String| {
+    let council_text = form_field(&body, "council").unwrap_or_default();
+    let again = |status: StatusCode, message: String, councils: Vec<(String, String)>| {
         let form = LoginForm {
             email: email.clone(),
+            council: council_text.trim().to_string(),
+            councils,
             errors: vec![message],
             csrf_token: sent_csrf.clone(),
         };
@@ -61,14 +64,29 @@ pub async fn submit(
         return again(
             StatusCode::BAD_REQUEST,
             "Enter your email address and password.".into(),
+            Vec::new(),
         );
     }
+    let council = match council_text.trim() {
+        "" => None,
+        text => match text.parse::<uuid::Uuid>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                return again(
+                    StatusCode::BAD_REQUEST,
+                    "The council is not right: leave it empty, or give the council's id.".into(),
+                    Vec::new(),
+                )
+            }
+        },
+    };
     let attempt = Attempt {
         email: &email,
         password: &password,
         kind: TokenKind::Session,
         peer,
         now: state.clock.now(),
+        council,
     };
     match sessions::login(&state.pool, &state.settings, &state.sign_in, attempt).await {
         Ok(issued) => {
@@ -81,9 +99,18 @@ pub async fn submit(
                 .remove(LOGIN_CSRF_COOKIE);
             Ok((jar, Redirect::to("/")).into_response())
         }
-        Err(e @ LoginError::InvalidCredentials) => again(StatusCode::UNAUTHORIZED, e.to_string()),
+        Err(e @ LoginError::InvalidCredentials) => {
+            again(StatusCode::UNAUTHORIZED, e.to_string(), Vec::new())
+        }
         Err(e @ (LoginError::TooManyAttempts | LoginError::Busy)) => {
-            again(StatusCode::TOO_MANY_REQUESTS, e.to_string())
+            again(StatusCode::TOO_MANY_REQUESTS, e.to_string(), Vec::new())
+        }
+        Err(ref e @ LoginError::CouncilRequired { ref councils }) => {
+            let choices = councils
+                .iter()
+                .map(|(id, name)| (id.to_string(), name.clone()))
+                .collect();
+            again(StatusCode::BAD_REQUEST, e.to_string(), choices)
         }
         Err(LoginError::App(e)) => Err(e.into()),
     }

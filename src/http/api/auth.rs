@@ -1,5 +1,6 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::auth::sessions::{self, Attempt, TokenKind};
 use crate::auth::users::User;
@@ -13,6 +14,11 @@ use crate::http::AppState;
 pub struct TokenRequest {
     email: String,
     password: String,
+    /// The council to sign in to (its id). Needed only when the email and password are those
+    /// of users in more than one council (400 `council_required` says so, with one detail per
+    /// such council, `"<id>: <name>"`).
+    #[serde(default)]
+    council: Option<Uuid>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -25,10 +31,13 @@ pub struct TokenResponse {
 
 /// Exchange an email and password for an API token. Throttled per email and per network address
 /// (429 `too_many_requests`), and 429 as well when too many sign-ins are being checked at once.
+/// An email address may be used in several councils: without `council`, the user whose password
+/// matches is signed in, and 400 `council_required` asks for `council` when the password is
+/// right in more than one.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
     responses(
         (status = 200, body = TokenResponse),
-        (status = 400, body = ErrorEnvelope, description = "invalid_request"),
+        (status = 400, body = ErrorEnvelope, description = "invalid_request or council_required"),
         (status = 401, body = ErrorEnvelope, description = "invalid_credentials"),
         (status = 429, body = ErrorEnvelope, description = "too_many_requests"),
     ))]
@@ -43,6 +52,7 @@ pub async fn create_token(
         kind: TokenKind::Api,
         peer,
         now: state.clock.now(),
+        council: body.council,
     };
     let issued = sessions::login(&state.pool, &state.settings, &state.sign_in, attempt).await?;
     let actor = issued.actor;

@@ -31,7 +31,7 @@ pub struct CreateUser {
     responses((status = 201, body = User), (status = 400, body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope, description = "organisation or person not found"),
-        (status = 409, body = ErrorEnvelope, description = "email already used"),
+        (status = 409, body = ErrorEnvelope, description = "email already used in this council"),
         (status = 429, body = ErrorEnvelope, description = "too many passwords being hashed just now")))]
 pub async fn create(
     State(state): State<AppState>,

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
+use super::records::{load_records, RECORD_KINDS};
 use super::{ChainEntry, ChainLeg, ChainResolution, LinkKind, Sealed};
 use crate::db::Tx;
 use crate::ledger::error::LedgerError;
@@ -47,6 +48,15 @@ pub async fn load(
                 (LinkKind::Resolution, resolution.hold_id),
                 Sealed::Resolution(resolution),
             );
+        }
+    }
+    for kind in &RECORD_KINDS {
+        let ids = ids_of(kind.kind);
+        if ids.is_empty() {
+            continue;
+        }
+        for (id, record) in load_records(tx, council_id, kind, &ids).await? {
+            loaded.insert((kind.kind, id), Sealed::Record(record));
         }
     }
     Ok(loaded)

@@ -1,6 +1,7 @@
-//! Tamper evidence: a keyed hash chain per council over entries and their legs, and over the
+//! Tamper evidence: a keyed hash chain per council over entries and their legs, over the
 //! resolutions of holds (posted, voided or expired: who decided and why, what a payment's outcome
-//! rests on).
+//! rests on), and over the other records decisions rest on ([`records`]): grants and their
+//! ending, policy versions, bank-detail changes and their verification.
 //!
 //! Link `n` of a council's chain holds `hash_n = HMAC-SHA256(key, encoding of what it seals and
 //! hash_{n-1})`. The key is kept outside the database ([`key`]): someone able to write the
@@ -19,6 +20,7 @@
 pub mod head;
 pub mod key;
 mod load;
+pub mod records;
 pub mod seal;
 pub mod verify;
 
@@ -32,6 +34,7 @@ use crate::db::Tx;
 pub use head::SignedHead;
 pub use key::ChainKey;
 pub use load::load;
+pub use records::{ChainRecord, RecordKind, RECORD_KINDS};
 
 /// Bumped whenever the encoding or the scheme changes (v1 was an unkeyed SHA-256 chain).
 const DOMAIN: &[u8] = b"allot-ledger-chain-v2\0";
@@ -82,7 +85,28 @@ pub struct ChainResolution {
 pub enum LinkKind {
     Entry,
     Resolution,
+    /// A grant of a decision-making agreement, as recorded.
+    Grant,
+    /// The ending of a grant (who ended it, when).
+    GrantEnd,
+    /// A version of a council's policy.
+    Policy,
+    /// A bank-detail change, as logged.
+    BankChange,
+    /// A finance officer's verification of a bank-detail change.
+    BankVerification,
 }
+
+/// Every kind of link.
+pub const LINK_KINDS: [LinkKind; 7] = [
+    LinkKind::Entry,
+    LinkKind::Resolution,
+    LinkKind::Grant,
+    LinkKind::GrantEnd,
+    LinkKind::Policy,
+    LinkKind::BankChange,
+    LinkKind::BankVerification,
+];
 
 impl LinkKind {
     /// As stored in `ledger_chain.kind` and `ledger_seal_queue.kind`.
@@ -90,14 +114,40 @@ impl LinkKind {
         match self {
             LinkKind::Entry => "entry",
             LinkKind::Resolution => "resolution",
+            LinkKind::Grant => "grant",
+            LinkKind::GrantEnd => "grant_end",
+            LinkKind::Policy => "policy",
+            LinkKind::BankChange => "bank_change",
+            LinkKind::BankVerification => "bank_verification",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "entry" => Some(LinkKind::Entry),
-            "resolution" => Some(LinkKind::Resolution),
-            _ => None,
+        LINK_KINDS.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// The tag that starts what a link of this kind signs (after the position).
+    fn tag(self) -> u8 {
+        match self {
+            LinkKind::Entry => b'E',
+            LinkKind::Resolution => b'R',
+            LinkKind::Grant => b'G',
+            LinkKind::GrantEnd => b'g',
+            LinkKind::Policy => b'P',
+            LinkKind::BankChange => b'B',
+            LinkKind::BankVerification => b'V',
+        }
+    }
+
+    /// What a link of this kind seals, for reports ("entry {id}", "grant {id}", ...).
+    pub fn describe(self, id: Uuid) -> String {
+        match self {
+            LinkKind::Entry => format!("entry {id}"),
+            LinkKind::Resolution => format!("the resolution of hold {id}"),
+            other => match records::record_kind(other) {
+                Some(record) => format!("{} {id}", record.noun),
+                None => format!("{} {id}", other.as_str()),
+            },
         }
     }
 }
@@ -107,6 +157,7 @@ impl LinkKind {
 pub enum Sealed {
     Entry(ChainEntry),
     Resolution(ChainResolution),
+    Record(ChainRecord),
 }
 
 impl Sealed {
@@ -114,14 +165,16 @@ impl Sealed {
         match self {
             Sealed::Entry(_) => LinkKind::Entry,
             Sealed::Resolution(_) => LinkKind::Resolution,
+            Sealed::Record(r) => r.kind,
         }
     }
 
-    /// The entry's id, or for a resolution the hold's.
+    /// The entry's id, for a resolution the hold's, for a record its own.
     pub fn id(&self) -> Uuid {
         match self {
             Sealed::Entry(e) => e.id,
             Sealed::Resolution(r) => r.hold_id,
+            Sealed::Record(r) => r.id,
         }
     }
 }
@@ -156,21 +209,22 @@ fn put_time(out: &mut Vec<u8>, at: Option<DateTime<Utc>>) {
 }
 
 /// What link `position` sealing `sealed` after `prev` signs: every column of the entry and its
-/// legs (or of the resolution), length-prefixed and tagged by kind so that no two different
-/// things encode alike.
+/// legs (or of the resolution, or a record's content), length-prefixed and tagged by kind so that
+/// no two different things encode alike.
 pub fn link_message(council_id: Uuid, position: i64, prev: &[u8], sealed: &Sealed) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
     out.extend_from_slice(DOMAIN);
     put_bytes(&mut out, prev);
     out.extend_from_slice(council_id.as_bytes());
     out.extend_from_slice(&position.to_be_bytes());
+    out.push(sealed.kind().tag());
     match sealed {
-        Sealed::Entry(entry) => {
-            out.push(b'E');
-            put_entry(&mut out, entry);
+        Sealed::Entry(entry) => put_entry(&mut out, entry),
+        Sealed::Record(record) => {
+            out.extend_from_slice(record.id.as_bytes());
+            put_bytes(&mut out, record.content.as_bytes());
         }
         Sealed::Resolution(resolution) => {
-            out.push(b'R');
             out.extend_from_slice(resolution.hold_id.as_bytes());
             put_bytes(&mut out, resolution.outcome.as_bytes());
             put_bytes(&mut out, resolution.metadata.as_bytes());
@@ -329,6 +383,42 @@ mod tests {
         let mut same_id = entry();
         same_id.id = Uuid::from_u128(1);
         assert_ne!(base, link_hash(council, 3, &GENESIS, &same_id));
+    }
+
+    #[test]
+    fn a_record_is_sealed_by_its_kind_id_and_content() {
+        let council = Uuid::from_u128(9);
+        let key = ChainKey::fixed_for_tests();
+        let record = |kind: LinkKind, id: u128, content: &str| {
+            Sealed::Record(ChainRecord {
+                kind,
+                id: Uuid::from_u128(id),
+                content: content.into(),
+            })
+        };
+        let hash = |sealed: Sealed| super::link_hash(&key, council, 4, &GENESIS, &sealed);
+        let base = hash(record(LinkKind::Grant, 1, "{\"powers\": [\"pay\"]}"));
+        assert_ne!(
+            base,
+            hash(record(
+                LinkKind::Grant,
+                1,
+                "{\"powers\": [\"pay\", \"approve\"]}"
+            ))
+        );
+        assert_ne!(
+            base,
+            hash(record(LinkKind::Grant, 2, "{\"powers\": [\"pay\"]}"))
+        );
+        assert_ne!(
+            base,
+            hash(record(LinkKind::GrantEnd, 1, "{\"powers\": [\"pay\"]}"))
+        );
+        for kind in LINK_KINDS {
+            assert_eq!(LinkKind::parse(kind.as_str()), Some(kind));
+        }
+        let tags: std::collections::HashSet<u8> = LINK_KINDS.iter().map(|k| k.tag()).collect();
+        assert_eq!(tags.len(), LINK_KINDS.len());
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The sealer: links queued entries and hold resolutions onto the council's chain, in recording
-//! order, in batches.
+//! The sealer: links queued entries, hold resolutions and records onto the council's chain, in
+//! recording order, in batches.
 
 use uuid::Uuid;
 
@@ -38,7 +38,9 @@ pub async fn seal_batch_in_tx(
     )
     .await?;
     // Entries in recording order, then resolutions in theirs: a resolution is queued after its
-    // hold was recorded (and queued), so a hold is never sealed after its resolution.
+    // hold was recorded (and queued), so a hold is never sealed after its resolution. Then the
+    // other records (grants, policy versions, bank-detail changes), kind by kind; a record that
+    // can no longer be read stays queued (and unsealed) rather than stop the rest.
     let queued: Vec<(LinkKind, Uuid)> = tx
         .query(
             "SELECT q.kind, q.entry_id FROM ledger_seal_queue q
@@ -47,8 +49,11 @@ pub async fn seal_batch_in_tx(
              LEFT JOIN ledger_hold_resolutions r
                     ON q.kind = 'resolution' AND r.council_id = q.council_id
                    AND r.hold_id = q.entry_id
-             WHERE q.council_id = $1 AND (e.id IS NOT NULL OR r.hold_id IS NOT NULL)
-             ORDER BY q.kind = 'resolution', e.seq, r.resolved_at, q.entry_id
+             WHERE q.council_id = $1
+               AND (e.id IS NOT NULL OR r.hold_id IS NOT NULL
+                    OR q.kind NOT IN ('entry', 'resolution'))
+             ORDER BY CASE q.kind WHEN 'entry' THEN 0 WHEN 'resolution' THEN 1 ELSE 2 END,
+                      e.seq, r.resolved_at, q.kind, q.entry_id
              LIMIT $2",
             &[&council_id, &limit],
         )
@@ -64,6 +69,15 @@ pub async fn seal_batch_in_tx(
         return Ok(0);
     }
     let sealed = load(tx, council_id, &queued).await?;
+    let queued: Vec<(LinkKind, Uuid)> = queued
+        .into_iter()
+        .filter(|link| {
+            matches!(link.0, LinkKind::Entry | LinkKind::Resolution) || sealed.contains_key(link)
+        })
+        .collect();
+    if queued.is_empty() {
+        return Ok(0);
+    }
     let (mut position, mut prev) = head(tx, council_id).await?;
     let (mut positions, mut kinds, mut ids, mut prevs, mut hashes) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());

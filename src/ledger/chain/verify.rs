@@ -3,7 +3,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{link_verifies, load, ChainKey, LinkKind, SignedHead, GENESIS};
+use super::{link_verifies, load, ChainKey, LinkKind, SignedHead, GENESIS, RECORD_KINDS};
 use crate::db::{tenant_tx, DbPool, Tx};
 use crate::ledger::audit;
 use crate::ledger::error::LedgerError;
@@ -14,19 +14,20 @@ const PAGE: i64 = 2000;
 /// What verification found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct VerifyReport {
-    /// Every link recomputes, every entry is linked or queued, every account's totals equal its legs.
+    /// Every link recomputes, every entry and record is linked or queued, every account's totals
+    /// equal its legs.
     pub ok: bool,
-    /// Sealed links (entries and hold resolutions) that recomputed correctly, up to the first bad
-    /// one.
+    /// Sealed links (entries, hold resolutions, grants, policy versions, bank-detail changes)
+    /// that recomputed correctly, up to the first bad one.
     pub entries_checked: u64,
-    /// The first entry (or hold, for a resolution) whose link does not recompute, that is
-    /// missing, or that the chain does not know.
+    /// The first entry (or hold, for a resolution; or grant, policy version, bank-detail change)
+    /// whose link does not recompute, that is missing, or that the chain does not know.
     pub first_bad_entry: Option<Uuid>,
     /// The first account whose totals differ from the sum of its legs.
     pub first_bad_account: Option<Uuid>,
     /// What is wrong, in words.
     pub problem: Option<String>,
-    /// Entries and resolutions recorded but not yet sealed (normal for a second or so).
+    /// Entries, resolutions and records written but not yet sealed (normal for a second or so).
     pub unsealed: u64,
     /// The newest link that verified: keep it somewhere else to anchor the chain.
     pub head_position: i64,
@@ -95,10 +96,7 @@ pub async fn verify_in_tx(
         for (link, key_of) in links.iter().zip(&keys) {
             let (at, entry_id): (i64, Uuid) = (link.get(0), key_of.1);
             let (stored_prev, stored): (Vec<u8>, Vec<u8>) = (link.get(3), link.get(4));
-            let what = match key_of.0 {
-                LinkKind::Entry => format!("entry {entry_id} (link {at})"),
-                LinkKind::Resolution => format!("the resolution of hold {entry_id} (link {at})"),
-            };
+            let what = format!("{} (link {at})", key_of.0.describe(entry_id));
             if at != position + 1 {
                 fail(
                     &mut report,
@@ -170,6 +168,35 @@ pub async fn verify_in_tx(
                 Some(id),
                 format!("{what} was not written by the ledger (it is neither sealed nor queued)"),
             );
+        }
+    }
+    if report.ok {
+        // Grants, policy versions, bank-detail changes: each row that must be on the chain is.
+        for kind in &RECORD_KINDS {
+            let sql = format!(
+                "SELECT d.id FROM ({}) d
+                 WHERE NOT EXISTS (SELECT 1 FROM ledger_chain c WHERE c.council_id = $1
+                                   AND c.kind = $2 AND c.entry_id = d.id)
+                   AND NOT EXISTS (SELECT 1 FROM ledger_seal_queue q WHERE q.council_id = $1
+                                   AND q.kind = $2 AND q.entry_id = d.id)
+                 LIMIT 1",
+                kind.due
+            );
+            let unknown = tx
+                .query_opt(&sql, &[&council_id, &kind.kind.as_str()])
+                .await?;
+            if let Some(row) = unknown {
+                let id: Uuid = row.get(0);
+                fail(
+                    &mut report,
+                    Some(id),
+                    format!(
+                        "{} was not written by allot (it is neither sealed nor queued)",
+                        kind.kind.describe(id)
+                    ),
+                );
+                break;
+            }
         }
     }
     let queued = tx
