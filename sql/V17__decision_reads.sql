@@ -79,13 +79,18 @@ END
 $$;
 REVOKE ALL ON FUNCTION budget_spending_add(jsonb) FROM PUBLIC;
 
+-- A payment's amount (times `factor`) on its budget, deployment, category and day.
+CREATE FUNCTION budget_spending_item(p payments, factor integer) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_object('council_id', p.council_id, 'budget_id', p.budget_id,
+                              'deployment', p.deployment, 'category', p.category,
+                              'day', (p.requested_at AT TIME ZONE 'UTC')::date,
+                              'amount', factor * p.amount) $$;
+
 CREATE FUNCTION budget_spending_on_insert() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
 BEGIN
-    PERFORM budget_spending_add(coalesce(jsonb_agg(jsonb_build_object(
-        'council_id', n.council_id, 'budget_id', n.budget_id, 'deployment', n.deployment,
-        'category', n.category, 'day', (n.requested_at AT TIME ZONE 'UTC')::date,
-        'amount', n.amount)), '[]'))
+    PERFORM budget_spending_add(coalesce(jsonb_agg(budget_spending_item(n, 1)), '[]'))
     FROM new_payments n
     WHERE n.status IN ('posted', 'pending_approval');
     RETURN NULL;
@@ -99,10 +104,7 @@ CREATE TRIGGER payments_spending_insert AFTER INSERT ON payments
 CREATE FUNCTION budget_spending_on_update() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
 BEGIN
-    PERFORM budget_spending_add(coalesce(jsonb_agg(jsonb_build_object(
-        'council_id', n.council_id, 'budget_id', n.budget_id, 'deployment', n.deployment,
-        'category', n.category, 'day', (n.requested_at AT TIME ZONE 'UTC')::date,
-        'amount', -n.amount)), '[]'))
+    PERFORM budget_spending_add(coalesce(jsonb_agg(budget_spending_item(n, -1)), '[]'))
     FROM new_payments n
     JOIN old_payments o ON o.council_id = n.council_id AND o.id = n.id
     WHERE o.status IN ('posted', 'pending_approval')
@@ -121,10 +123,7 @@ CREATE TRIGGER payments_spending_update AFTER UPDATE ON payments
 CREATE FUNCTION budget_spending_on_expiry() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
 BEGIN
-    PERFORM budget_spending_add(coalesce(jsonb_agg(jsonb_build_object(
-        'council_id', p.council_id, 'budget_id', p.budget_id, 'deployment', p.deployment,
-        'category', p.category, 'day', (p.requested_at AT TIME ZONE 'UTC')::date,
-        'amount', -p.amount)), '[]'))
+    PERFORM budget_spending_add(coalesce(jsonb_agg(budget_spending_item(p, -1)), '[]'))
     FROM new_resolutions r
     JOIN payments p ON p.council_id = r.council_id AND p.hold_entry_id = r.hold_id
     WHERE r.outcome = 'expired' AND p.status IN ('posted', 'pending_approval');
@@ -139,10 +138,7 @@ CREATE TRIGGER ledger_hold_resolutions_spending AFTER INSERT ON ledger_hold_reso
 CREATE FUNCTION budget_spending_on_reversal() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
 BEGIN
-    PERFORM budget_spending_add(coalesce(jsonb_agg(jsonb_build_object(
-        'council_id', p.council_id, 'budget_id', p.budget_id, 'deployment', p.deployment,
-        'category', p.category, 'day', (p.requested_at AT TIME ZONE 'UTC')::date,
-        'amount', -p.amount)), '[]'))
+    PERFORM budget_spending_add(coalesce(jsonb_agg(budget_spending_item(p, -1)), '[]'))
     FROM new_entries e
     JOIN payments p ON p.council_id = e.council_id AND p.posted_entry_id = e.reverses
     WHERE e.reverses IS NOT NULL AND p.status IN ('posted', 'pending_approval');
