@@ -72,6 +72,11 @@ enum Command {
         #[command(subcommand)]
         command: CouncilCommand,
     },
+    /// Manage card processors.
+    Processor {
+        #[command(subcommand)]
+        command: ProcessorCommand,
+    },
     /// Check the ledger.
     Audit {
         #[command(subcommand)]
@@ -88,6 +93,16 @@ enum AuditCommand {
         /// somewhere the database's users cannot write.
         #[arg(long)]
         head: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProcessorCommand {
+    /// Register a card processor and print its Standard Webhooks secret (`whsec_...`) once: it
+    /// signs the processor's events to `POST /api/v1/card-events`. It is not shown again.
+    Create {
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -207,6 +222,19 @@ async fn run() -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("Created council {council_id} with administrator {admin_id} ({admin_email}).");
+            Ok(())
+        }
+        Command::Processor {
+            command: ProcessorCommand::Create { name },
+        } => {
+            let database = Database::open(&target, 2).await?;
+            let created = allot::cards::processors::create(&database.pool, &name)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Created card processor {} ({}).\nIts webhook secret (shown once; give it to the processor):\n{}",
+                created.name, created.id, created.secret
+            );
             Ok(())
         }
         Command::Audit {

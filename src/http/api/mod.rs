@@ -6,6 +6,7 @@ mod auth;
 mod bank_changes;
 mod banking;
 mod budgets;
+mod cards;
 mod charging;
 mod contributions;
 mod family_approvals;
@@ -123,4 +124,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(invoices::resolve))
         .routes(routes!(invoices::reject))
         .routes(routes!(invoices::pay))
+        .routes(routes!(cards::create, cards::list))
+        .routes(routes!(cards::get))
+        .routes(routes!(cards::freeze))
+        .routes(routes!(cards::unfreeze))
+        .routes(routes!(cards::cancel))
+        .routes(routes!(cards::card_events))
 }
