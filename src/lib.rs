@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod budgets;
+pub mod cards;
 pub mod clock;
 pub mod commands;
 pub mod config;

@@ -83,6 +83,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Manage card processors.
+    Processor {
+        #[command(subcommand)]
+        command: ProcessorCommand,
+    },
     /// Check the ledger.
     Audit {
         #[command(subcommand)]
@@ -111,6 +116,16 @@ enum ImportCommand {
         /// Record the invoices that can be and report the others.
         #[arg(long)]
         partial: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProcessorCommand {
+    /// Register a card processor and print its Standard Webhooks secret (`whsec_...`) once: it
+    /// signs the processor's events to `POST /api/v1/card-events`. It is not shown again.
+    Create {
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -241,6 +256,19 @@ async fn run() -> anyhow::Result<()> {
             let pool = database.serving_pool(cli.app_database_url.as_deref(), 2)?;
             let actor = import_actor(&pool).await?;
             import_invoices(&pool, &actor, &csv, partial).await
+        }
+        Command::Processor {
+            command: ProcessorCommand::Create { name },
+        } => {
+            let database = Database::open(&target, 2).await?;
+            let created = allot::cards::processors::create(&database.pool, &name)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Created card processor {} ({}).\nIts webhook secret (shown once; give it to the processor):\n{}",
+                created.name, created.id, created.secret
+            );
+            Ok(())
         }
         Command::Audit {
             command: AuditCommand::Verify { head },

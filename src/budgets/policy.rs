@@ -17,6 +17,7 @@ const MAX_HOLD_EXPIRY_DAYS: u32 = 90;
 const MAX_SURPLUS_WEEKS: u32 = 52;
 const MAX_INTERIM_WEEKS: u32 = 12;
 const MAX_BLOCKED_CATEGORIES: usize = 100;
+const MAX_CARD_HOLD_DAYS: u32 = 31;
 
 /// One stored version with who made it and why.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -119,6 +120,48 @@ fn check(policy: &CouncilPolicy) -> AppResult<()> {
             "blocked_merchant_categories",
             "up to 100 categories of 1 to 100 characters",
         ));
+    }
+    check_cards(policy)
+}
+
+fn is_mcc(code: &str) -> bool {
+    code.len() == 4 && code.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The card settings: merchant category codes are four digits, lists are bounded.
+fn check_cards(policy: &CouncilPolicy) -> AppResult<()> {
+    if policy.card_mcc_categories.len() > 1000
+        || policy.card_mcc_categories.keys().any(|code| !is_mcc(code))
+    {
+        return Err(AppError::invalid(
+            "card_mcc_categories",
+            "up to 1000 merchant category codes of four digits, each to a plan category",
+        ));
+    }
+    for (field, codes) in [
+        ("card_blocked_mccs", &policy.card_blocked_mccs),
+        ("card_cash_mccs", &policy.card_cash_mccs),
+        ("card_over_capture_mccs", &policy.card_over_capture_mccs),
+    ] {
+        if codes.len() > 1000 || codes.iter().any(|code| !is_mcc(code)) {
+            return Err(AppError::invalid(
+                field,
+                "up to 1000 merchant category codes of four digits",
+            ));
+        }
+    }
+    let limit = policy.card_cash_daily_limit;
+    if limit.is_sign_negative()
+        || limit.scale() > 2
+        || limit > rust_decimal::Decimal::new(1_000_000, 2)
+    {
+        return Err(AppError::invalid_amount(
+            "card_cash_daily_limit",
+            "0.00 to 10000.00, at most two decimal places",
+        ));
+    }
+    if !(1..=MAX_CARD_HOLD_DAYS).contains(&policy.card_hold_expiry_days) {
+        return Err(AppError::invalid("card_hold_expiry_days", "1 to 31 days"));
     }
     Ok(())
 }

@@ -605,6 +605,7 @@ pub async fn payment_for(
         is_cash: false,
         evidence_sha256: None,
         invoice_id: Some(invoice.id),
+        card: None,
     })
 }
 

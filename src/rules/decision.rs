@@ -29,6 +29,10 @@ string_enum! {
         /// Not a RULES.md rule: the API rejects such amounts before the rules run (422 `invalid_amount`); the
         /// rules refuse them too rather than trust every caller.
         InvalidAmount => "invalid_amount", "invalid amount";
+        /// Card authorisations: a payment that would need someone's approval (a till cannot wait).
+        NeedsApproval => "needs_approval", "needs approval";
+        /// Card authorisations: cash beyond the council's daily limit for a card.
+        CashLimit => "cash_limit", "cash limit";
     }
 }
 

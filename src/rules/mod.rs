@@ -20,6 +20,7 @@
 
 pub mod approval;
 pub mod authority;
+pub mod cards;
 pub mod decision;
 pub mod facts;
 pub mod family;
@@ -35,6 +36,7 @@ pub mod types;
 mod tests;
 
 pub use approval::{approve, approve_for_deployment, Approver, PendingFacts};
+pub use cards::{decide_card, CashToday};
 pub use decision::{
     ApprovalNeed, ApprovalOutcome, Approvers, Decision, Flag, FlagCode, HoldReason, Refusal,
     RuleCode,
@@ -45,7 +47,7 @@ pub use facts::{
 };
 pub use grants::validate_grant;
 pub use money::split_evenly;
-pub use policy::CouncilPolicy;
+pub use policy::{CardTimeoutDecision, CouncilPolicy};
 pub use release::{release_amount, release_eligibility, ReleaseAmount, ReleaseFacts};
 pub use spending::decide;
 pub use types::{

@@ -12,6 +12,7 @@ mod bank_visibility;
 mod browser;
 mod budgets_admin;
 mod budgets_api;
+mod cards;
 mod chain_records;
 mod cli_lifecycle;
 mod clock;

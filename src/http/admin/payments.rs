@@ -416,7 +416,7 @@ pub async fn pay_submit(
     let sent = state.payments.pay(&actor, new, Some(claim)).await;
     match sent {
         Ok(ran) => match ran.value {
-            PaymentOutcome::Posted(_) | PaymentOutcome::Held(_) => {
+            PaymentOutcome::Posted(_) | PaymentOutcome::Held(_) | PaymentOutcome::Authorized(_) => {
                 Ok(Redirect::to(&format!("/budgets/{id}/decisions")).into_response())
             }
             PaymentOutcome::Refused { refusals, .. } => {

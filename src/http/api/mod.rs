@@ -7,6 +7,7 @@ mod bank_changes;
 mod bank_statements;
 mod banking;
 mod budgets;
+mod cards;
 mod charging;
 mod contributions;
 mod family_approvals;
@@ -130,4 +131,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(bank_statements::get))
         .routes(routes!(bank_statements::match_line))
         .routes(routes!(bank_statements::unmatch_line))
+        .routes(routes!(cards::create, cards::list))
+        .routes(routes!(cards::get))
+        .routes(routes!(cards::freeze))
+        .routes(routes!(cards::unfreeze))
+        .routes(routes!(cards::cancel))
+        .routes(routes!(cards::card_events))
 }

@@ -24,7 +24,9 @@ use crate::rules::RuleCode;
 /// with one detail per failed rule and the `payment_id` the refusal is recorded under.
 pub fn outcome_response(ran: &Ran<PaymentOutcome>) -> Response {
     let response = match &ran.value {
-        PaymentOutcome::Posted(payment) => (StatusCode::CREATED, Json(payment)).into_response(),
+        PaymentOutcome::Posted(payment) | PaymentOutcome::Authorized(payment) => {
+            (StatusCode::CREATED, Json(payment)).into_response()
+        }
         PaymentOutcome::Held(payment) => (StatusCode::ACCEPTED, Json(payment)).into_response(),
         PaymentOutcome::Refused {
             payment_id,

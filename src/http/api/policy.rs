@@ -1,6 +1,8 @@
 //! The council's policy settings (RULES.md values marked *policy*), versioned: a change adds a
 //! version and never alters past decisions, which record the version they were made under.
 
+use std::collections::BTreeMap;
+
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +13,32 @@ use crate::http::error::{ApiResult, ErrorEnvelope};
 use crate::http::extract::Json;
 use crate::http::AppState;
 use crate::money::Money;
-use crate::rules::CouncilPolicy;
+use crate::rules::{CardTimeoutDecision, Category, CouncilPolicy};
+
+/// The card settings a request leaves out: the defaults.
+mod defaults {
+    use super::*;
+
+    pub fn mcc_categories() -> BTreeMap<String, Category> {
+        CouncilPolicy::default().card_mcc_categories
+    }
+    pub fn blocked_mccs() -> Vec<String> {
+        CouncilPolicy::default().card_blocked_mccs
+    }
+    pub fn cash_mccs() -> Vec<String> {
+        CouncilPolicy::default().card_cash_mccs
+    }
+    pub fn cash_daily_limit() -> Money {
+        // The default is a valid amount (100.00), so this cannot fail; zero is the fallback.
+        Money::new(CouncilPolicy::default().card_cash_daily_limit).unwrap_or(Money::ZERO)
+    }
+    pub fn card_hold_expiry_days() -> u32 {
+        CouncilPolicy::default().card_hold_expiry_days
+    }
+    pub fn over_capture_mccs() -> Vec<String> {
+        CouncilPolicy::default().card_over_capture_mccs
+    }
+}
 
 const STAFF: &[Role] = &[
     Role::CouncilAdmin,
@@ -39,6 +66,31 @@ pub struct PolicySettings {
     pub surplus_weeks_dp: u32,
     pub surplus_weeks_isf: u32,
     pub interim_max_weeks: u32,
+    /// Card merchant category codes and the plan category their spending counts as (codes not
+    /// listed count as `other`). Omitted: the default table.
+    #[serde(default = "defaults::mcc_categories")]
+    #[schema(value_type = Object)]
+    pub card_mcc_categories: BTreeMap<String, Category>,
+    /// Merchant category codes cards may never be used at. Omitted: the default list.
+    #[serde(default = "defaults::blocked_mccs")]
+    pub card_blocked_mccs: Vec<String>,
+    /// Merchant category codes of cash withdrawals (ATMs). Omitted: 6010 and 6011.
+    #[serde(default = "defaults::cash_mccs")]
+    pub card_cash_mccs: Vec<String>,
+    /// The most cash one card may withdraw in a day (where the plan allows cash at all).
+    #[serde(default = "defaults::cash_daily_limit")]
+    #[schema(value_type = String, example = "100.00")]
+    pub card_cash_daily_limit: Money,
+    /// Days an approved card authorisation holds its money (default 7).
+    #[serde(default = "defaults::card_hold_expiry_days")]
+    pub card_hold_expiry_days: u32,
+    /// Merchant category codes whose captures may exceed the authorisation by up to 20 %.
+    #[serde(default = "defaults::over_capture_mccs")]
+    pub card_over_capture_mccs: Vec<String>,
+    /// `decline` (default) or `approve`: the answer when allot cannot decide in time.
+    #[serde(default)]
+    #[schema(value_type = String, example = "decline")]
+    pub card_timeout_decision: CardTimeoutDecision,
     /// Why it changed (input only).
     #[serde(default, skip_serializing)]
     pub reason: Option<String>,
@@ -56,6 +108,14 @@ impl PolicySettings {
             surplus_weeks_dp: policy.surplus_weeks_dp,
             surplus_weeks_isf: policy.surplus_weeks_isf,
             interim_max_weeks: policy.interim_max_weeks,
+            card_mcc_categories: policy.card_mcc_categories.clone(),
+            card_blocked_mccs: policy.card_blocked_mccs.clone(),
+            card_cash_mccs: policy.card_cash_mccs.clone(),
+            card_cash_daily_limit: Money::new(policy.card_cash_daily_limit)
+                .map_err(|e| crate::error::AppError::Internal(e.to_string()))?,
+            card_hold_expiry_days: policy.card_hold_expiry_days,
+            card_over_capture_mccs: policy.card_over_capture_mccs.clone(),
+            card_timeout_decision: policy.card_timeout_decision,
             reason: None,
         })
     }
@@ -70,6 +130,13 @@ impl PolicySettings {
             surplus_weeks_dp: self.surplus_weeks_dp,
             surplus_weeks_isf: self.surplus_weeks_isf,
             interim_max_weeks: self.interim_max_weeks,
+            card_mcc_categories: self.card_mcc_categories.clone(),
+            card_blocked_mccs: self.card_blocked_mccs.clone(),
+            card_cash_mccs: self.card_cash_mccs.clone(),
+            card_cash_daily_limit: self.card_cash_daily_limit.amount(),
+            card_hold_expiry_days: self.card_hold_expiry_days,
+            card_over_capture_mccs: self.card_over_capture_mccs.clone(),
+            card_timeout_decision: self.card_timeout_decision,
         }
     }
 }

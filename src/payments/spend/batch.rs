@@ -15,7 +15,7 @@ use super::decide::{no_account_refusal, spend_facts, Decider};
 use super::facts::{self, Resolved};
 use super::input::{check_input, spend_request, NewPayment};
 use super::outcome::{PaymentOutcome, PaymentStatus};
-use super::store::{insert_payments, open_paid_out, Record};
+use super::store::{insert_card_authorizations, insert_payments, open_paid_out, Record};
 use crate::auth::Actor;
 use crate::clock::london_date;
 use crate::db::Tx;
@@ -113,11 +113,13 @@ pub async fn decide_and_record(
         plan.write(tx, council_id).await?;
     }
     insert_payments(tx, council_id, &records).await?;
+    insert_card_authorizations(tx, council_id, &records).await?;
     for (i, record) in records {
         let payment = record.payment;
         results[i] = Some(Ok(match payment.status {
             PaymentStatus::Posted => PaymentOutcome::Posted(payment),
             PaymentStatus::PendingApproval => PaymentOutcome::Held(payment),
+            PaymentStatus::Authorized => PaymentOutcome::Authorized(payment),
             _ => PaymentOutcome::Refused {
                 payment_id: payment.id,
                 refusals: payment.decision.refusals().to_vec(),

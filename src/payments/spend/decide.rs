@@ -172,28 +172,40 @@ impl Decider {
             .unwrap_or(Decimal::ZERO);
         let person_stays = self.stays.get(&r.person_id).cloned().unwrap_or_default();
         let facts = spend_facts(r, budget, &person_stays, council, available, new, today);
-        let mut decision =
-            no_account_refusal(r, crate::rules::decide(&facts, &spend_request(actor, new)));
-        let id = Uuid::new_v4();
         let amount = new.amount.amount();
-        let hold_expires = match &decision {
-            Decision::Hold { .. } => {
+        let mut decision = crate::rules::decide(&facts, &spend_request(actor, new));
+        if let Some(card) = &new.card {
+            decision = crate::rules::decide_card(decision, amount, card.cash);
+        }
+        let mut decision = no_account_refusal(r, decision);
+        let id = Uuid::new_v4();
+        let hold_expires = match (&decision, &new.card) {
+            (Decision::Hold { .. }, _) => {
                 Some(now + Duration::days(i64::from(council.policy.hold_expiry_days.max(1))))
             }
+            (Decision::Post { .. }, Some(card)) => Some(card.hold_expires_at),
             _ => None,
         };
         let mut entry_id = None;
         if let (Decision::Post { .. } | Decision::Hold { .. }, Some(account), Some(paid_out)) =
             (&decision, r.account_id, r.paid_out_id)
         {
-            let description = format!("{} to {}", capitalised(new.category.label()), r.payee_name);
+            let description = match &new.card {
+                Some(card) => format!(
+                    "Card: {} ({}, authorised)",
+                    card.merchant_name,
+                    new.category.label()
+                ),
+                None if hold_expires.is_some() => format!(
+                    "{} to {} (awaiting approval)",
+                    capitalised(new.category.label()),
+                    r.payee_name
+                ),
+                None => format!("{} to {}", capitalised(new.category.label()), r.payee_name),
+            };
             let entry = NewEntry {
                 effective_date: today,
-                description: if hold_expires.is_some() {
-                    format!("{description} (awaiting approval)")
-                } else {
-                    description
-                },
+                description,
                 legs: vec![
                     NewLeg {
                         account_id: account,
@@ -237,6 +249,7 @@ impl Decider {
             }
         }
         let (status, approvals_required) = match &decision {
+            Decision::Post { .. } if new.card.is_some() => (PaymentStatus::Authorized, Vec::new()),
             Decision::Post { .. } => (PaymentStatus::Posted, Vec::new()),
             Decision::Hold {
                 approvals_required, ..
@@ -268,7 +281,11 @@ impl Decider {
                 invoice.committed += amount;
             }
         }
-        let settled = status != PaymentStatus::PendingApproval;
+        let held = matches!(
+            status,
+            PaymentStatus::PendingApproval | PaymentStatus::Authorized
+        );
+        let settled = !held;
         let payment = Payment {
             id,
             budget_id: r.budget_id,
@@ -296,11 +313,7 @@ impl Decider {
             } else {
                 None
             },
-            hold_entry_id: if status == PaymentStatus::PendingApproval {
-                entry_id
-            } else {
-                None
-            },
+            hold_entry_id: if held { entry_id } else { None },
             resolved_at: settled.then_some(now),
             resolved_by: settled.then_some(actor.user_id),
             approvals_required,
@@ -314,6 +327,7 @@ impl Decider {
             is_cash: new.is_cash,
             evidence_sha256: new.evidence_sha256.as_deref().map(str::to_ascii_lowercase),
             invoice_id: new.invoice_id,
+            card: new.card.clone(),
             payment,
         }))
     }

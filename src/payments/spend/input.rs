@@ -1,13 +1,13 @@
 //! A payment request as asked for, and its checks that need no database.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::money::PositiveMoney;
-use crate::rules::{Category, Deployment, SpendRequest};
+use crate::rules::{CashToday, Category, Deployment, SpendRequest};
 
 /// A payment request (`POST /api/v1/payments`).
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
@@ -47,6 +47,26 @@ pub struct NewPayment {
     /// The invoice this pays (set by the invoice service, never by a request body).
     #[serde(skip)]
     pub invoice_id: Option<Uuid>,
+    /// The card authorisation this decides (set by the card service, never by a request body).
+    #[serde(skip)]
+    pub card: Option<CardSpend>,
+}
+
+/// A card authorisation decided as a payment: approved, it holds the money until the capture
+/// (`authorized`); a hold for approval is declined (a till cannot wait).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardSpend {
+    pub card_id: Uuid,
+    pub processor_id: Uuid,
+    /// The processor's authorisation id.
+    pub authorization_ref: String,
+    pub merchant_name: String,
+    /// The merchant category code (four digits).
+    pub mcc: String,
+    /// When an approved authorisation's hold expires.
+    pub hold_expires_at: DateTime<Utc>,
+    /// For a cash withdrawal: what the card has withdrawn today and its daily limit.
+    pub cash: Option<CashToday>,
 }
 
 /// Checks what can be checked without the database (lengths, digests, stay dates).

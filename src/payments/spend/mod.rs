@@ -22,5 +22,5 @@ mod store;
 
 pub use approvals::{approvals_queue, approve, reject};
 pub use batch::{check, decide_and_record, Request};
-pub use input::NewPayment;
+pub use input::{CardSpend, NewPayment};
 pub use outcome::{decisions, load, visible_payment, Payment, PaymentOutcome, PaymentStatus};

@@ -24,6 +24,10 @@ pub enum PaymentStatus {
     Rejected,
     Expired,
     Refused,
+    /// An approved card authorisation, its money held until the capture.
+    Authorized,
+    /// A card authorisation reversed before capture.
+    Voided,
 }
 
 impl PaymentStatus {
@@ -34,6 +38,8 @@ impl PaymentStatus {
             PaymentStatus::Rejected => "rejected",
             PaymentStatus::Expired => "expired",
             PaymentStatus::Refused => "refused",
+            PaymentStatus::Authorized => "authorized",
+            PaymentStatus::Voided => "voided",
         }
     }
 
@@ -44,6 +50,8 @@ impl PaymentStatus {
             "rejected" => PaymentStatus::Rejected,
             "expired" => PaymentStatus::Expired,
             "refused" => PaymentStatus::Refused,
+            "authorized" => PaymentStatus::Authorized,
+            "voided" => PaymentStatus::Voided,
             _ => return None,
         })
     }
@@ -67,7 +75,8 @@ pub struct Payment {
     pub memo: Option<String>,
     pub stay_from: Option<NaiveDate>,
     pub stay_to: Option<NaiveDate>,
-    /// `posted`, `pending_approval`, `rejected`, `expired` or `refused`.
+    /// `posted`, `pending_approval`, `rejected`, `expired`, `refused`, or for a card
+    /// authorisation `authorized` (held until captured) or `voided`.
     pub status: PaymentStatus,
     /// Approvals still needed while held.
     #[schema(value_type = Vec<Object>)]
@@ -99,6 +108,8 @@ pub enum PaymentOutcome {
     Posted(Payment),
     /// The money is reserved until every approval it needs is given.
     Held(Payment),
+    /// A card authorisation approved: the money is held until the processor captures it.
+    Authorized(Payment),
     /// No money moved; the refusal is recorded as a decision under `payment_id`.
     Refused {
         payment_id: Uuid,
@@ -110,7 +121,9 @@ impl PaymentOutcome {
     /// The id the request was recorded under, whatever it came to.
     pub fn payment_id(&self) -> Uuid {
         match self {
-            PaymentOutcome::Posted(p) | PaymentOutcome::Held(p) => p.id,
+            PaymentOutcome::Posted(p) | PaymentOutcome::Held(p) | PaymentOutcome::Authorized(p) => {
+                p.id
+            }
             PaymentOutcome::Refused { payment_id, .. } => *payment_id,
         }
     }
@@ -118,7 +131,8 @@ impl PaymentOutcome {
 
 const SELECT_PAYMENT: &str = "SELECT p.id, p.budget_id, p.account_id, p.deployment, p.payee_id,
         y.name AS payee_name, p.category, p.amount, p.service_date, p.memo, p.stay_from, p.stay_to,
-        CASE WHEN p.status = 'pending_approval' AND r.outcome = 'expired' THEN 'expired'
+        CASE WHEN p.status IN ('pending_approval', 'authorized') AND r.outcome = 'expired'
+             THEN 'expired'
              ELSE p.status END AS status,
         p.outstanding, p.decision, p.ruleset_version, p.policy_version, p.requested_by,
         u.name AS requested_by_name, p.requested_at, p.hold_expires_at, p.posted_entry_id,

@@ -72,6 +72,7 @@ pub(super) struct Record {
     pub evidence_sha256: Option<String>,
     pub outstanding: serde_json::Value,
     pub invoice_id: Option<Uuid>,
+    pub card: Option<super::input::CardSpend>,
 }
 
 pub(super) async fn insert_payments(
@@ -214,3 +215,82 @@ FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text
           stay_from, stay_to, merchant_category, is_cash, evidence_sha256, requested_by,
           requested_at, status, decision, policy_version, outstanding, hold_entry_id,
           hold_expires_at, posted_entry_id, resolved_at, resolved_by, invoice_id)";
+
+/// Records the card authorisations among a batch's payments (approved or declined by the rules),
+/// in one statement. The processor's authorisation id is unique: a second decision on the same
+/// authorisation fails here, in the transaction that would have held the money twice.
+pub(super) async fn insert_card_authorizations(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    records: &[(usize, Record)],
+) -> AppResult<()> {
+    let cards: Vec<(&Record, &super::input::CardSpend)> = records
+        .iter()
+        .filter_map(|(_, r)| r.card.as_ref().map(|card| (r, card)))
+        .collect();
+    if cards.is_empty() {
+        return Ok(());
+    }
+    let processors: Vec<Uuid> = cards.iter().map(|(_, c)| c.processor_id).collect();
+    let refs: Vec<&str> = cards
+        .iter()
+        .map(|(_, c)| c.authorization_ref.as_str())
+        .collect();
+    let card_ids: Vec<Uuid> = cards.iter().map(|(_, c)| c.card_id).collect();
+    let payment_ids: Vec<Uuid> = cards.iter().map(|(r, _)| r.payment.id).collect();
+    let amounts: Vec<Decimal> = cards
+        .iter()
+        .map(|(r, _)| r.payment.amount.amount())
+        .collect();
+    let mccs: Vec<&str> = cards.iter().map(|(_, c)| c.mcc.as_str()).collect();
+    let names: Vec<&str> = cards
+        .iter()
+        .map(|(_, c)| c.merchant_name.as_str())
+        .collect();
+    let cash: Vec<bool> = cards.iter().map(|(r, _)| r.is_cash).collect();
+    let reasons: Vec<Option<&str>> = cards
+        .iter()
+        .map(|(r, _)| {
+            r.payment
+                .decision
+                .refusals()
+                .first()
+                .map(|f| f.code.as_str())
+        })
+        .collect();
+    let holds: Vec<Option<Uuid>> = cards.iter().map(|(r, _)| r.payment.hold_entry_id).collect();
+    let created: Vec<DateTime<Utc>> = cards.iter().map(|(r, _)| r.payment.requested_at).collect();
+    tx.execute(
+        &tx.prepare_cached(
+            "INSERT INTO card_authorizations (council_id, processor_id, authorization_ref, card_id,
+                 payment_id, amount, merchant_category, merchant_name, is_cash, approved,
+                 decline_reason, status, hold_entry_id, created_at)
+             SELECT $1, u.processor_id, u.authorization_ref, u.card_id, u.payment_id, u.amount,
+                 u.mcc, u.merchant_name, u.is_cash, u.reason IS NULL, u.reason,
+                 CASE WHEN u.reason IS NULL THEN 'approved' ELSE 'declined' END,
+                 u.hold_entry_id, u.created_at
+             FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::numeric[],
+                         $7::text[], $8::text[], $9::bool[], $10::text[], $11::uuid[],
+                         $12::timestamptz[])
+                  AS u(processor_id, authorization_ref, card_id, payment_id, amount, mcc,
+                       merchant_name, is_cash, reason, hold_entry_id, created_at)",
+        )
+        .await?,
+        &[
+            &council_id,
+            &processors,
+            &refs,
+            &card_ids,
+            &payment_ids,
+            &amounts,
+            &mccs,
+            &names,
+            &cash,
+            &reasons,
+            &holds,
+            &created,
+        ],
+    )
+    .await?;
+    Ok(())
+}

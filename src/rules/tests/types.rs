@@ -38,7 +38,7 @@ fn every_enum_round_trips() {
     round_trips(PayeeKind::ALL, 6);
     round_trips(Relationship::ALL, 15);
     round_trips(ContributionBasis::ALL, 2);
-    round_trips(RuleCode::ALL, 16);
+    round_trips(RuleCode::ALL, 18);
     round_trips(FlagCode::ALL, 2);
 }
 
