@@ -39,3 +39,4 @@ mod payments_api;
 mod reconciliation;
 mod reliability;
 mod spending_facts;
+mod timesheets_api;

@@ -24,6 +24,7 @@ mod people;
 mod plans;
 mod policy;
 mod reviews;
+mod timesheets;
 mod users;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -126,6 +127,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(invoices::resolve))
         .routes(routes!(invoices::reject))
         .routes(routes!(invoices::pay))
+        .routes(routes!(timesheets::create, timesheets::list))
+        .routes(routes!(timesheets::get))
+        .routes(routes!(timesheets::approve))
         .routes(routes!(bank_statements::import))
         .routes(routes!(bank_statements::get))
         .routes(routes!(bank_statements::match_line))
