@@ -42,3 +42,28 @@ CREATE POLICY tenant_isolation ON timesheets USING (council_id = app_council_id(
     WITH CHECK (council_id = app_council_id());
 GRANT SELECT, INSERT ON timesheets TO allot_app;
 GRANT UPDATE (status, approved_by, approved_at) ON timesheets TO allot_app;
+
+-- Payroll runs: the payroll bureau's payslips for a pay period, checked (each adds up; no more
+-- gross than approved timesheets where there are any) and paid through the payment path: net pay
+-- to each PA, tax and both NI to HMRC, both pensions to the pension scheme. `results` is what each
+-- payslip came to (the payments made, held or refused, with their rule codes).
+CREATE TABLE payroll_runs (
+    council_id    uuid NOT NULL REFERENCES councils (id),
+    id            uuid NOT NULL,
+    period_start  date NOT NULL,
+    period_end    date NOT NULL,
+    pay_date      date NOT NULL,
+    payslips      jsonb NOT NULL,
+    results       jsonb NOT NULL,
+    recorded_by   uuid NOT NULL,
+    recorded_at   timestamptz NOT NULL,
+    PRIMARY KEY (council_id, id),
+    FOREIGN KEY (council_id, recorded_by) REFERENCES users (council_id, id),
+    CHECK (period_end >= period_start AND pay_date >= period_start)
+);
+
+ALTER TABLE payroll_runs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE payroll_runs FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON payroll_runs USING (council_id = app_council_id())
+    WITH CHECK (council_id = app_council_id());
+GRANT SELECT, INSERT ON payroll_runs TO allot_app;

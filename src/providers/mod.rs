@@ -1,7 +1,8 @@
 //! The managed-account provider's daily work: invoices (recorded, disputed, paid through the
-//! payment path, imported from CSV) and personal assistants' timesheets.
+//! payment path, imported from CSV), personal assistants' timesheets and payroll runs.
 
 pub mod invoice_csv;
 pub mod invoice_import;
 pub mod invoices;
+pub mod payroll;
 pub mod timesheets;

@@ -38,6 +38,12 @@ pub(crate) async fn pa_setup() -> Pa {
                     "managed_account",
                     Some(s.ma_provider)
                 ),
+                Scenario::line(
+                    "employment_costs",
+                    "60.00",
+                    "managed_account",
+                    Some(s.ma_provider)
+                ),
             ]),
         )
         .await;

@@ -20,6 +20,7 @@ mod organisations;
 mod payees;
 mod payment_runs;
 pub(crate) mod payments;
+mod payroll;
 mod people;
 mod plans;
 mod policy;
@@ -130,6 +131,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(timesheets::create, timesheets::list))
         .routes(routes!(timesheets::get))
         .routes(routes!(timesheets::approve))
+        .routes(routes!(payroll::create))
         .routes(routes!(bank_statements::import))
         .routes(routes!(bank_statements::get))
         .routes(routes!(bank_statements::match_line))
