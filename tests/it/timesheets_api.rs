@@ -18,6 +18,7 @@ pub(crate) struct Pa {
     pub(crate) budget: Uuid,
     pub(crate) pa: Uuid,
     pub(crate) agency: Uuid,
+    pub(crate) person: Uuid,
     /// Another member of the provider's staff, with an `approve` grant.
     pub(crate) approver: (Uuid, String),
 }
@@ -78,6 +79,7 @@ pub(crate) async fn pa_setup() -> Pa {
         budget,
         pa,
         agency,
+        person,
         approver,
     }
 }
@@ -385,4 +387,57 @@ async fn a_timesheet_is_approved_by_someone_with_a_grant_who_did_not_submit_it()
             .get("/api/v1/timesheets?status=submitted", &t.approver.1)
             .await;
     assert_eq!(submitted_list.json["items"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn the_person_submits_their_pas_week_and_their_nominated_person_approves_it() {
+    let t = pa_setup().await;
+    let (_, holder) =
+        t.s.app
+            .user(&t.s.council, Role::BudgetHolder, None, Some(t.person))
+            .await;
+    let mine =
+        t.s.app
+            .post("/api/v1/timesheets", &holder, t.body("2025-02-09", week()))
+            .await;
+    assert_eq!(mine.status, StatusCode::CREATED, "{}", mine.text);
+    assert_eq!(mine.json["deployment"], "direct_payment");
+    // The plan pays no PA from the direct payment: flagged.
+    assert_eq!(mine.json["weekly_allowance"], "0.00");
+    assert_eq!(mine.json["over_allowance"], true);
+    // The provider's staff hold the managed account, not the direct payment.
+    let seen =
+        t.s.app
+            .get(&format!("/api/v1/timesheets/{}", id(&mine)), &t.approver.1)
+            .await;
+    assert_eq!(seen.status, StatusCode::NOT_FOUND, "{}", seen.text);
+
+    let nominated =
+        t.s.app
+            .user(&t.s.council, Role::Representative, None, None)
+            .await;
+    grant(
+        &t.s,
+        t.budget,
+        json!({"user_id": nominated.0, "acting_as": "nominated_person", "powers": ["approve"],
+               "max_per_payment": "500.00", "valid_from": "2020-01-01"}),
+    )
+    .await;
+    let list = t.s.app.get("/api/v1/timesheets", &nominated.1).await;
+    assert_eq!(
+        list.json["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        list.text
+    );
+    let approved =
+        t.s.app
+            .post(
+                &format!("/api/v1/timesheets/{}/approve", id(&mine)),
+                &nominated.1,
+                json!({}),
+            )
+            .await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+    assert_eq!(approved.json["status"], "approved");
 }
