@@ -146,7 +146,7 @@ pub(crate) fn require_invoicer(actor: &Actor) -> AppResult<()> {
 /// Whether the actor may reach the money of this budget's deployment: provider staff the
 /// accounts their organisation holds; the person and representatives the direct payment of a
 /// budget they may see. Anything else is 404.
-async fn require_reach(
+pub(crate) async fn require_reach(
     tx: &Tx<'_>,
     actor: &Actor,
     budget_id: Uuid,

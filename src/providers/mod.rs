@@ -1,6 +1,8 @@
 //! The managed-account provider's daily work: invoices (recorded, disputed, paid through the
-//! payment path, imported from CSV).
+//! payment path, imported from CSV), personal assistants' timesheets and payroll runs.
 
 pub mod invoice_csv;
 pub mod invoice_import;
 pub mod invoices;
+pub mod payroll;
+pub mod timesheets;

@@ -39,6 +39,8 @@ mod ledger_walls;
 mod payment_runs;
 mod payment_runs_files;
 mod payments_api;
+mod payroll_api;
 mod reconciliation;
 mod reliability;
 mod spending_facts;
+mod timesheets_api;

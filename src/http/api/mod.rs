@@ -21,10 +21,12 @@ mod organisations;
 mod payees;
 mod payment_runs;
 pub(crate) mod payments;
+mod payroll;
 mod people;
 mod plans;
 mod policy;
 mod reviews;
+mod timesheets;
 mod users;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -127,6 +129,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(invoices::resolve))
         .routes(routes!(invoices::reject))
         .routes(routes!(invoices::pay))
+        .routes(routes!(timesheets::create, timesheets::list))
+        .routes(routes!(timesheets::get))
+        .routes(routes!(timesheets::approve))
+        .routes(routes!(payroll::create))
         .routes(routes!(bank_statements::import))
         .routes(routes!(bank_statements::get))
         .routes(routes!(bank_statements::match_line))
