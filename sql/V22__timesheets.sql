@@ -67,3 +67,26 @@ ALTER TABLE payroll_runs FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON payroll_runs USING (council_id = app_council_id())
     WITH CHECK (council_id = app_council_id());
 GRANT SELECT, INSERT ON payroll_runs TO allot_app;
+
+-- A personal assistant is paid once for a period: each payslip of a run claims its budget, PA and
+-- period before anything is paid (a claim of another run whose period overlaps refuses the new run,
+-- 409 `payslip_already_paid`), and a payslip whose net pay was refused gives its claim back when
+-- the run is recorded, so it can be paid by a later run.
+CREATE TABLE payroll_payslip_claims (
+    council_id    uuid NOT NULL REFERENCES councils (id),
+    budget_id     uuid NOT NULL,
+    payee_id      uuid NOT NULL,
+    period_start  date NOT NULL,
+    period_end    date NOT NULL,
+    run_key       text NOT NULL,
+    recorded_by   uuid NOT NULL,
+    PRIMARY KEY (council_id, budget_id, payee_id, period_start, period_end, recorded_by, run_key),
+    FOREIGN KEY (council_id, budget_id) REFERENCES budgets (council_id, id),
+    FOREIGN KEY (council_id, payee_id) REFERENCES payees (council_id, id),
+    CHECK (period_end >= period_start)
+);
+ALTER TABLE payroll_payslip_claims ENABLE ROW LEVEL SECURITY;
+ALTER TABLE payroll_payslip_claims FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON payroll_payslip_claims USING (council_id = app_council_id())
+    WITH CHECK (council_id = app_council_id());
+GRANT SELECT, INSERT, DELETE ON payroll_payslip_claims TO allot_app;

@@ -334,6 +334,8 @@ async fn pay_part(
         Ok(Ran { value, .. }) => match value {
             PaymentOutcome::Posted(p) => ("posted", Some(p.id), vec![], None),
             PaymentOutcome::Held(p) => ("held", Some(p.id), vec![], None),
+            // Card authorisations only come from card events, never from payroll.
+            PaymentOutcome::Authorized(p) => ("authorized", Some(p.id), vec![], None),
             PaymentOutcome::Refused {
                 payment_id,
                 refusals,
@@ -386,7 +388,9 @@ pub async fn run(
     now: DateTime<Utc>,
 ) -> AppResult<Ran<PayrollRun>> {
     let (actor_tx, new_tx, claim_tx) = (actor.clone(), new.clone(), claim.clone());
+    let run_key_tx = run_key.to_owned();
     let stored = crate::db::in_tenant_tx(pool, actor.council_id, |tx| {
+        let run_key_tx = run_key_tx.clone();
         Box::pin(async move {
             if let Some(stored) =
                 crate::commands::claims::peek(tx, actor_tx.council_id, &claim_tx).await?
@@ -394,6 +398,7 @@ pub async fn run(
                 return Ok(Some(stored));
             }
             check(tx, &actor_tx, &new_tx).await?;
+            claim_payslips(tx, &actor_tx, &new_tx, &run_key_tx).await?;
             Ok(None)
         })
     })
@@ -427,6 +432,7 @@ pub async fn run(
                 is_cash: false,
                 evidence_sha256: None,
                 invoice_id: None,
+                card: None,
             };
         let mut payments = Vec::new();
         let net = positive(slip.net.amount())?.ok_or_else(|| internal("net checked positive"))?;
@@ -505,8 +511,10 @@ pub async fn run(
         recorded_at: now,
     };
     let (new_rec, value_rec, council_id) = (new.clone(), value.clone(), actor.council_id);
+    let run_key_all = run_key.to_owned();
     crate::commands::run(pool, actor.council_id, Some(&claim), move |tx| {
         let (new, value) = (new_rec.clone(), value_rec.clone());
+        let run_key_rec = run_key_all.clone();
         Box::pin(async move {
             tx.execute(
                 &tx.prepare_cached(
@@ -528,8 +536,100 @@ pub async fn run(
                 ],
             )
             .await?;
+            // Refused payslips give their claims back: a later run may pay them.
+            let refused: Vec<(Uuid, Uuid)> = value
+                .results
+                .iter()
+                .filter(|r| r.status == "refused")
+                .map(|r| (r.budget_id, r.payee_id))
+                .collect();
+            let (budgets, payees): (Vec<Uuid>, Vec<Uuid>) = refused.into_iter().unzip();
+            tx.execute(
+                "DELETE FROM payroll_payslip_claims c
+                 USING unnest($5::uuid[], $6::uuid[]) AS r(budget_id, payee_id)
+                 WHERE c.council_id = $1 AND c.run_key = $2 AND c.recorded_by = $3
+                   AND c.period_start = $4 AND c.budget_id = r.budget_id
+                   AND c.payee_id = r.payee_id",
+                &[
+                    &council_id,
+                    &run_key_rec,
+                    &value.recorded_by,
+                    &value.period_start,
+                    &budgets,
+                    &payees,
+                ],
+            )
+            .await?;
             Ok(value)
         })
     })
     .await
+}
+
+/// Claims every payslip's budget, PA and period for this run (under a lock per budget and PA, in
+/// sorted order); 409 `payslip_already_paid` when another run's claim overlaps the period.
+async fn claim_payslips(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    run: &NewPayrollRun,
+    run_key: &str,
+) -> AppResult<()> {
+    let mut pairs: Vec<(Uuid, Uuid)> = run
+        .payslips
+        .iter()
+        .map(|s| (s.budget_id, s.payee_id))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    for (budget_id, payee_id) in pairs {
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('payroll'), hashtext($1::uuid::text || $2::uuid::text))",
+            &[&budget_id, &payee_id],
+        )
+        .await?;
+        let taken = tx
+            .query_opt(
+                "SELECT 1 FROM payroll_payslip_claims
+                 WHERE council_id = $1 AND budget_id = $2 AND payee_id = $3
+                   AND period_start <= $5 AND period_end >= $4
+                   AND NOT (run_key = $6 AND recorded_by = $7)
+                 LIMIT 1",
+                &[
+                    &actor.council_id,
+                    &budget_id,
+                    &payee_id,
+                    &run.period_start,
+                    &run.period_end,
+                    &run_key,
+                    &actor.user_id,
+                ],
+            )
+            .await?;
+        if taken.is_some() {
+            return Err(AppError::Conflict {
+                code: "payslip_already_paid",
+                message: format!(
+                    "The personal assistant {payee_id} of budget {budget_id} is already paid, or \
+                     being paid, for part of {} to {} by another payroll run.",
+                    run.period_start, run.period_end
+                ),
+            });
+        }
+        tx.execute(
+            "INSERT INTO payroll_payslip_claims (council_id, budget_id, payee_id, period_start,
+                 period_end, run_key, recorded_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+            &[
+                &actor.council_id,
+                &budget_id,
+                &payee_id,
+                &run.period_start,
+                &run.period_end,
+                &run_key,
+                &actor.user_id,
+            ],
+        )
+        .await?;
+    }
+    Ok(())
 }

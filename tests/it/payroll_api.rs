@@ -267,4 +267,22 @@ async fn a_payroll_run_pays_through_the_rules_reports_refusals_and_pays_once() {
         "{}",
         reused.text
     );
+    // Another key for the same period: the PA paid by the first run is not paid again.
+    let twice = p.post(&staff, "payroll-feb-2", body.clone()).await;
+    assert_eq!(
+        (twice.status, twice.code()),
+        (StatusCode::CONFLICT, "payslip_already_paid"),
+        "{}",
+        twice.text
+    );
+    assert_eq!(p.count("payments").await, payments, "nothing paid twice");
+    // The payslip refused in the first run gave its claim back: a later run may try it again.
+    let retry = p
+        .post(
+            &staff,
+            "payroll-feb-3",
+            p.run(json!([p.slip(dear, "1520.00", "1500.00")])),
+        )
+        .await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text);
 }
