@@ -5,4 +5,5 @@ pub mod invoice_csv;
 pub mod invoice_import;
 pub mod invoices;
 pub mod payroll;
+pub mod returns;
 pub mod timesheets;

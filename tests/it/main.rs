@@ -42,5 +42,6 @@ mod payments_api;
 mod payroll_api;
 mod reconciliation;
 mod reliability;
+mod returns_api;
 mod spending_facts;
 mod timesheets_api;

@@ -12,7 +12,7 @@ use crate::payments_api::Setup;
 use crate::support::Reply;
 
 /// A camt.053.001.08 statement: (credit?, amount, booked on, EndToEndId) per booked entry.
-fn camt(
+pub(crate) fn camt(
     id: &str,
     opening: &str,
     closing: &str,

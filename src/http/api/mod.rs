@@ -25,6 +25,7 @@ mod payroll;
 mod people;
 mod plans;
 mod policy;
+mod returns;
 mod reviews;
 mod timesheets;
 mod users;
@@ -143,4 +144,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cards::unfreeze))
         .routes(routes!(cards::cancel))
         .routes(routes!(cards::card_events))
+        .routes(routes!(returns::get, returns::submit))
+        .routes(routes!(returns::list))
 }
