@@ -17,6 +17,7 @@ mod clock;
 mod coalesce;
 mod contribution_controls;
 mod demo_budgets;
+mod evidence_api;
 mod foundation_api;
 mod foundation_db;
 mod fuzz_input;

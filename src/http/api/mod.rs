@@ -2,12 +2,14 @@
 //! `utoipa_axum::routes!`, so the published description is generated from the handlers themselves.
 
 mod agreements;
+mod audit_samples;
 mod auth;
 mod bank_changes;
 mod banking;
 mod budgets;
 mod charging;
 mod contributions;
+mod evidence;
 mod family_approvals;
 mod interim;
 mod invoices;
@@ -24,6 +26,7 @@ mod policy;
 mod reviews;
 mod users;
 
+use axum::extract::DefaultBodyLimit;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -123,4 +126,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(invoices::resolve))
         .routes(routes!(invoices::reject))
         .routes(routes!(invoices::pay))
+        .merge(
+            // The only route whose body may be larger than the server-wide limit: a file.
+            OpenApiRouter::new()
+                .routes(routes!(evidence::attach, evidence::list))
+                .layer(DefaultBodyLimit::max(crate::evidence::MAX_EVIDENCE_BYTES)),
+        )
+        .routes(routes!(evidence::missing))
+        .routes(routes!(evidence::get))
+        .routes(routes!(evidence::pack))
+        .routes(routes!(audit_samples::create, audit_samples::list))
+        .routes(routes!(audit_samples::get))
+        .routes(routes!(audit_samples::record_finding))
 }
