@@ -26,6 +26,8 @@ pub struct CouncilPolicy {
     pub surplus_weeks_isf: u32,
     /// How long urgent interim support may be released without an approved plan.
     pub interim_max_weeks: u32,
+    /// Years evidence files are kept after their payment (RULES.md: at least 6).
+    pub evidence_retention_years: u32,
 }
 
 impl Default for CouncilPolicy {
@@ -49,6 +51,7 @@ impl Default for CouncilPolicy {
             surplus_weeks_dp: 8,
             surplus_weeks_isf: 4,
             interim_max_weeks: 6,
+            evidence_retention_years: 6,
         }
     }
 }

@@ -446,3 +446,32 @@ async fn the_app_role_cannot_change_or_delete_evidence() {
     }
     assert_eq!(count(&s, "payment_evidence").await, 1);
 }
+
+#[tokio::test]
+async fn policy_keeps_evidence_six_years_by_default_and_never_less() {
+    let s = setup().await;
+    let current =
+        s.s.app
+            .get("/api/v1/policy", &s.s.council.admin_token)
+            .await;
+    assert_eq!(
+        current.json["evidence_retention_years"], 6,
+        "{}",
+        current.text
+    );
+    let mut body = current.json.clone();
+    body.as_object_mut().unwrap().remove("version");
+    body["evidence_retention_years"] = 5.into();
+    let reply =
+        s.s.app
+            .put("/api/v1/policy", &s.s.council.admin_token, body.clone())
+            .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    body["evidence_retention_years"] = 7.into();
+    let reply =
+        s.s.app
+            .put("/api/v1/policy", &s.s.council.admin_token, body)
+            .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json["evidence_retention_years"], 7);
+}

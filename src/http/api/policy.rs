@@ -39,6 +39,10 @@ pub struct PolicySettings {
     pub surplus_weeks_dp: u32,
     pub surplus_weeks_isf: u32,
     pub interim_max_weeks: u32,
+    /// Years evidence is kept after its payment, 6 to 100 (default 6). The evidence threshold is
+    /// `receipt_threshold`.
+    #[serde(default = "default_retention_years")]
+    pub evidence_retention_years: u32,
     /// Why it changed (input only).
     #[serde(default, skip_serializing)]
     pub reason: Option<String>,
@@ -56,6 +60,7 @@ impl PolicySettings {
             surplus_weeks_dp: policy.surplus_weeks_dp,
             surplus_weeks_isf: policy.surplus_weeks_isf,
             interim_max_weeks: policy.interim_max_weeks,
+            evidence_retention_years: policy.evidence_retention_years,
             reason: None,
         })
     }
@@ -70,8 +75,13 @@ impl PolicySettings {
             surplus_weeks_dp: self.surplus_weeks_dp,
             surplus_weeks_isf: self.surplus_weeks_isf,
             interim_max_weeks: self.interim_max_weeks,
+            evidence_retention_years: self.evidence_retention_years,
         }
     }
+}
+
+fn default_retention_years() -> u32 {
+    CouncilPolicy::default().evidence_retention_years
 }
 
 /// The policy in force.
