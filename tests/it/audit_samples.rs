@@ -272,3 +272,98 @@ async fn only_auditors_draw_and_read_samples_and_bad_parameters_are_refused() {
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.code(), "not_found");
 }
+
+#[tokio::test]
+async fn an_auditor_draws_a_sample_and_records_a_finding_in_the_browser_pages() {
+    let s = setup().await;
+    let payment = posted(&s, "10.00").await;
+    let (cookie, csrf) = s.s.app.session(s.s.council.id, s.s.auditor.id).await;
+    let list = s.s.app.page("/audit/samples", &cookie).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    assert!(list.text.contains("No samples have been drawn."));
+
+    // A refusal is explained on the page; nothing is drawn.
+    let bad =
+        s.s.app
+            .form(
+                "/audit/samples",
+                &cookie,
+                &[
+                    ("csrf_token", &csrf),
+                    ("seed", "<b>x</b>"),
+                    ("size", "0"),
+                    ("from", "2020-01-01"),
+                    ("to", "2099-12-31"),
+                    ("min_amount", ""),
+                ],
+            )
+            .await;
+    assert_eq!(bad.status, StatusCode::OK, "{}", bad.text);
+    assert!(bad.text.contains("size"), "{}", bad.text);
+
+    let drawn =
+        s.s.app
+            .form(
+                "/audit/samples",
+                &cookie,
+                &[
+                    ("csrf_token", &csrf),
+                    ("seed", "<b>x</b>"),
+                    ("size", "5"),
+                    ("from", "2020-01-01"),
+                    ("to", "2099-12-31"),
+                    ("min_amount", ""),
+                ],
+            )
+            .await;
+    assert_eq!(drawn.status, StatusCode::SEE_OTHER, "{}", drawn.text);
+    let location = drawn.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let page = s.s.app.page(&location, &cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains(&payment.to_string()));
+    assert!(
+        page.text.contains("&lt;b&gt;x&lt;/b&gt;"),
+        "the seed is escaped"
+    );
+    assert!(page.text.contains("None yet"));
+
+    let without_csrf =
+        s.s.app
+            .form(
+                &format!("{location}/findings"),
+                &cookie,
+                &[
+                    ("payment_id", &payment.to_string()),
+                    ("outcome", "misuse"),
+                    ("note", "n"),
+                ],
+            )
+            .await;
+    assert_eq!(without_csrf.status, StatusCode::FORBIDDEN);
+    let recorded =
+        s.s.app
+            .form(
+                &format!("{location}/findings"),
+                &cookie,
+                &[
+                    ("csrf_token", &csrf),
+                    ("payment_id", &payment.to_string()),
+                    ("outcome", "misuse"),
+                    ("note", "Paid a relative"),
+                ],
+            )
+            .await;
+    assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.text);
+    let page = s.s.app.page(&location, &cookie).await;
+    assert!(page.text.contains("misuse"), "{}", page.text);
+    assert!(page.text.contains("Paid a relative"));
+
+    let missing = s.s.app.page("/evidence/missing", &cookie).await;
+    assert_eq!(missing.status, StatusCode::OK, "{}", missing.text);
+    assert!(missing.text.contains("No payment is missing its evidence."));
+
+    // Other staff may not see samples.
+    let (maker_cookie, _) = s.s.app.session(s.s.council.id, s.s.maker.id).await;
+    let refused = s.s.app.page(&location, &maker_cookie).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
