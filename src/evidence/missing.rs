@@ -42,6 +42,26 @@ pub async fn missing(
     today: NaiveDate,
 ) -> AppResult<Vec<MissingEvidence>> {
     actor.require(MISSING_ROLES)?;
+    overdue(tx, actor, None, today).await
+}
+
+/// The payments of one budget overdue for evidence (the budget's flag): the caller has checked
+/// that the actor may see the budget; payments from accounts they may not see are left out.
+pub async fn of_budget(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    budget_id: Uuid,
+    today: NaiveDate,
+) -> AppResult<Vec<MissingEvidence>> {
+    overdue(tx, actor, Some(budget_id), today).await
+}
+
+async fn overdue(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    budget_id: Option<Uuid>,
+    today: NaiveDate,
+) -> AppResult<Vec<MissingEvidence>> {
     let threshold = policy::current(tx, actor.council_id)
         .await?
         .receipt_threshold;
@@ -62,9 +82,17 @@ pub async fn missing(
                AND NOT EXISTS (SELECT 1 FROM ledger_entries r
                                WHERE r.council_id = p.council_id AND r.reverses = p.posted_entry_id)
                AND can_see_budget($1, $4, p.budget_id)
+               AND (p.account_id IS NULL OR can_see_account($1, $4, p.account_id))
+               AND ($5::uuid IS NULL OR p.budget_id = $5)
              ORDER BY e.effective_date, p.id
              LIMIT 1000",
-            &[&actor.council_id, &threshold, &posted_by, &actor.user_id],
+            &[
+                &actor.council_id,
+                &threshold,
+                &posted_by,
+                &actor.user_id,
+                &budget_id,
+            ],
         )
         .await?;
     rows.iter()

@@ -296,6 +296,13 @@ async fn payments_above_the_threshold_without_evidence_after_30_days_are_listed_
     assert_eq!(items[0]["payment_id"], above.to_string());
     assert_eq!(items[0]["amount"], "40.00");
 
+    let view = s.s.budget_view(s.budget).await;
+    assert_eq!(
+        view["payments_missing_evidence"],
+        serde_json::json!([above]),
+        "the budget is flagged"
+    );
+
     let forbidden = missing(s.holder.1.clone()).await;
     assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
 
