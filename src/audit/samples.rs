@@ -224,6 +224,8 @@ pub struct SampledPayment {
     pub payee_name: String,
     pub amount: Decimal,
     pub posted_on: Option<NaiveDate>,
+    /// SHA-256 of the evidence attached, oldest first.
+    pub evidence: Vec<String>,
 }
 
 /// The sample's payments in sampling order, with what the ledger says of each.
@@ -234,7 +236,10 @@ pub async fn payments(
 ) -> AppResult<Vec<SampledPayment>> {
     let rows = tx
         .query(
-            "SELECT s.pos, p.id, p.budget_id, p.deployment, y.name, p.amount, e.effective_date
+            "SELECT s.pos, p.id, p.budget_id, p.deployment, y.name, p.amount, e.effective_date,
+                    ARRAY(SELECT v.sha256 FROM payment_evidence v
+                          WHERE v.council_id = p.council_id AND v.payment_id = p.id
+                          ORDER BY v.attached_at, v.sha256) AS evidence
              FROM unnest($2::uuid[]) WITH ORDINALITY AS s(payment_id, pos)
              JOIN payments p ON p.council_id = $1 AND p.id = s.payment_id
              JOIN payees y ON y.council_id = p.council_id AND y.id = p.payee_id
@@ -253,6 +258,7 @@ pub async fn payments(
                 payee_name: r.try_get(4)?,
                 amount: r.try_get(5)?,
                 posted_on: r.try_get(6)?,
+                evidence: r.try_get(7)?,
             })
         })
         .collect()

@@ -327,6 +327,36 @@ async fn an_auditor_draws_a_sample_and_records_a_finding_in_the_browser_pages() 
     );
     assert!(page.text.contains("None yet"));
 
+    // The evidence viewer: the file attached to the sampled payment opens from the sample.
+    let upload = Request::builder()
+        .method("POST")
+        .uri(format!("/api/v1/payments/{payment}/evidence?kind=receipt"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", s.holder.1))
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from("Receipt 10.00"))
+        .unwrap();
+    let attached = s.s.app.send(upload).await;
+    assert_eq!(attached.status, StatusCode::CREATED, "{}", attached.text);
+    let sha = attached.json["sha256"].as_str().unwrap().to_owned();
+    let page = s.s.app.page(&location, &cookie).await;
+    assert!(
+        page.text.contains(&format!("href=\"/evidence/{sha}\"")),
+        "{}",
+        page.text
+    );
+    let file = s.s.app.page(&format!("/evidence/{sha}"), &cookie).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.text, "Receipt 10.00");
+    assert!(file.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let unknown =
+        s.s.app
+            .page(&format!("/evidence/{}", "0".repeat(64)), &cookie)
+            .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
     let without_csrf =
         s.s.app
             .form(

@@ -149,6 +149,7 @@ async fn render_sample(
                 amount: format!("£{:.2}", p.amount),
                 posted_on: p.posted_on.map(|d| d.to_string()).unwrap_or_default(),
                 finding,
+                evidence: p.evidence,
             }
         })
         .collect();
@@ -242,4 +243,37 @@ pub async fn missing(
         &rows,
         &format!("£{threshold:.2}"),
     ))
+}
+
+/// An evidence file, for those who may see a payment it is attached to (the evidence viewer).
+pub async fn evidence_file(
+    State(state): State<AppState>,
+    AdminPath(sha256): AdminPath<String>,
+    session: AdminSession,
+) -> AdminResult<Response> {
+    let (actor, store) = (session.actor.clone(), state.evidence.clone());
+    let file = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { evidence::fetch(tx, store.as_ref(), &actor, &sha256).await })
+        })
+        .await?;
+    let content_type = match file.media_type {
+        evidence::MediaType::Text | evidence::MediaType::Csv => {
+            format!("{}; charset=utf-8", file.media_type)
+        }
+        other => other.to_string(),
+    };
+    let disposition = format!(
+        "inline; filename=\"{}.{}\"",
+        file.sha256,
+        file.media_type.extension()
+    );
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        file.bytes,
+    )
+        .into_response())
 }

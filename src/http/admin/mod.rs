@@ -72,6 +72,7 @@ pub fn router() -> Router<AppState> {
         .route("/audit/samples/{id}", get(audit::show))
         .route("/audit/samples/{id}/findings", post(audit::record_finding))
         .route("/evidence/missing", get(audit::missing))
+        .route("/evidence/{sha256}", get(audit::evidence_file))
         .route("/static/allot.css", get(stylesheet))
 }
 

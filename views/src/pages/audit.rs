@@ -73,6 +73,8 @@ pub struct SampledRow {
     pub posted_on: String,
     /// `(outcome, note)` of the latest finding.
     pub finding: Option<(String, String)>,
+    /// SHA-256 of each evidence file attached.
+    pub evidence: Vec<String>,
 }
 
 pub struct SamplePage {
@@ -98,7 +100,7 @@ pub fn sample(shell: &Shell, data: &SamplePage) -> Markup {
                     caption.visually-hidden { "Sampled payments in sampling order" }
                     thead { tr {
                         th scope="col" { "#" } th scope="col" { "Payment" } th scope="col" { "Payee" }
-                        th scope="col" { "Amount" } th scope="col" { "Posted" } th scope="col" { "Finding" }
+                        th scope="col" { "Amount" } th scope="col" { "Posted" } th scope="col" { "Evidence" } th scope="col" { "Finding" }
                         th scope="col" { "Record a finding" }
                     } }
                     tbody {
@@ -107,6 +109,12 @@ pub fn sample(shell: &Shell, data: &SamplePage) -> Markup {
                                 td { (r.position) }
                                 td { a href={ "/budgets/" (r.budget_id) "/decisions" } { (r.payment_id) } }
                                 td { (r.payee) } td.amount { (r.amount) } td { (r.posted_on) }
+                                td {
+                                    @if r.evidence.is_empty() { "None" }
+                                    @for (i, sha) in r.evidence.iter().enumerate() {
+                                        a href={ "/evidence/" (sha) } title=(sha) { "File " (i + 1) } " "
+                                    }
+                                }
                                 td {
                                     @match &r.finding {
                                         Some((outcome, note)) => { strong { (outcome) } " " (note) },
