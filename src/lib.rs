@@ -4,6 +4,7 @@
 //! `http` → the `allot-views` crate. `rules` and `formats` are pure; `ledger` knows nothing of
 //! budgets or HTTP.
 
+pub mod audit;
 pub mod auth;
 pub mod budgets;
 pub mod cards;
@@ -14,6 +15,7 @@ pub mod dates;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod evidence;
 pub mod formats;
 pub mod http;
 pub mod ledger;

@@ -18,6 +18,9 @@ const MAX_SURPLUS_WEEKS: u32 = 52;
 const MAX_INTERIM_WEEKS: u32 = 12;
 const MAX_BLOCKED_CATEGORIES: usize = 100;
 const MAX_CARD_HOLD_DAYS: u32 = 31;
+/// Evidence is kept at least six years (RULES.md › Monitoring) and for no more than a century.
+const MIN_RETENTION_YEARS: u32 = 6;
+const MAX_RETENTION_YEARS: u32 = 100;
 
 /// One stored version with who made it and why.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -109,6 +112,12 @@ fn check(policy: &CouncilPolicy) -> AppResult<()> {
     }
     if !(1..=MAX_INTERIM_WEEKS).contains(&policy.interim_max_weeks) {
         return Err(AppError::invalid("interim_max_weeks", "1 to 12 weeks"));
+    }
+    if !(MIN_RETENTION_YEARS..=MAX_RETENTION_YEARS).contains(&policy.evidence_retention_years) {
+        return Err(AppError::invalid(
+            "evidence_retention_years",
+            "6 to 100 years",
+        ));
     }
     if policy.blocked_merchant_categories.len() > MAX_BLOCKED_CATEGORIES
         || policy

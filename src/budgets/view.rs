@@ -41,6 +41,9 @@ pub struct BudgetView {
     pub review_overdue: bool,
     pub contributions: ContributionSummary,
     pub family_payment_approvals: Vec<FamilyPaymentApproval>,
+    /// Posted payments above the evidence threshold still without evidence 30 days after
+    /// posting (the budget's evidence flag; attaching evidence clears it).
+    pub payments_missing_evidence: Vec<Uuid>,
 }
 
 pub async fn view(tx: &Tx<'_>, actor: &Actor, id: Uuid, today: NaiveDate) -> AppResult<BudgetView> {
@@ -56,7 +59,13 @@ pub async fn view(tx: &Tx<'_>, actor: &Actor, id: Uuid, today: NaiveDate) -> App
         .get(0);
     let reviews = reviews::list_for_budget(tx, council_id, id, today).await?;
     let open = reviews.iter().find(|r| r.completed_on.is_none());
+    let payments_missing_evidence = crate::evidence::missing::of_budget(tx, actor, id, today)
+        .await?
+        .into_iter()
+        .map(|m| m.payment_id)
+        .collect();
     Ok(BudgetView {
+        payments_missing_evidence,
         person: PersonRef {
             id: budget.person_id,
             name: person_name,

@@ -54,6 +54,8 @@ pub struct AppState {
     /// The key of the ledger's hash chain, kept outside the database (see
     /// [`crate::ledger::chain::key`]).
     pub chain_key: ChainKey,
+    /// Where evidence files are kept (see [`crate::evidence::store`]).
+    pub evidence: crate::evidence::SharedEvidenceStore,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ impl AppState {
             settings: Arc::new(settings),
             clock,
             chain_key: ChainKey::fixed_for_tests(),
+            evidence: Arc::new(crate::evidence::PgEvidenceStore),
         }
     }
 

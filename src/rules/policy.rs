@@ -57,6 +57,8 @@ pub struct CouncilPolicy {
     pub card_over_capture_mccs: Vec<String>,
     /// The answer when the decision is not made in time.
     pub card_timeout_decision: CardTimeoutDecision,
+    /// Years evidence files are kept after their payment (RULES.md: at least 6).
+    pub evidence_retention_years: u32,
 }
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -145,6 +147,7 @@ impl Default for CouncilPolicy {
             card_hold_expiry_days: 7,
             card_over_capture_mccs: strings(&["5812", "5813", "5814", "4121", "7230", "7298"]),
             card_timeout_decision: CardTimeoutDecision::Decline,
+            evidence_retention_years: 6,
         }
     }
 }

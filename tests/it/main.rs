@@ -7,6 +7,7 @@ mod support;
 
 mod admin_pages;
 mod agreements_api;
+mod audit_samples;
 mod bank_details;
 mod bank_visibility;
 mod browser;
@@ -20,6 +21,7 @@ mod coalesce;
 mod contribution_controls;
 mod council_emails;
 mod demo_budgets;
+mod evidence_api;
 mod foundation_api;
 mod foundation_db;
 mod fuzz_input;

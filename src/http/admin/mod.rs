@@ -3,6 +3,7 @@
 //! Errors render an HTML page with the right status; nothing here leaks whether a thing exists.
 
 mod agreements;
+mod audit;
 mod bank_changes;
 mod budgets;
 mod dashboard;
@@ -67,6 +68,11 @@ pub fn router() -> Router<AppState> {
         .route("/payment-runs/{id}/reject", post(payment_runs::reject))
         .route("/payment-runs/{id}/bacs18", get(payment_runs::bacs18))
         .route("/payment-runs/{id}/pain001", get(payment_runs::pain001))
+        .route("/audit/samples", get(audit::list).post(audit::draw))
+        .route("/audit/samples/{id}", get(audit::show))
+        .route("/audit/samples/{id}/findings", post(audit::record_finding))
+        .route("/evidence/missing", get(audit::missing))
+        .route("/evidence/{sha256}", get(audit::evidence_file))
         .route("/static/allot.css", get(stylesheet))
 }
 

@@ -87,6 +87,21 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             href: "/bank-details",
         });
     }
+    if role == Role::Auditor {
+        nav.push(NavItem {
+            label: "Audit samples",
+            href: "/audit/samples",
+        });
+    }
+    if matches!(
+        role,
+        Role::CareManager | Role::FinanceOfficer | Role::Auditor
+    ) {
+        nav.push(NavItem {
+            label: "Missing evidence",
+            href: "/evidence/missing",
+        });
+    }
     nav
 }
 

@@ -2,6 +2,7 @@
 //! `utoipa_axum::routes!`, so the published description is generated from the handlers themselves.
 
 mod agreements;
+mod audit_samples;
 mod auth;
 mod bank_changes;
 mod bank_statements;
@@ -10,6 +11,7 @@ mod budgets;
 mod cards;
 mod charging;
 mod contributions;
+mod evidence;
 mod family_approvals;
 mod interim;
 mod invoice_import;
@@ -30,6 +32,7 @@ mod reviews;
 mod timesheets;
 mod users;
 
+use axum::extract::DefaultBodyLimit;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -146,4 +149,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cards::card_events))
         .routes(routes!(returns::get, returns::submit))
         .routes(routes!(returns::list))
+        .merge(
+            // The only route whose body may be larger than the server-wide limit: a file.
+            OpenApiRouter::new()
+                .routes(routes!(evidence::attach, evidence::list))
+                .layer(DefaultBodyLimit::max(crate::evidence::MAX_EVIDENCE_BYTES)),
+        )
+        .routes(routes!(evidence::missing))
+        .routes(routes!(evidence::get))
+        .routes(routes!(evidence::pack))
+        .routes(routes!(audit_samples::create, audit_samples::list))
+        .routes(routes!(audit_samples::get))
+        .routes(routes!(audit_samples::record_finding))
 }

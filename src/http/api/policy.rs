@@ -91,6 +91,10 @@ pub struct PolicySettings {
     #[serde(default)]
     #[schema(value_type = String, example = "decline")]
     pub card_timeout_decision: CardTimeoutDecision,
+    /// Years evidence is kept after its payment, 6 to 100 (default 6). The evidence threshold is
+    /// `receipt_threshold`.
+    #[serde(default = "default_retention_years")]
+    pub evidence_retention_years: u32,
     /// Why it changed (input only).
     #[serde(default, skip_serializing)]
     pub reason: Option<String>,
@@ -116,6 +120,7 @@ impl PolicySettings {
             card_hold_expiry_days: policy.card_hold_expiry_days,
             card_over_capture_mccs: policy.card_over_capture_mccs.clone(),
             card_timeout_decision: policy.card_timeout_decision,
+            evidence_retention_years: policy.evidence_retention_years,
             reason: None,
         })
     }
@@ -137,8 +142,13 @@ impl PolicySettings {
             card_hold_expiry_days: self.card_hold_expiry_days,
             card_over_capture_mccs: self.card_over_capture_mccs.clone(),
             card_timeout_decision: self.card_timeout_decision,
+            evidence_retention_years: self.evidence_retention_years,
         }
     }
+}
+
+fn default_retention_years() -> u32 {
+    CouncilPolicy::default().evidence_retention_years
 }
 
 /// The policy in force.
