@@ -42,3 +42,4 @@ mod payments_api;
 mod reconciliation;
 mod reliability;
 mod spending_facts;
+mod webhooks;

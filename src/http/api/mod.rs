@@ -26,6 +26,7 @@ mod plans;
 mod policy;
 mod reviews;
 mod users;
+mod webhooks;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -137,4 +138,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cards::unfreeze))
         .routes(routes!(cards::cancel))
         .routes(routes!(cards::card_events))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::get, webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::get_http_hosts, webhooks::put_http_hosts))
 }
