@@ -435,3 +435,169 @@ async fn bad_urls_private_addresses_unknown_events_and_roles_are_refused() {
         .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn approved_runs_paid_invoices_and_declined_card_authorisations_are_reported() {
+    let t = loopback_setup().await;
+    let app = &t.s.app;
+    let (url, shared) = receiver().await;
+    let all = json!([
+        "payment_run.approved",
+        "invoice.paid",
+        "card.authorization.declined"
+    ]);
+    let council = app
+        .post(
+            "/api/v1/webhooks",
+            &t.s.council.admin_token,
+            json!({"url": url, "events": all}),
+        )
+        .await;
+    assert_eq!(council.status, StatusCode::CREATED, "{}", council.text);
+    let secret = council.json["secret"].as_str().unwrap().to_owned();
+    let provider = app
+        .post(
+            "/api/v1/webhooks",
+            &t.s.ma_staff.token,
+            json!({"url": url, "events": all}),
+        )
+        .await;
+    assert_eq!(provider.status, StatusCode::CREATED, "{}", provider.text);
+    let provider_secret = provider.json["secret"].as_str().unwrap().to_owned();
+    let (council, provider) = (id(&council), id(&provider));
+
+    // A payment run approved.
+    let draft = t.s.draft_run("webhooks-run", "2025-03-03").await;
+    assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.text);
+    t.s.submit_and_approve(id(&draft)).await;
+
+    // An invoice paid in full from the managed account the provider holds.
+    grant(
+        &t.s,
+        t.budget,
+        json!({"user_id": t.s.ma_staff.id, "acting_as": "managed_account_provider",
+               "powers": ["pay"], "max_per_payment": "1000.00", "valid_from": "2020-01-01"}),
+    )
+    .await;
+    let invoice = app
+        .post(
+            "/api/v1/invoices",
+            &t.s.ma_staff.token,
+            json!({"budget_id": t.budget, "deployment": "managed_account", "payee_id": t.agency,
+                   "category": "personal_care", "invoice_number": "WH-1", "issued_on": "2025-02-08",
+                   "lines": [{"description": "Calls", "quantity": "2", "unit_price": "20.00"}],
+                   "total": "40.00"}),
+        )
+        .await;
+    assert_eq!(invoice.status, StatusCode::CREATED, "{}", invoice.text);
+    let invoice = id(&invoice);
+    let paid = app
+        .post_with_key(
+            &format!("/api/v1/invoices/{invoice}/pay"),
+            &t.s.ma_staff.token,
+            "webhooks-invoice",
+            json!({}),
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text);
+
+    // A card authorisation declined at a casino (from the person's direct payment).
+    let processor = allot::cards::processors::create(&app.db.pool, "Webhook Processor")
+        .await
+        .unwrap();
+    let key = allot::cards::signature::parse_secret(&processor.secret).unwrap();
+    let card = app
+        .post(
+            "/api/v1/cards",
+            &t.s.maker.token,
+            json!({"account_id": t.dp_account, "processor_card_ref": "wh-card",
+                   "cardholder_user_id": t.holder.0, "last4": "4242"}),
+        )
+        .await;
+    assert_eq!(card.status, StatusCode::CREATED, "{}", card.text);
+    let body = json!({"type": "authorization.request", "data": {"authorization_id": "wh-auth",
+        "card_ref": "wh-card", "amount": "5.00", "currency": "GBP",
+        "merchant": {"name": "Casino", "category_code": "7995"}}})
+    .to_string();
+    let now = app.state.clock.now().timestamp();
+    let request = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri("/api/v1/card-events")
+        .header("content-type", "application/json")
+        .header("webhook-id", "msg_webhooks_card")
+        .header("webhook-timestamp", now.to_string())
+        .header(
+            "webhook-signature",
+            allot::cards::signature::sign(&key, "msg_webhooks_card", now, body.as_bytes()),
+        )
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let decided = app.send(request).await;
+    assert_eq!(decided.json["approved"], false, "{}", decided.text);
+
+    let log = deliveries(&t, &t.s.council.admin_token, council).await;
+    let mut kinds: Vec<&str> = log
+        .iter()
+        .map(|d| d["event_type"].as_str().unwrap())
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "card.authorization.declined",
+            "invoice.paid",
+            "payment_run.approved"
+        ]
+    );
+    let event = |kind: &str| {
+        log.iter()
+            .find(|d| d["event_type"] == kind)
+            .map(|d| d["payload"]["data"].clone())
+            .unwrap()
+    };
+    assert_eq!(event("invoice.paid")["invoice_id"], json!(invoice));
+    assert_eq!(event("invoice.paid")["paid"], "40.00");
+    assert_eq!(
+        event("payment_run.approved")["payment_run_id"],
+        json!(id(&draft))
+    );
+    assert_eq!(
+        event("card.authorization.declined")["decline_reason"],
+        decided.json["decline_reason"]
+    );
+    // The provider's endpoint: the invoice of the account it holds, not the council's run nor
+    // the person's card.
+    let theirs = deliveries(&t, &t.s.ma_staff.token, provider).await;
+    let kinds: Vec<&str> = theirs
+        .iter()
+        .map(|d| d["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["invoice.paid"]);
+
+    // All four sent, each verifiable with its own endpoint's secret.
+    let round = deliver::run_once(&app.db.pool, app.state.clock.now(), &options())
+        .await
+        .unwrap();
+    assert_eq!(round.delivered, 4);
+    let got = &shared.lock().unwrap().got;
+    assert_eq!(got.len(), 4);
+    let council_ids: Vec<&str> = log
+        .iter()
+        .map(|d| d["webhook_id"].as_str().unwrap())
+        .collect();
+    let mut theirs_seen = 0;
+    for (headers, body) in got {
+        let id = headers["webhook-id"].to_str().unwrap();
+        // The invoice's one event goes to both endpoints under the same webhook-id.
+        let council_ok = standardwebhooks::Webhook::new(&secret)
+            .unwrap()
+            .verify(body, headers)
+            .is_ok();
+        if !council_ok {
+            verify(&provider_secret, headers, body);
+            theirs_seen += 1;
+        }
+        assert!(council_ids.contains(&id));
+    }
+    assert_eq!(theirs_seen, 1);
+}
