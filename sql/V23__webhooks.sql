@@ -70,6 +70,7 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (council_id, next_attempt_at)
     WHERE status = 'pending';
+CREATE INDEX webhook_endpoints_active_idx ON webhook_endpoints (council_id) WHERE status = 'active';
 CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (council_id, endpoint_id, event_id);
 
 -- Records an event and a delivery for every active endpoint of the council subscribed to it
@@ -104,6 +105,11 @@ DECLARE
     v_paid numeric;
 BEGIN
     IF TG_OP = 'UPDATE' AND OLD.status = NEW.status THEN
+        RETURN NULL;
+    END IF;
+    -- A council without endpoints pays nothing more for its payments than this look.
+    IF NOT EXISTS (SELECT 1 FROM webhook_endpoints
+                   WHERE council_id = NEW.council_id AND status = 'active') THEN
         RETURN NULL;
     END IF;
     SELECT holder_organisation_id INTO v_org FROM budget_accounts
