@@ -26,6 +26,9 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Largest request body accepted (413 beyond).
     pub body_limit: usize,
+    /// Let webhook endpoints be private, loopback or link-local addresses (tests and closed
+    /// networks only; never on a server reachable by councils' integrators).
+    pub webhook_allow_private: bool,
 }
 
 impl Default for Settings {
@@ -42,6 +45,7 @@ impl Default for Settings {
             secure_cookies: false,
             request_timeout: Duration::from_secs(30),
             body_limit: 256 * 1024,
+            webhook_allow_private: false,
         }
     }
 }

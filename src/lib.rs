@@ -24,5 +24,6 @@ pub mod payments;
 pub mod providers;
 pub mod reconcile;
 pub mod rules;
+pub mod webhooks;
 
 pub use http::{app, AppState};

@@ -64,6 +64,10 @@ enum Command {
         /// Mark cookies Secure (when allot is reached over HTTPS).
         #[arg(long, env = "ALLOT_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Let webhook endpoints be private, loopback or link-local addresses (closed networks
+        /// only).
+        #[arg(long, env = "ALLOT_WEBHOOK_ALLOW_PRIVATE")]
+        webhook_allow_private: bool,
     },
     /// Serve with the demo council loaded into a fresh database.
     Demo {
@@ -191,11 +195,13 @@ async fn run() -> anyhow::Result<()> {
         Command::Serve {
             addr,
             secure_cookies,
+            webhook_allow_private,
         } => {
             let key = chain_key()?;
             let database = Database::open(&target, 16).await?;
             let settings = Settings {
                 secure_cookies,
+                webhook_allow_private,
                 ..Settings::default()
             };
             serve(
@@ -450,12 +456,23 @@ async fn serve(
         state.chain_key.clone(),
         Duration::from_secs(1),
     );
+    // Sends the webhooks due, about once a second.
+    let webhooks = allot::webhooks::deliver::spawn(
+        serving.clone(),
+        state.clock.clone(),
+        allot::webhooks::deliver::Options {
+            allow_private: state.settings.webhook_allow_private,
+            ..Default::default()
+        },
+        Duration::from_secs(1),
+    );
     // The peer address feeds the per-address sign-in limit.
     let app = allot::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     upkeep.abort();
+    webhooks.abort();
     served?;
     tracing::info!("shutting down");
     serving.close();

@@ -331,7 +331,7 @@ async fn load_card(
 }
 
 /// Which refusal names a card decline: the most specific first.
-fn decline_reason(refusals: &[Refusal]) -> Option<&Refusal> {
+pub(crate) fn decline_reason(refusals: &[Refusal]) -> Option<&Refusal> {
     const ORDER: [RuleCode; 6] = [
         RuleCode::BlockedMerchant,
         RuleCode::CashLimit,

@@ -155,6 +155,16 @@ async fn council_b(s: &Scenario) -> Resources {
     if contribution.status == StatusCode::CREATED {
         by_kind.insert("contributions", vec![id(&contribution)]);
     }
+    let webhook = s
+        .app
+        .post(
+            "/api/v1/webhooks",
+            &s.council.admin_token,
+            json!({"url": "https://93.184.216.34/hooks", "events": ["payment.posted"]}),
+        )
+        .await;
+    assert_eq!(webhook.status, StatusCode::CREATED, "{}", webhook.text);
+    by_kind.insert("webhooks", vec![id(&webhook)]);
     let by_field = BTreeMap::from([
         ("budget_id", budget),
         ("person_id", person),

@@ -47,3 +47,4 @@ mod reliability;
 mod returns_api;
 mod spending_facts;
 mod timesheets_api;
+mod webhooks;

@@ -31,6 +31,7 @@ mod returns;
 mod reviews;
 mod timesheets;
 mod users;
+mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -161,4 +162,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_samples::create, audit_samples::list))
         .routes(routes!(audit_samples::get))
         .routes(routes!(audit_samples::record_finding))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::get, webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::get_http_hosts, webhooks::put_http_hosts))
 }

@@ -251,10 +251,8 @@ pub(super) async fn insert_card_authorizations(
     let reasons: Vec<Option<&str>> = cards
         .iter()
         .map(|(r, _)| {
-            r.payment
-                .decision
-                .refusals()
-                .first()
+            // The same refusal the processor is answered with.
+            crate::cards::events::decline_reason(r.payment.decision.refusals())
                 .map(|f| f.code.as_str())
         })
         .collect();
