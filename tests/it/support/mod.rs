@@ -18,6 +18,7 @@ use allot::config::Settings;
 use allot::db::testing::TestDb;
 use allot::AppState;
 
+pub mod browser;
 pub mod openapi;
 pub mod scenario;
 
