@@ -6,6 +6,7 @@
 //! concurrent inserter to commit or roll back, and an existing row is then locked `FOR UPDATE`.
 //! Keys are claimed in sorted order so two batches sharing keys queue rather than deadlock.
 
+use ring::digest::{Context, SHA256};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
@@ -13,6 +14,23 @@ use uuid::Uuid;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::ledger::LedgerError;
+
+/// SHA-256 over the parts of a request, each length-prefixed so parts cannot run together.
+pub fn fingerprint(parts: &[&[u8]]) -> [u8; 32] {
+    let mut context = Context::new(&SHA256);
+    for part in parts {
+        context.update(&(part.len() as u64).to_be_bytes());
+        context.update(part);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(context.finish().as_ref());
+    out
+}
+
+/// Whether `key` is 1–255 visible ASCII characters (API.md).
+pub fn valid_key(key: &str) -> bool {
+    (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
+}
 
 /// The identity of one request: scope (operation and caller), key and fingerprint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,8 +130,8 @@ pub async fn claim(
                     match (finished, &outcome) {
                         (false, _) => Ok(Claimed::Fresh),
                         (true, Some(outcome)) => Ok(Claimed::Done(outcome.clone())),
-                        // Finished by a response-storing caller of the ledger's own store: not
-                        // an outcome this path can give again.
+                        // A key finished without a typed outcome (stored before outcomes were):
+                        // nothing this path can give again.
                         (true, None) => Err(LedgerError::IdempotencyKeyReused.into()),
                     }
                 });
@@ -205,4 +223,24 @@ pub async fn peek(tx: &Tx<'_>, council_id: Uuid, claim: &Claim) -> AppResult<Opt
     outcome
         .map(Some)
         .ok_or_else(|| LedgerError::IdempotencyKeyReused.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_separate_parts() {
+        assert_ne!(fingerprint(&[b"ab", b"c"]), fingerprint(&[b"a", b"bc"]));
+        assert_eq!(fingerprint(&[b"ab", b"c"]), fingerprint(&[b"ab", b"c"]));
+    }
+
+    #[test]
+    fn keys_are_visible_ascii() {
+        assert!(valid_key("abc-123_X"));
+        assert!(valid_key(&"k".repeat(255)));
+        for bad in ["", "with space", "tab\t", "é", &"k".repeat(256)] {
+            assert!(!valid_key(bad), "{bad:?}");
+        }
+    }
 }

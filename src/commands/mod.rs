@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::db::{retrying, tenant_tx, BoxFuture, DbPool, Tx};
 use crate::error::{AppError, AppResult};
-use crate::ledger::idempotency::{fingerprint, valid_key};
+use claims::{fingerprint, valid_key};
 
 pub use claims::Claim;
 pub use coalesce::PaymentDesk;

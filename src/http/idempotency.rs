@@ -16,7 +16,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::Json;
 use crate::commands::{Claim, Ran};
 use crate::error::{AppError, Detail};
-use crate::ledger::idempotency;
+use crate::commands::claims::valid_key;
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
@@ -37,7 +37,7 @@ impl IdempotencyKey {
             ));
         };
         match value.to_str() {
-            Ok(key) if idempotency::valid_key(key) => Ok(IdempotencyKey(key.to_string())),
+            Ok(key) if valid_key(key) => Ok(IdempotencyKey(key.to_string())),
             _ => Err(ApiError::invalid_request(
                 "Idempotency-Key: 1 to 255 visible ASCII characters.",
                 vec![Detail::field(

@@ -1,5 +1,5 @@
 //! The double-entry ledger: accounts, entries with N legs, holds, balances, closed periods,
-//! statements, idempotency keys and the hash chain. It knows nothing of budgets or HTTP.
+//! statements and the hash chain. It knows nothing of budgets or HTTP.
 //!
 //! # Design
 //!
@@ -33,7 +33,6 @@
 //!   ([`periods`]).
 //! - **Tamper evidence**: a per-council HMAC-SHA256 chain over entries and legs, under a key kept
 //!   outside the database, sealed in batches off the posting path ([`chain`]).
-//! - **Idempotency**: keys stored with the response in the same transaction ([`idempotency`]).
 //! - **Decisions**: each entry stores the caller's `metadata` (who asked, who approved, rule-set
 //!   version, decision) and the chain covers it.
 
@@ -43,7 +42,6 @@ pub mod chain;
 pub mod entries;
 pub mod error;
 pub mod holds;
-pub mod idempotency;
 pub mod maintenance;
 pub mod periods;
 pub mod post;

@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::{Actor, Role};
+use crate::commands::claims::fingerprint;
 use crate::commands::{Claim, PaymentDesk, Ran};
 use crate::db::{DbPool, Tx};
 use crate::error::{AppError, AppResult, Detail};
-use crate::ledger::idempotency::fingerprint;
 use crate::money::{Money, PositiveMoney};
 use crate::payments::spend::{NewPayment, PaymentOutcome};
 use crate::rules::{Category, Deployment};

@@ -2,10 +2,13 @@
 
 use chrono::Duration;
 use rust_decimal::Decimal;
+use uuid::Uuid;
 
+use allot::commands::claims::{self, Claimed};
+use allot::commands::Claim;
 use allot::db::tenant_tx;
 use allot::db::testing::TestDb;
-use allot::ledger::idempotency::{self, Begin};
+use allot::error::AppError;
 use allot::ledger::{self, EntryStatus, LedgerError, Side};
 
 use crate::ledger_support::*;
@@ -460,66 +463,67 @@ async fn batches_post_together_or_not_at_all() {
 async fn idempotency_keys_replay_or_refuse() {
     let db = TestDb::new().await;
     let council = council(&db.pool).await;
+    let caller = Uuid::new_v4();
+    let claim = |key: &str, op: &str, body: &str| {
+        Claim::new(
+            key,
+            op,
+            caller,
+            "/test",
+            &serde_json::json!({ "body": body }),
+        )
+    };
     let (a, b) = (
-        idempotency::fingerprint(&[b"one"]),
-        idempotency::fingerprint(&[b"two"]),
+        claim("k1", "test", "one").unwrap(),
+        claim("k1", "test", "two").unwrap(),
     );
     let mut client = db.pool.get().await.unwrap();
 
     // A rolled-back attempt leaves the key free.
     let tx = tenant_tx(&mut client, council).await.unwrap();
-    assert_eq!(
-        idempotency::begin(&tx, council, "test", "k1", &a)
-            .await
-            .unwrap(),
-        Begin::Fresh
-    );
+    let first = claims::claim(&tx, council, std::slice::from_ref(&a))
+        .await
+        .unwrap();
+    assert!(matches!(first.as_slice(), [Ok(Claimed::Fresh)]));
     drop(tx);
     let tx = tenant_tx(&mut client, council).await.unwrap();
-    assert_eq!(
-        idempotency::begin(&tx, council, "test", "k1", &a)
-            .await
-            .unwrap(),
-        Begin::Fresh
-    );
-    idempotency::finish(
-        &tx,
-        council,
-        "test",
-        "k1",
-        201,
-        &serde_json::json!({"id": 1}),
-    )
-    .await
-    .unwrap();
+    let again = claims::claim(&tx, council, std::slice::from_ref(&a))
+        .await
+        .unwrap();
+    assert!(matches!(again.as_slice(), [Ok(Claimed::Fresh)]));
+    claims::finish(&tx, council, &[(&a, serde_json::json!({"id": 1}))])
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
+    // Done: the stored outcome again; the same key with another request is refused.
     let tx = tenant_tx(&mut client, council).await.unwrap();
-    assert_eq!(
-        idempotency::begin(&tx, council, "test", "k1", &a)
-            .await
-            .unwrap(),
-        Begin::Replay {
-            status: 201,
-            body: serde_json::json!({"id": 1})
-        }
+    let replay = claims::claim(&tx, council, &[a.clone(), b.clone()])
+        .await
+        .unwrap();
+    assert!(
+        matches!(&replay[0], Ok(Claimed::Done(v)) if *v == serde_json::json!({"id": 1})),
+        "{replay:?}"
     );
-    assert!(matches!(
-        idempotency::begin(&tx, council, "test", "k1", &b).await,
-        Err(LedgerError::IdempotencyKeyReused)
-    ));
+    assert!(
+        matches!(
+            &replay[1],
+            Err(AppError::Conflict {
+                code: "idempotency_key_reused",
+                ..
+            })
+        ),
+        "{replay:?}"
+    );
     drop(tx);
-    // Scopes and councils are separate.
+    // Operations (scopes) are separate; malformed keys are refused before any claim.
     let tx = tenant_tx(&mut client, council).await.unwrap();
-    assert_eq!(
-        idempotency::begin(&tx, council, "other", "k1", &b)
-            .await
-            .unwrap(),
-        Begin::Fresh
-    );
+    let other = claim("k1", "other", "two").unwrap();
+    let separate = claims::claim(&tx, council, &[other]).await.unwrap();
+    assert!(matches!(separate.as_slice(), [Ok(Claimed::Fresh)]));
     assert!(matches!(
-        idempotency::begin(&tx, council, "test", "bad key", &b).await,
-        Err(LedgerError::Invalid { .. })
+        claim("bad key", "test", "two"),
+        Err(AppError::Invalid { .. })
     ));
 }
 

@@ -11,9 +11,11 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use allot::commands::claims::{self, Claimed};
+use allot::commands::Claim;
 use allot::db::tenant_tx;
 use allot::db::testing::TestDb;
-use allot::ledger::idempotency::{self, Begin};
+use allot::error::AppError;
 use allot::ledger::{self, EntryStatus, LedgerError, NewEntry, NewLeg, Side};
 
 use crate::ledger_support::*;
@@ -430,37 +432,42 @@ async fn run_case(db: &TestDb, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 cents,
             } => {
                 let request = (*from, *to, *cents);
-                let fingerprint = idempotency::fingerprint(&[format!("{request:?}").as_bytes()]);
-                let key_text = format!("key-{key}");
-                let begun =
-                    idempotency::begin(&tx, council, "model", &key_text, &fingerprint).await;
+                let claim = Claim::new(
+                    &format!("key-{key}"),
+                    "model",
+                    Uuid::nil(),
+                    "/model",
+                    &format!("{request:?}"),
+                )
+                .map_err(|e| TestCaseError::fail(format!("claim: {e:?}")))?;
+                let begun = match claims::claim(&tx, council, std::slice::from_ref(&claim)).await {
+                    Ok(mut answers) => answers.remove(0),
+                    Err(e) => Err(e),
+                };
                 match (begun, model.keys.get(key).copied()) {
-                    (Ok(Begin::Replay { status, body }), Some((stored, id)))
-                        if stored == request =>
-                    {
+                    (Ok(Claimed::Done(body)), Some((stored, id))) if stored == request => {
                         ensure!(
-                            status == 201 && body == serde_json::json!({"id": id}),
+                            body == serde_json::json!({"id": id}),
                             "replayed the first reply"
                         );
                         false
                     }
-                    (Err(LedgerError::IdempotencyKeyReused), Some((stored, _)))
-                        if stored != request =>
-                    {
-                        false
-                    }
-                    (Ok(Begin::Fresh), None) => {
+                    (
+                        Err(AppError::Conflict {
+                            code: "idempotency_key_reused",
+                            ..
+                        }),
+                        Some((stored, _)),
+                    ) if stored != request => false,
+                    (Ok(Claimed::Fresh), None) => {
                         let legs = transfer_legs(*from, *to, *cents);
                         let expect_ok = model.try_apply(&legs, false);
                         match ledger::post_in_tx(&tx, council, &new_entry(&ids, &legs)).await {
                             Ok(e) if expect_ok => {
-                                idempotency::finish(
+                                claims::finish(
                                     &tx,
                                     council,
-                                    "model",
-                                    &key_text,
-                                    201,
-                                    &serde_json::json!({"id": e.id}),
+                                    &[(&claim, serde_json::json!({"id": e.id}))],
                                 )
                                 .await
                                 .map_err(|e| TestCaseError::fail(format!("finish: {e:?}")))?;

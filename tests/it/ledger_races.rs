@@ -7,9 +7,11 @@ use chrono::Duration;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use allot::commands::claims::{self, Claimed};
+use allot::commands::Claim;
 use allot::db::testing::TestDb;
 use allot::db::{tenant_tx, DbPool};
-use allot::ledger::idempotency::{self, Begin};
+use allot::error::AppError;
 use allot::ledger::{self, LedgerError};
 
 use crate::ledger_support::*;
@@ -178,30 +180,32 @@ async fn the_same_idempotency_key_concurrently_has_one_effect() {
     let council = council(&db.pool).await;
     let funding = account(&db.pool, council, "council_funding", false).await;
     let holder = account(&db.pool, council, "direct_payment", true).await;
-    let fingerprint = Arc::new(idempotency::fingerprint(&[b"release 25.00"]));
+    let claim = Arc::new(
+        Claim::new(
+            "key-1",
+            "test release",
+            Uuid::nil(),
+            "/release",
+            &serde_json::json!({"amount": "25.00"}),
+        )
+        .unwrap(),
+    );
     let mut tasks = Vec::new();
     for _ in 0..16 {
-        let (pool, fingerprint) = (db.pool.clone(), fingerprint.clone());
+        let (pool, claim) = (db.pool.clone(), claim.clone());
         tasks.push(tokio::spawn(async move {
             let mut client = pool.get().await.expect("client");
             let tx = tenant_tx(&mut client, council).await?;
-            match idempotency::begin(
-                &tx,
-                council,
-                "test release",
-                "key-1",
-                fingerprint.as_slice(),
-            )
-            .await?
-            {
-                Begin::Replay { status, body } => Ok::<_, LedgerError>((status, body, true)),
-                Begin::Fresh => {
+            let mut claimed = claims::claim(&tx, council, std::slice::from_ref(&*claim)).await?;
+            match claimed.remove(0)? {
+                Claimed::Done(body) => Ok::<_, AppError>((body, true)),
+                Claimed::Fresh => {
                     let entry =
                         ledger::post_in_tx(&tx, council, &transfer(funding, holder, "25")).await?;
                     let body = serde_json::json!({"id": entry.id});
-                    idempotency::finish(&tx, council, "test release", "key-1", 201, &body).await?;
+                    claims::finish(&tx, council, &[(&*claim, body.clone())]).await?;
                     tx.commit().await?;
-                    Ok((201, body, false))
+                    Ok((body, false))
                 }
             }
         }));
@@ -209,8 +213,7 @@ async fn the_same_idempotency_key_concurrently_has_one_effect() {
     let mut bodies = Vec::new();
     let mut fresh = 0;
     for task in tasks {
-        let (status, body, replayed) = task.await.unwrap().expect("no errors");
-        assert_eq!(status, 201);
+        let (body, replayed) = task.await.unwrap().expect("no errors");
         fresh += usize::from(!replayed);
         bodies.push(body);
     }

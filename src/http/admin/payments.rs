@@ -357,7 +357,7 @@ pub async fn pay_submit(
     let key = form
         .get("idempotency_key")
         .cloned()
-        .filter(|k| crate::ledger::idempotency::valid_key(k))
+        .filter(|k| crate::commands::claims::valid_key(k))
         .unwrap_or_else(token::generate);
     let parsed = parse_json::<NewPayment>(to_json(id, &v).to_string().as_bytes()).and_then(|new| {
         crate::http::api::payments::check_dates(&new)?;
