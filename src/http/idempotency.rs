@@ -14,9 +14,9 @@ use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::Json;
+use crate::commands::claims::valid_key;
 use crate::commands::{Claim, Ran};
 use crate::error::{AppError, Detail};
-use crate::commands::claims::valid_key;
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";

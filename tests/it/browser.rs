@@ -5,7 +5,9 @@ use allot::auth::Role;
 use serde_json::json;
 use thirtyfour::prelude::*;
 
-use crate::support::browser::{browser, serve, wait_heading, Driver};
+use crate::support::browser::{
+    assert_accessible, browser, serious_violations, serve, wait_heading, Driver,
+};
 use crate::support::{TestApp, PASSWORD};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -31,6 +33,7 @@ async fn a_care_manager_signs_in_browses_people_and_signs_out() {
     let result = async {
         browser.goto(&format!("{base}/")).await?;
         wait_heading(&browser, "Sign in").await;
+        assert_accessible(&browser).await;
 
         // A wrong password keeps us on the form with an error summary.
         browser
@@ -67,11 +70,13 @@ async fn a_care_manager_signs_in_browses_people_and_signs_out() {
             .click()
             .await?;
         wait_heading(&browser, "Dashboard").await;
+        assert_accessible(&browser).await;
         let header = browser.find(By::Css(".site-header")).await?.text().await?;
         assert!(header.contains("Borsetshire County Council"), "{header}");
 
         browser.find(By::LinkText("People")).await?.click().await?;
         wait_heading(&browser, "People").await;
+        assert_accessible(&browser).await;
         let row = browser.find(By::Css("tbody tr")).await?.text().await?;
         assert!(
             row.contains("Margaret Okafor") && row.contains("12 March 1944"),
@@ -95,6 +100,25 @@ async fn a_care_manager_signs_in_browses_people_and_signs_out() {
         wait_heading(&browser, "Sign in").await;
         browser.goto(&format!("{base}/people")).await?;
         wait_heading(&browser, "Sign in").await;
+
+        // The accessibility check bites: an image without a text alternative and an unlabelled
+        // field are found.
+        browser
+            .execute(
+                "document.querySelector('main').insertAdjacentHTML('beforeend', \
+                 '<img src=\"/static/none.png\"><input type=\"text\" name=\"unlabelled\">');",
+                Vec::new(),
+            )
+            .await?;
+        let found: Vec<String> = serious_violations(&browser)
+            .await
+            .iter()
+            .map(|v| v["id"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert!(
+            found.contains(&"image-alt".to_string()) && found.contains(&"label".to_string()),
+            "{found:?}"
+        );
         WebDriverResult::Ok(())
     }
     .await;

@@ -131,3 +131,47 @@ pub async fn sign_in(
     wait_heading(browser, "Dashboard").await;
     Ok(())
 }
+
+/// axe-core, vendored from the npm registry (fixtures/axe-core/README.md).
+const AXE: &str = include_str!("../../../fixtures/axe-core/axe.min.js");
+
+/// Runs axe-core on the current page against the WCAG 2.x A and AA rules: its serious and
+/// critical violations, each with the rule and the elements.
+pub async fn serious_violations(browser: &WebDriver) -> Vec<serde_json::Value> {
+    browser
+        .execute(AXE, Vec::new())
+        .await
+        .expect("load axe-core");
+    let ran = browser
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, {runOnly: {type: 'tag', values:
+                   ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
+                 .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact,
+                     help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))))
+                 .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));"#,
+            Vec::new(),
+        )
+        .await
+        .expect("run axe-core");
+    let violations = ran.json().as_array().cloned().unwrap_or_default();
+    violations
+        .into_iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .collect()
+}
+
+/// Fails on any serious or critical violation of the WCAG 2.x A and AA rules on the current page.
+pub async fn assert_accessible(browser: &WebDriver) {
+    let serious = serious_violations(browser).await;
+    let url = browser
+        .current_url()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    assert!(
+        serious.is_empty(),
+        "accessibility violations on {url}: {}",
+        serde_json::to_string_pretty(&serious).unwrap()
+    );
+}
