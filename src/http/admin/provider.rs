@@ -1389,7 +1389,9 @@ async fn render_return(
     let actor = session.actor.clone();
     let org = organisation(&actor)?;
     let mut status = StatusCode::OK;
-    let wanted = match period(&from, &to, state.clock.today()) {
+    let wanted = match period(&from, &to, state.clock.today())
+        .and_then(|p| returns::check_period(p).map(|()| p))
+    {
         Ok(p) => Some(p),
         Err(e) => {
             let e = ApiError::from(e);
