@@ -137,15 +137,14 @@ pub fn parse(bytes: &[u8], header: RunHeader) -> AppResult<NewPayrollRun> {
 
 fn payslip(row: usize, fields: &HashMap<&str, &str>) -> AppResult<Payslip> {
     let text = |name: &str| fields.get(name).copied().unwrap_or_default();
-    let id = |name: &str| {
-        Uuid::parse_str(text(name)).map_err(|_| row_error(row, name, "not an id"))
-    };
+    let id =
+        |name: &str| Uuid::parse_str(text(name)).map_err(|_| row_error(row, name, "not an id"));
     let money = |name: &str| {
         Money::parse(text(name)).map_err(|_| {
             row_error(
                 row,
                 name,
-                format!("\"{}\" is not an amount like 12.50", shown(text(name)))
+                format!("\"{}\" is not an amount like 12.50", shown(text(name))),
             )
         })
     };
@@ -290,8 +289,11 @@ mod tests {
 
     #[test]
     fn a_missing_column_is_named() {
-        let e = parse(b"budget_id,payee_id,gross,tax,employee_ni,employer_ni,employee_pension,net\n", header())
-            .unwrap_err();
+        let e = parse(
+            b"budget_id,payee_id,gross,tax,employee_ni,employer_ni,employee_pension,net\n",
+            header(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("employer_pension"), "{e}");
     }
 

@@ -607,7 +607,10 @@ pub async fn approve(
 /// approve or reject what they put in for the personal assistant.
 fn refuse_submitter(sheet: &Timesheet, actor: &Actor) -> AppResult<()> {
     if sheet.submitted_by == actor.user_id
-        || sheet.history.iter().any(|v| v.submitted_by == actor.user_id)
+        || sheet
+            .history
+            .iter()
+            .any(|v| v.submitted_by == actor.user_id)
     {
         return Err(AppError::Denied {
             code: "approver_conflict",

@@ -35,9 +35,24 @@ pub(crate) async fn workspace() -> Workspace {
             Scenario::budget_body(person),
             json!([
                 Scenario::line("personal_care", "100.00", "direct_payment", None),
-                Scenario::line("personal_care", "120.00", "managed_account", Some(s.ma_provider)),
-                Scenario::line("personal_assistant", "200.00", "managed_account", Some(s.ma_provider)),
-                Scenario::line("employment_costs", "60.00", "managed_account", Some(s.ma_provider)),
+                Scenario::line(
+                    "personal_care",
+                    "120.00",
+                    "managed_account",
+                    Some(s.ma_provider)
+                ),
+                Scenario::line(
+                    "personal_assistant",
+                    "200.00",
+                    "managed_account",
+                    Some(s.ma_provider)
+                ),
+                Scenario::line(
+                    "employment_costs",
+                    "60.00",
+                    "managed_account",
+                    Some(s.ma_provider)
+                ),
             ]),
         )
         .await;
@@ -187,12 +202,12 @@ async fn provider_staff_pay_an_invoice_load_payroll_and_reconcile_a_statement() 
         set_value(&browser, "period_end", "2025-02-09").await?;
         set_value(&browser, "pay_date", "2025-02-14").await?;
         browser
-            .find(By::Css(&format!("#hmrc_payee_id option[value='{}']", w.hmrc)))
+            .find(By::Css(format!("#hmrc_payee_id option[value='{}']", w.hmrc)))
             .await?
             .click()
             .await?;
         browser
-            .find(By::Css(&format!(
+            .find(By::Css(format!(
                 "#pension_payee_id option[value='{}']",
                 w.pension
             )))

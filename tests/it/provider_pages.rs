@@ -44,15 +44,18 @@ async fn another_organisations_client_is_not_found() {
         w.s.app.page(&invoice, &cookie).await.status,
         StatusCode::NOT_FOUND
     );
-    let pay = w
-        .s
-        .app
-        .form(
-            &format!("{invoice}/pay"),
-            &cookie,
-            &[("csrf_token", &csrf), ("action", "send"), ("amount", "1.00")],
-        )
-        .await;
+    let pay =
+        w.s.app
+            .form(
+                &format!("{invoice}/pay"),
+                &cookie,
+                &[
+                    ("csrf_token", &csrf),
+                    ("action", "send"),
+                    ("amount", "1.00"),
+                ],
+            )
+            .await;
     assert_eq!(pay.status, StatusCode::NOT_FOUND, "{}", pay.text);
     let budget = w.s.budget_view(w.budget).await;
     let account = budget["accounts"]
@@ -64,22 +67,23 @@ async fn another_organisations_client_is_not_found() {
         .as_str()
         .unwrap()
         .to_owned();
-    let statements = w
-        .s
-        .app
-        .page(&format!("/accounts/{account}/bank-statements"), &cookie)
-        .await;
+    let statements =
+        w.s.app
+            .page(&format!("/accounts/{account}/bank-statements"), &cookie)
+            .await;
     assert_eq!(statements.status, StatusCode::NOT_FOUND);
     // Their own list does not show it either.
     let list = w.s.app.page("/invoices", &cookie).await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(!list.text.contains("B-1"), "{}", list.text);
     // Nothing was paid.
-    let got = w
-        .s
-        .app
-        .get(&format!("/api/v1/invoices/{}", w.invoice), &w.s.ma_staff.token)
-        .await;
+    let got =
+        w.s.app
+            .get(
+                &format!("/api/v1/invoices/{}", w.invoice),
+                &w.s.ma_staff.token,
+            )
+            .await;
     assert_eq!(got.json["paid"], "0.00");
 }
 
@@ -90,64 +94,84 @@ async fn refused_forms_keep_what_was_typed() {
     let invoice = format!("/invoices/{}", w.invoice);
 
     // An amount that is not an amount.
-    let pay = w
-        .s
-        .app
-        .form(
-            &format!("{invoice}/pay"),
-            &cookie,
-            &[("csrf_token", &csrf), ("action", "check"), ("amount", "12.345")],
-        )
-        .await;
+    let pay =
+        w.s.app
+            .form(
+                &format!("{invoice}/pay"),
+                &cookie,
+                &[
+                    ("csrf_token", &csrf),
+                    ("action", "check"),
+                    ("amount", "12.345"),
+                ],
+            )
+            .await;
     assert_eq!(pay.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", pay.text);
     assert!(pay.text.contains("error-summary"), "{}", pay.text);
     assert!(pay.text.contains(r#"value="12.345""#), "{}", pay.text);
     // More than is outstanding: the rules' refusal, the amount kept.
-    let more = w
-        .s
-        .app
-        .form(
-            &format!("{invoice}/pay"),
-            &cookie,
-            &[("csrf_token", &csrf), ("action", "send"), ("amount", "90.00")],
-        )
-        .await;
-    assert_eq!(more.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", more.text);
+    let more =
+        w.s.app
+            .form(
+                &format!("{invoice}/pay"),
+                &cookie,
+                &[
+                    ("csrf_token", &csrf),
+                    ("action", "send"),
+                    ("amount", "90.00"),
+                ],
+            )
+            .await;
+    assert_eq!(
+        more.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        more.text
+    );
     assert!(more.text.contains(r#"value="90.00""#), "{}", more.text);
 
     // Disputing needs a reason; a reason too long is refused and kept.
     let long = "x".repeat(501);
-    let dispute = w
-        .s
-        .app
-        .form(
-            &format!("{invoice}/decide"),
-            &cookie,
-            &[("csrf_token", &csrf), ("action", "dispute"), ("reason", &long)],
-        )
-        .await;
+    let dispute =
+        w.s.app
+            .form(
+                &format!("{invoice}/decide"),
+                &cookie,
+                &[
+                    ("csrf_token", &csrf),
+                    ("action", "dispute"),
+                    ("reason", &long),
+                ],
+            )
+            .await;
     assert_eq!(dispute.status, StatusCode::BAD_REQUEST, "{}", dispute.text);
     assert!(dispute.text.contains(&long));
-    let disputed = w
-        .s
-        .app
-        .form(
-            &format!("{invoice}/decide"),
-            &cookie,
-            &[("csrf_token", &csrf), ("action", "dispute"), ("reason", "Two calls missed")],
-        )
-        .await;
+    let disputed =
+        w.s.app
+            .form(
+                &format!("{invoice}/decide"),
+                &cookie,
+                &[
+                    ("csrf_token", &csrf),
+                    ("action", "dispute"),
+                    ("reason", "Two calls missed"),
+                ],
+            )
+            .await;
     assert_eq!(disputed.status, StatusCode::SEE_OTHER, "{}", disputed.text);
     // A disputed invoice is not paid: 409, and the page says so.
-    let blocked = w
-        .s
-        .app
-        .form(
-            &format!("{invoice}/pay"),
-            &cookie,
-            &[("csrf_token", &csrf), ("action", "send"), ("amount", "10.00")],
-        )
-        .await;
+    let blocked =
+        w.s.app
+            .form(
+                &format!("{invoice}/pay"),
+                &cookie,
+                &[
+                    ("csrf_token", &csrf),
+                    ("action", "send"),
+                    ("amount", "10.00"),
+                ],
+            )
+            .await;
     assert_eq!(blocked.status, StatusCode::CONFLICT, "{}", blocked.text);
 
     // A payroll CSV whose payslip does not add up: 422 naming the row, the file kept.
@@ -156,69 +180,74 @@ async fn refused_forms_keep_what_was_typed() {
         w.budget, w.pa
     );
     let hmrc = w.hmrc.to_string();
-    let payroll = w
-        .s
-        .app
-        .form(
-            "/payroll",
-            &cookie,
-            &[
-                ("csrf_token", &csrf),
-                ("period_start", "2025-02-03"),
-                ("period_end", "2025-02-09"),
-                ("pay_date", "2025-02-14"),
-                ("hmrc_payee_id", &hmrc),
-                ("pension_payee_id", &w.pension.to_string()),
-                ("csv", &csv),
-            ],
-        )
-        .await;
-    assert_eq!(payroll.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", payroll.text);
+    let payroll =
+        w.s.app
+            .form(
+                "/payroll",
+                &cookie,
+                &[
+                    ("csrf_token", &csrf),
+                    ("period_start", "2025-02-03"),
+                    ("period_end", "2025-02-09"),
+                    ("pay_date", "2025-02-14"),
+                    ("hmrc_payee_id", &hmrc),
+                    ("pension_payee_id", &w.pension.to_string()),
+                    ("csv", &csv),
+                ],
+            )
+            .await;
+    assert_eq!(
+        payroll.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        payroll.text
+    );
     assert!(payroll.text.contains("Row 2"), "{}", payroll.text);
     assert!(payroll.text.contains("150.00"), "{}", payroll.text);
     assert!(payroll.text.contains(r#"value="2025-02-03""#));
     // A missing column is named.
-    let missing = w
-        .s
-        .app
-        .form(
-            "/payroll",
-            &cookie,
-            &[
-                ("csrf_token", &csrf),
-                ("period_start", "2025-02-03"),
-                ("period_end", "2025-02-09"),
-                ("pay_date", "2025-02-14"),
-                ("hmrc_payee_id", &hmrc),
-                ("csv", "budget_id,payee_id,gross\n"),
-            ],
-        )
-        .await;
+    let missing =
+        w.s.app
+            .form(
+                "/payroll",
+                &cookie,
+                &[
+                    ("csrf_token", &csrf),
+                    ("period_start", "2025-02-03"),
+                    ("period_end", "2025-02-09"),
+                    ("pay_date", "2025-02-14"),
+                    ("hmrc_payee_id", &hmrc),
+                    ("csv", "budget_id,payee_id,gross\n"),
+                ],
+            )
+            .await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST, "{}", missing.text);
-    assert!(missing.text.contains("employer_pension"), "{}", missing.text);
+    assert!(
+        missing.text.contains("employer_pension"),
+        "{}",
+        missing.text
+    );
 
     // A form without the session's CSRF token is refused.
-    let forged = w
-        .s
-        .app
-        .form(&format!("{invoice}/pay"), &cookie, &[("action", "send")])
-        .await;
+    let forged =
+        w.s.app
+            .form(&format!("{invoice}/pay"), &cookie, &[("action", "send")])
+            .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
 async fn timesheets_are_rejected_from_the_page_with_the_reason_kept_on_refusal() {
     let w = workspace().await;
-    let approver = w
-        .s
-        .app
-        .user(
-            &w.s.council,
-            allot::auth::Role::ProviderStaff,
-            Some(w.s.ma_provider),
-            None,
-        )
-        .await;
+    let approver =
+        w.s.app
+            .user(
+                &w.s.council,
+                allot::auth::Role::ProviderStaff,
+                Some(w.s.ma_provider),
+                None,
+            )
+            .await;
     crate::payments_api::grant(
         &w.s,
         w.budget,
@@ -227,28 +256,26 @@ async fn timesheets_are_rejected_from_the_page_with_the_reason_kept_on_refusal()
                "valid_from": "2020-01-01"}),
     )
     .await;
-    let sheet = w
-        .s
-        .app
-        .post(
-            "/api/v1/timesheets",
-            &w.s.ma_staff.token,
-            json!({"budget_id": w.budget, "payee_id": w.pa, "week_ending": "2025-02-16",
+    let sheet =
+        w.s.app
+            .post(
+                "/api/v1/timesheets",
+                &w.s.ma_staff.token,
+                json!({"budget_id": w.budget, "payee_id": w.pa, "week_ending": "2025-02-16",
                    "entries": [{"date": "2025-02-10", "hours": "30", "hourly_rate": "12.50"}]}),
-        )
-        .await;
+            )
+            .await;
     // 30 hours in a day is refused; 20 is submitted and over the 200.00 allowance.
     assert_eq!(sheet.status, StatusCode::BAD_REQUEST, "{}", sheet.text);
-    let sheet = w
-        .s
-        .app
-        .post(
-            "/api/v1/timesheets",
-            &w.s.ma_staff.token,
-            json!({"budget_id": w.budget, "payee_id": w.pa, "week_ending": "2025-02-16",
+    let sheet =
+        w.s.app
+            .post(
+                "/api/v1/timesheets",
+                &w.s.ma_staff.token,
+                json!({"budget_id": w.budget, "payee_id": w.pa, "week_ending": "2025-02-16",
                    "entries": [{"date": "2025-02-10", "hours": "20", "hourly_rate": "12.50"}]}),
-        )
-        .await;
+            )
+            .await;
     assert_eq!(sheet.status, StatusCode::CREATED, "{}", sheet.text);
     let sheet = id(&sheet);
 
@@ -258,15 +285,14 @@ async fn timesheets_are_rejected_from_the_page_with_the_reason_kept_on_refusal()
     let list = w.s.app.page("/timesheets", &cookie).await;
     assert!(list.text.contains("Over the allowance"), "{}", list.text);
     assert!(!list.text.contains(&format!("/timesheets/{sheet}/approve")));
-    let own = w
-        .s
-        .app
-        .form(
-            &format!("/timesheets/{sheet}/reject"),
-            &cookie,
-            &[("csrf_token", &csrf), ("reason", "Too many hours")],
-        )
-        .await;
+    let own =
+        w.s.app
+            .form(
+                &format!("/timesheets/{sheet}/reject"),
+                &cookie,
+                &[("csrf_token", &csrf), ("reason", "Too many hours")],
+            )
+            .await;
     assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.text);
     assert!(
         own.text.contains("someone other than whoever submitted it"),
@@ -276,49 +302,65 @@ async fn timesheets_are_rejected_from_the_page_with_the_reason_kept_on_refusal()
 
     let (cookie, csrf) = w.s.app.session(w.s.council.id, approver.0).await;
     let list = w.s.app.page("/timesheets", &cookie).await;
-    assert!(list.text.contains(&format!("/timesheets/{sheet}/approve")), "{}", list.text);
-    let empty = w
-        .s
-        .app
-        .form(
-            &format!("/timesheets/{sheet}/reject"),
-            &cookie,
-            &[("csrf_token", &csrf), ("reason", "")],
-        )
-        .await;
-    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", empty.text);
+    assert!(
+        list.text.contains(&format!("/timesheets/{sheet}/approve")),
+        "{}",
+        list.text
+    );
+    let empty =
+        w.s.app
+            .form(
+                &format!("/timesheets/{sheet}/reject"),
+                &cookie,
+                &[("csrf_token", &csrf), ("reason", "")],
+            )
+            .await;
+    assert_eq!(
+        empty.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        empty.text
+    );
     assert!(empty.text.contains("error-summary"));
-    let rejected = w
-        .s
-        .app
-        .form(
-            &format!("/timesheets/{sheet}/reject"),
-            &cookie,
-            &[("csrf_token", &csrf), ("reason", "Twenty hours in one day?")],
-        )
-        .await;
+    let rejected =
+        w.s.app
+            .form(
+                &format!("/timesheets/{sheet}/reject"),
+                &cookie,
+                &[
+                    ("csrf_token", &csrf),
+                    ("reason", "Twenty hours in one day?"),
+                ],
+            )
+            .await;
     assert_eq!(rejected.status, StatusCode::SEE_OTHER, "{}", rejected.text);
     let list = w.s.app.page("/timesheets", &cookie).await;
-    assert!(list.text.contains("Rejected: Twenty hours in one day?"), "{}", list.text);
+    assert!(
+        list.text.contains("Rejected: Twenty hours in one day?"),
+        "{}",
+        list.text
+    );
 }
 
 #[tokio::test]
 async fn the_return_is_printable_and_submitted_once() {
     let w = workspace().await;
     let (cookie, csrf) = w.s.app.session(w.s.council.id, w.s.ma_staff.id).await;
-    let page = w
-        .s
-        .app
-        .page("/returns?from=2025-01-01&to=2025-01-31", &cookie)
-        .await;
+    let page =
+        w.s.app
+            .page("/returns?from=2025-01-01&to=2025-01-31", &cookie)
+            .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
-    assert!(page.text.contains("table class=\"return\""), "{}", page.text);
+    assert!(
+        page.text.contains("table class=\"return\""),
+        "{}",
+        page.text
+    );
     assert!(page.text.contains("Submit this return to the council"));
-    let bad = w
-        .s
-        .app
-        .page("/returns?from=2025-02-01&to=2025-01-01", &cookie)
-        .await;
+    let bad =
+        w.s.app
+            .page("/returns?from=2025-02-01&to=2025-01-01", &cookie)
+            .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
     assert!(bad.text.contains(r#"value="2025-02-01""#), "{}", bad.text);
     let fields = [

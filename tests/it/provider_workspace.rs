@@ -105,7 +105,11 @@ async fn a_payroll_csv_is_checked_and_paid_like_the_json() {
     )
     .await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST, "{}", missing.text);
-    assert!(missing.text.contains("employer_pension"), "{}", missing.text);
+    assert!(
+        missing.text.contains("employer_pension"),
+        "{}",
+        missing.text
+    );
     let no_period = post_csv(
         &t,
         &staff,
@@ -114,7 +118,12 @@ async fn a_payroll_csv_is_checked_and_paid_like_the_json() {
         &format!("{CSV_HEADER}\n{budget},{pa},168.75,10.00,5.00,7.00,5.00,3.00,148.75\n"),
     )
     .await;
-    assert_eq!(no_period.status, StatusCode::BAD_REQUEST, "{}", no_period.text);
+    assert_eq!(
+        no_period.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        no_period.text
+    );
     assert!(no_period.text.contains("period_end"), "{}", no_period.text);
     let bad_row = post_csv(
         &t,
@@ -125,7 +134,11 @@ async fn a_payroll_csv_is_checked_and_paid_like_the_json() {
     )
     .await;
     assert_eq!(bad_row.status, StatusCode::BAD_REQUEST, "{}", bad_row.text);
-    assert_eq!(bad_row.json["error"]["details"][0]["row"], 3, "{}", bad_row.text);
+    assert_eq!(
+        bad_row.json["error"]["details"][0]["row"], 3,
+        "{}",
+        bad_row.text
+    );
     assert_eq!(bad_row.json["error"]["details"][0]["field"], "payee_id");
 
     // A payslip whose parts do not add up: 422 naming its row; nothing paid.
@@ -145,7 +158,10 @@ async fn a_payroll_csv_is_checked_and_paid_like_the_json() {
     );
     assert_eq!(wrong.json["error"]["details"][0]["row"], 2);
     assert_eq!(wrong.json["error"]["details"][0]["field"], "payslips[0]");
-    assert!(wrong.json["error"]["message"].as_str().unwrap().starts_with("Row 2"));
+    assert!(wrong.json["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Row 2"));
     assert_eq!(
         (count(&t, "payroll_runs").await, count(&t, "payments").await),
         before,
@@ -153,9 +169,7 @@ async fn a_payroll_csv_is_checked_and_paid_like_the_json() {
     );
 
     // The file that adds up is paid: net pay, tax and NI, pension.
-    let csv = format!(
-        "{CSV_HEADER}\r\n{budget},{pa},168.75,10.00,5.00,7.00,5.00,3.00,148.75\r\n"
-    );
+    let csv = format!("{CSV_HEADER}\r\n{budget},{pa},168.75,10.00,5.00,7.00,5.00,3.00,148.75\r\n");
     let ran = post_csv(&t, &staff, "csv-5", &query, &csv).await;
     assert_eq!(ran.status, StatusCode::CREATED, "{}", ran.text);
     assert_eq!(ran.json["paid"], 1, "{}", ran.text);
@@ -166,7 +180,11 @@ async fn a_payroll_csv_is_checked_and_paid_like_the_json() {
         .collect();
     assert_eq!(
         parts,
-        [("net_pay", "148.75"), ("tax_and_ni", "22.00"), ("pension", "8.00")]
+        [
+            ("net_pay", "148.75"),
+            ("tax_and_ni", "22.00"),
+            ("pension", "8.00")
+        ]
     );
     // The same key and file again: the recorded run, nothing paid twice.
     let again = post_csv(&t, &staff, "csv-5", &query, &csv).await;
@@ -175,16 +193,15 @@ async fn a_payroll_csv_is_checked_and_paid_like_the_json() {
     assert_eq!(count(&t, "payments").await, before.1 + 3);
 
     // Query parameters beside a JSON body are refused.
-    let mixed = t
-        .s
-        .app
-        .post_with_key(
-            &format!("/api/v1/payroll-runs?{query}"),
-            &staff,
-            "csv-6",
-            json!({}),
-        )
-        .await;
+    let mixed =
+        t.s.app
+            .post_with_key(
+                &format!("/api/v1/payroll-runs?{query}"),
+                &staff,
+                "csv-6",
+                json!({}),
+            )
+            .await;
     assert_eq!(mixed.status, StatusCode::BAD_REQUEST, "{}", mixed.text);
 }
 
@@ -220,7 +237,10 @@ async fn a_timesheet_is_rejected_with_a_reason_then_corrected_as_a_new_version()
     let rejected = reject(&t, sheet, &approver, "Tuesday was 5 hours, not 6.").await;
     assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.text);
     assert_eq!(rejected.json["status"], "rejected");
-    assert_eq!(rejected.json["reject_reason"], "Tuesday was 5 hours, not 6.");
+    assert_eq!(
+        rejected.json["reject_reason"],
+        "Tuesday was 5 hours, not 6."
+    );
     let twice = reject(&t, sheet, &approver, "Again").await;
     assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.text);
     let approve_rejected = approve(&t, sheet, &approver).await;
@@ -259,7 +279,10 @@ async fn a_timesheet_is_rejected_with_a_reason_then_corrected_as_a_new_version()
     assert_eq!(c["history"][0]["version"], 1);
     assert_eq!(c["history"][0]["status"], "rejected");
     assert_eq!(c["history"][0]["total"], "168.75");
-    assert_eq!(c["history"][0]["reject_reason"], "Tuesday was 5 hours, not 6.");
+    assert_eq!(
+        c["history"][0]["reject_reason"],
+        "Tuesday was 5 hours, not 6."
+    );
 
     // Hours over the plan's 200.00 a week are flagged on correction too.
     let over = correct(
@@ -278,11 +301,10 @@ async fn a_timesheet_is_rejected_with_a_reason_then_corrected_as_a_new_version()
     assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
     let late = correct(&t, sheet, &staff, week()).await;
     assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.text);
-    let got = t
-        .s
-        .app
-        .get(&format!("/api/v1/timesheets/{sheet}"), &staff)
-        .await;
+    let got =
+        t.s.app
+            .get(&format!("/api/v1/timesheets/{sheet}"), &staff)
+            .await;
     assert_eq!(got.json["history"].as_array().unwrap().len(), 2);
 }
 

@@ -79,7 +79,10 @@ pub fn router() -> Router<AppState> {
         .route("/invoices/{id}/pay", post(provider::invoice_pay))
         .route("/invoices/{id}/decide", post(provider::invoice_decide))
         .route("/timesheets", get(provider::timesheet_list))
-        .route("/timesheets/{id}/approve", post(provider::timesheet_approve))
+        .route(
+            "/timesheets/{id}/approve",
+            post(provider::timesheet_approve),
+        )
         .route("/timesheets/{id}/reject", post(provider::timesheet_reject))
         .route(
             "/payroll",
@@ -91,7 +94,10 @@ pub fn router() -> Router<AppState> {
             get(provider::account_statements).post(provider::upload_statement),
         )
         .route("/bank-statements/{id}", get(provider::statement_show))
-        .route("/bank-statement-lines/{id}/match", post(provider::line_match))
+        .route(
+            "/bank-statement-lines/{id}/match",
+            post(provider::line_match),
+        )
         .route(
             "/bank-statement-lines/{id}/unmatch",
             post(provider::line_unmatch),

@@ -275,7 +275,6 @@ pub async fn worklist(state: &AppState, session: &AdminSession) -> AdminResult<M
     Ok(views::worklist(&shell, &name, &sections))
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Invoices
 
@@ -519,9 +518,9 @@ pub async fn invoice_decide(
     let done = state
         .write(actor.council_id, |tx| {
             let (actor, why) = (actor.clone(), why.clone());
-            Box::pin(async move {
-                invoices::act(tx, &actor, id, action, why.as_deref(), now).await
-            })
+            Box::pin(
+                async move { invoices::act(tx, &actor, id, action, why.as_deref(), now).await },
+            )
         })
         .await;
     match done {
@@ -913,13 +912,8 @@ pub async fn payroll_submit(
     let now = state.clock.now();
     let ran = async {
         let run = payroll_csv::parse(values.csv.as_bytes(), run_header(&values)?)?;
-        let claim = crate::commands::Claim::new(
-            &key,
-            "POST /payroll",
-            actor.user_id,
-            "/payroll",
-            &run,
-        )?;
+        let claim =
+            crate::commands::Claim::new(&key, "POST /payroll", actor.user_id, "/payroll", &run)?;
         payroll::run(&state.pool, &state.payments, &actor, &run, &key, claim, now).await
     }
     .await;
@@ -1124,11 +1118,10 @@ pub async fn upload_statement(
     request: Request,
 ) -> AdminResult<Response> {
     let (mut parts, body) = request.into_parts();
-    let session =
-        <AdminSession as axum::extract::FromRequestParts<AppState>>::from_request_parts(
-            &mut parts, &state,
-        )
-        .await?;
+    let session = <AdminSession as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+        &mut parts, &state,
+    )
+    .await?;
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -1491,14 +1484,26 @@ async fn render_return(
             &shell,
             &views::ReturnPage {
                 title: format!("Return: {}", ret.organisation_name),
-                from: if wanted.is_some() { shown.from.to_string() } else { from },
-                to: if wanted.is_some() { shown.to.to_string() } else { to },
+                from: if wanted.is_some() {
+                    shown.from.to_string()
+                } else {
+                    from
+                },
+                to: if wanted.is_some() {
+                    shown.to.to_string()
+                } else {
+                    to
+                },
                 csrf_token: session.csrf_token.clone(),
                 errors,
                 notice,
                 columns,
                 rows,
-                submitted: if wanted.is_some() { submitted } else { Some(String::new()) },
+                submitted: if wanted.is_some() {
+                    submitted
+                } else {
+                    Some(String::new())
+                },
             },
         ),
     ))
@@ -1509,9 +1514,11 @@ pub async fn return_show(
     session: AdminSession,
     AdminQuery(query): AdminQuery<PeriodQuery>,
 ) -> AdminResult<Response> {
-    Ok(render_return(&state, &session, query.from, query.to, Vec::new(), None)
-        .await?
-        .into_response())
+    Ok(
+        render_return(&state, &session, query.from, query.to, Vec::new(), None)
+            .await?
+            .into_response(),
+    )
 }
 
 pub async fn return_submit(
@@ -1564,6 +1571,8 @@ mod tests {
         assert_eq!(fields[0], ("csrf_token".into(), b"abc".to_vec()));
         assert_eq!(fields[1], ("statement".into(), b"<a>\r\n</a>".to_vec()));
         assert!(multipart_fields("application/x-www-form-urlencoded", body).is_none());
-        assert!(multipart_fields("multipart/form-data; boundary=XyZ", b"--XyZ\r\nbroken").is_none());
+        assert!(
+            multipart_fields("multipart/form-data; boundary=XyZ", b"--XyZ\r\nbroken").is_none()
+        );
     }
 }

@@ -130,7 +130,13 @@ pub async fn create(
     };
     load(&state, &actor, &key, &body)
         .await
-        .map_err(|e| if csv { ApiError::from(payroll_csv::with_rows(e)) } else { e.into() })
+        .map_err(|e| {
+            if csv {
+                ApiError::from(payroll_csv::with_rows(e))
+            } else {
+                e.into()
+            }
+        })
         .and_then(|ran| idempotency::respond::<PayrollRun>(StatusCode::CREATED, &ran))
 }
 
@@ -149,5 +155,14 @@ pub(crate) async fn load(
         body,
     )?;
     let now = state.clock.now();
-    payroll::run(&state.pool, &state.payments, actor, body, &key.0, claim, now).await
+    payroll::run(
+        &state.pool,
+        &state.payments,
+        actor,
+        body,
+        &key.0,
+        claim,
+        now,
+    )
+    .await
 }
