@@ -382,3 +382,121 @@ async fn the_return_is_printable_and_submitted_once() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn invoices_are_filtered_and_a_wrong_manual_match_is_refused_on_the_statement() {
+    let w = workspace().await;
+    let (cookie, csrf) = w.s.app.session(w.s.council.id, w.s.ma_staff.id).await;
+    let reference = w.s.budget_view(w.budget).await["reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed =
+        w.s.app
+            .page(
+                &format!("/invoices?status=received&budget={reference}"),
+                &cookie,
+            )
+            .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    assert!(listed.text.contains("B-1"), "{}", listed.text);
+    for other in ["/invoices?status=paid", "/invoices?budget=PB999999"] {
+        let page = w.s.app.page(other, &cookie).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(!page.text.contains(">B-1<"), "{other}: {}", page.text);
+    }
+    assert_eq!(
+        w.s.app.page("/invoices?status=owed", &cookie).await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    // Pay the invoice and import the statement through the API.
+    let paid =
+        w.s.app
+            .post_with_key(
+                &format!("/api/v1/invoices/{}/pay", w.invoice),
+                &w.s.ma_staff.token,
+                "page-pay",
+                json!({}),
+            )
+            .await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text);
+    let account = w.s.budget_view(w.budget).await["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["deployment"] == "managed_account")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let xml = std::fs::read_to_string(format!(
+        "{}/fixtures/camt053/browser_statement.001.08.xml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let request = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri(format!("/api/v1/accounts/{account}/bank-statements"))
+        .header("authorization", format!("Bearer {}", w.s.ma_staff.token))
+        .header("content-type", "application/xml")
+        .body(axum::body::Body::from(xml))
+        .unwrap();
+    let imported = w.s.app.send(request).await;
+    assert_eq!(imported.status, StatusCode::CREATED, "{}", imported.text);
+    let statement = id(&imported);
+    let line = imported.json["lines"][0]["id"].as_str().unwrap().to_owned();
+    assert!(imported.json["lines"][0]["posting_id"].is_null());
+    let postings = imported.json["unmatched_postings"].as_array().unwrap();
+    let credit = postings
+        .iter()
+        .find(|p| p["direction"] == "credit")
+        .expect("the release into the account")["posting_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Another organisation's staff cannot see the statement or match its line.
+    let (other, other_csrf) = w.s.app.session(w.s.council.id, w.s.isf_staff.id).await;
+    assert_eq!(
+        w.s.app
+            .page(&format!("/bank-statements/{statement}"), &other)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let sneaky =
+        w.s.app
+            .form(
+                &format!("/bank-statement-lines/{line}/match"),
+                &other,
+                &[("csrf_token", &other_csrf), ("posting-1", &credit)],
+            )
+            .await;
+    assert_eq!(sneaky.status, StatusCode::NOT_FOUND, "{}", sneaky.text);
+
+    // Matching the debit line to the credit posting is refused on the statement's page.
+    let wrong =
+        w.s.app
+            .form(
+                &format!("/bank-statement-lines/{line}/match"),
+                &cookie,
+                &[("csrf_token", &csrf), ("posting-1", &credit)],
+            )
+            .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.text);
+    assert!(wrong.text.contains("error-summary"), "{}", wrong.text);
+    assert!(
+        wrong.text.contains("Bank statement BROWSER-1"),
+        "{}",
+        wrong.text
+    );
+    let view =
+        w.s.app
+            .get(
+                &format!("/api/v1/bank-statements/{statement}"),
+                &w.s.ma_staff.token,
+            )
+            .await;
+    assert_eq!(view.json["unmatched"], 1, "{}", view.text);
+}

@@ -1184,7 +1184,16 @@ pub async fn statement_show(
     session: AdminSession,
     AdminPath(id): AdminPath<Uuid>,
 ) -> AdminResult<Markup> {
-    let shell = session.shell(&state, "/bank-statements").await?;
+    render_statement(&state, &session, id, Vec::new()).await
+}
+
+async fn render_statement(
+    state: &AppState,
+    session: &AdminSession,
+    id: Uuid,
+    errors: Vec<String>,
+) -> AdminResult<Markup> {
+    let shell = session.shell(state, "/bank-statements").await?;
     let actor = session.actor.clone();
     let view = state
         .in_tenant_tx(actor.council_id, |tx| {
@@ -1279,7 +1288,7 @@ pub async fn statement_show(
             title: format!("Bank statement {}", view.statement_ref),
             account_id: view.account_id.to_string(),
             csrf_token: session.csrf_token.clone(),
-            errors: Vec::new(),
+            errors,
             summary,
             explanation,
             lines,
@@ -1306,7 +1315,7 @@ async fn line_act(
 ) -> AdminResult<Response> {
     let actor = session.actor.clone();
     let now = state.clock.now();
-    let view = state
+    let done = state
         .write(actor.council_id, |tx| {
             let actor = actor.clone();
             Box::pin(async move {
@@ -1316,8 +1325,35 @@ async fn line_act(
                 }
             })
         })
+        .await;
+    let error = match done {
+        Ok(view) => {
+            return Ok(Redirect::to(&format!("/bank-statements/{}", view.id)).into_response())
+        }
+        Err(AppError::NotFound) => return Err(AppError::NotFound.into()),
+        Err(e) => ApiError::from(e),
+    };
+    // The refusal is shown on the statement the line belongs to (which the service has just
+    // let this user reach, or it would have answered 404).
+    let statement: Option<Uuid> = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move {
+                Ok(tx
+                    .query_opt(
+                        "SELECT statement_id FROM bank_statement_lines
+                         WHERE council_id = $1 AND id = $2",
+                        &[&actor.council_id, &line_id],
+                    )
+                    .await?
+                    .map(|r| r.get(0)))
+            })
+        })
         .await?;
-    Ok(Redirect::to(&format!("/bank-statements/{}", view.id)).into_response())
+    let Some(statement) = statement else {
+        return Err(AppError::NotFound.into());
+    };
+    let page = render_statement(state, &session, statement, messages(&error)).await?;
+    Ok((error.status, page).into_response())
 }
 
 pub async fn line_match(
