@@ -340,6 +340,67 @@ async fn timesheets_are_rejected_from_the_page_with_the_reason_kept_on_refusal()
         "{}",
         list.text
     );
+
+    // Whoever submitted it corrects it from the page: a line that cannot be read is refused
+    // with the text kept; the corrected week is version 2, waiting for the approver again.
+    let (cookie, csrf) = w.s.app.session(w.s.council.id, w.s.ma_staff.id).await;
+    let list = w.s.app.page("/timesheets", &cookie).await;
+    assert!(list.text.contains("2025-02-10, 20, 12.50"), "{}", list.text);
+    let path = format!("/timesheets/{sheet}/correct");
+    let bad =
+        w.s.app
+            .form(
+                &path,
+                &cookie,
+                &[
+                    ("csrf_token", &csrf),
+                    ("entries", "2025-02-10, lots, 12.50"),
+                ],
+            )
+            .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+    assert!(bad.text.contains("2025-02-10, lots, 12.50"), "{}", bad.text);
+    let fixed =
+        w.s.app
+            .form(
+                &path,
+                &cookie,
+                &[("csrf_token", &csrf), ("entries", "2025-02-10, 8, 12.50")],
+            )
+            .await;
+    assert_eq!(fixed.status, StatusCode::SEE_OTHER, "{}", fixed.text);
+    let got =
+        w.s.app
+            .get(&format!("/api/v1/timesheets/{sheet}"), &w.s.ma_staff.token)
+            .await;
+    assert_eq!(
+        (
+            &got.json["status"],
+            &got.json["version"],
+            &got.json["total"]
+        ),
+        (&json!("submitted"), &json!(2), &json!("100.00")),
+        "{}",
+        got.text
+    );
+    assert_eq!(
+        got.json["history"][0]["reject_reason"],
+        "Twenty hours in one day?"
+    );
+    // Another organisation's staff cannot correct it.
+    let (other, other_csrf) = w.s.app.session(w.s.council.id, w.s.isf_staff.id).await;
+    let sneaky =
+        w.s.app
+            .form(
+                &path,
+                &other,
+                &[
+                    ("csrf_token", &other_csrf),
+                    ("entries", "2025-02-10, 1, 12.50"),
+                ],
+            )
+            .await;
+    assert_eq!(sneaky.status, StatusCode::NOT_FOUND, "{}", sneaky.text);
 }
 
 #[tokio::test]

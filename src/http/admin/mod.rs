@@ -85,6 +85,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/timesheets/{id}/reject", post(provider::timesheet_reject))
         .route(
+            "/timesheets/{id}/correct",
+            post(provider::timesheet_correct),
+        )
+        .route(
             "/payroll",
             get(provider::payroll_form).post(provider::payroll_submit),
         )

@@ -647,6 +647,7 @@ async fn render_timesheets(
     session: &AdminSession,
     errors: Vec<String>,
     typed: Option<(String, String)>,
+    typed_entries: Option<(String, String)>,
 ) -> AdminResult<Markup> {
     let shell = session.shell(state, "/timesheets").await?;
     let actor = session.actor.clone();
@@ -663,21 +664,37 @@ async fn render_timesheets(
                 .await?;
                 Ok(all
                     .into_iter()
-                    .map(|t| views::TimesheetRow {
-                        id: t.id.to_string(),
-                        week_ending: day(t.week_ending),
-                        assistant: t.payee_name.clone(),
-                        budget_reference: refs.get(&t.budget_id).cloned().unwrap_or_default(),
-                        hours: t.total_hours.to_string(),
-                        total: t.total.amount(),
-                        allowance: t.weekly_allowance.amount(),
-                        over_allowance: t.over_allowance,
-                        status: t.status.as_str().replace('_', " "),
-                        version: t.version,
-                        reason: t.reject_reason.clone(),
-                        decidable: t.status == TimesheetStatus::Submitted
-                            && t.submitted_by != actor.user_id
-                            && t.history.iter().all(|v| v.submitted_by != actor.user_id),
+                    .map(|t| {
+                        let own = t.submitted_by == actor.user_id
+                            || t.history.iter().any(|v| v.submitted_by == actor.user_id);
+                        views::TimesheetRow {
+                            correctable: own && t.status != TimesheetStatus::Approved,
+                            entries_text: t
+                                .entries
+                                .iter()
+                                .map(|e| {
+                                    format!(
+                                        "{}, {}, {}",
+                                        e.date,
+                                        e.hours.normalize(),
+                                        e.hourly_rate
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                                .join("\n"),
+                            id: t.id.to_string(),
+                            week_ending: day(t.week_ending),
+                            assistant: t.payee_name.clone(),
+                            budget_reference: refs.get(&t.budget_id).cloned().unwrap_or_default(),
+                            hours: t.total_hours.to_string(),
+                            total: t.total.amount(),
+                            allowance: t.weekly_allowance.amount(),
+                            over_allowance: t.over_allowance,
+                            status: t.status.as_str().replace('_', " "),
+                            version: t.version,
+                            reason: t.reject_reason.clone(),
+                            decidable: t.status == TimesheetStatus::Submitted && !own,
+                        }
                     })
                     .collect::<Vec<_>>())
             })
@@ -690,6 +707,7 @@ async fn render_timesheets(
             csrf_token: session.csrf_token.clone(),
             errors,
             typed,
+            typed_entries,
         },
     ))
 }
@@ -698,7 +716,7 @@ pub async fn timesheet_list(
     State(state): State<AppState>,
     session: AdminSession,
 ) -> AdminResult<Markup> {
-    render_timesheets(&state, &session, Vec::new(), None).await
+    render_timesheets(&state, &session, Vec::new(), None, None).await
 }
 
 async fn timesheet_act(
@@ -726,7 +744,7 @@ async fn timesheet_act(
         Err(e) => {
             let error = ApiError::from(e);
             let typed = reject.map(|r| (id.to_string(), r));
-            let page = render_timesheets(state, &session, messages(&error), typed).await?;
+            let page = render_timesheets(state, &session, messages(&error), typed, None).await?;
             Ok((error.status, page).into_response())
         }
     }
@@ -747,6 +765,62 @@ pub async fn timesheet_reject(
 ) -> AdminResult<Response> {
     let reason = form.get("reason").cloned().unwrap_or_default();
     timesheet_act(&state, session, id, Some(reason)).await
+}
+
+/// The correction's text (one day a line: date, hours, hourly rate) as the API's JSON, so the
+/// page and `POST /api/v1/timesheets/{id}/correct` accept the same entries.
+fn correction(text: &str) -> Result<timesheets::TimesheetCorrection, ApiError> {
+    let mut entries = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parts: Vec<&str> = line.split(',').map(str::trim).collect();
+        let [date, hours, rate] = parts[..] else {
+            return Err(AppError::invalid(
+                &format!("entries line {}", i + 1),
+                "a date, the hours and the hourly rate, separated by commas",
+            )
+            .into());
+        };
+        entries.push(json!({"date": date, "hours": hours, "hourly_rate": rate}));
+    }
+    parse_json(json!({ "entries": entries }).to_string().as_bytes())
+}
+
+pub async fn timesheet_correct(
+    State(state): State<AppState>,
+    AdminPath(id): AdminPath<Uuid>,
+    CsrfForm { session, form }: CsrfForm<HashMap<String, String>>,
+) -> AdminResult<Response> {
+    let text = form.get("entries").cloned().unwrap_or_default();
+    let actor = session.actor.clone();
+    let now = state.clock.now();
+    let done = match correction(&text) {
+        Ok(body) => state
+            .write(actor.council_id, |tx| {
+                let (actor, body) = (actor.clone(), body.clone());
+                Box::pin(async move { timesheets::correct(tx, &actor, id, &body, now).await })
+            })
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(_) => Ok(Redirect::to("/timesheets").into_response()),
+        Err(e) if e.status == StatusCode::NOT_FOUND => Err(AppError::NotFound.into()),
+        Err(error) => {
+            let page = render_timesheets(
+                &state,
+                &session,
+                messages(&error),
+                None,
+                Some((id.to_string(), text)),
+            )
+            .await?;
+            Ok((error.status, page).into_response())
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -261,6 +261,10 @@ pub struct TimesheetRow {
     pub version: i32,
     pub reason: Option<String>,
     pub decidable: bool,
+    /// Whoever submitted it may correct it (submitted or rejected): the entries as text, one
+    /// day a line (`date, hours, hourly rate`).
+    pub correctable: bool,
+    pub entries_text: String,
 }
 
 pub struct TimesheetsPage {
@@ -269,6 +273,8 @@ pub struct TimesheetsPage {
     pub errors: Vec<String>,
     /// The timesheet a refused rejection was for, and what was typed.
     pub typed: Option<(String, String)>,
+    /// The timesheet a refused correction was for, and the entries typed.
+    pub typed_entries: Option<(String, String)>,
 }
 
 pub fn timesheets(shell: &Shell, data: &TimesheetsPage) -> Markup {
@@ -315,6 +321,18 @@ pub fn timesheets(shell: &Shell, data: &TimesheetsPage) -> Markup {
                                                 input type="text" id={ "reason-" (r.id) } name="reason" value=(typed);
                                             }
                                             button type="submit" { "Reject" }
+                                        }
+                                    }
+                                    @if r.correctable {
+                                        form method="post" action={ "/timesheets/" (r.id) "/correct" } {
+                                            (csrf_field(&data.csrf_token))
+                                            div.field {
+                                                label for={ "entries-" (r.id) } { "Correct the hours" }
+                                                p.hint { "One day a line: date, hours, hourly rate — for example 2025-02-03, 7.5, 12.50" }
+                                                @let typed = data.typed_entries.as_ref().filter(|(id, _)| *id == r.id).map(|(_, t)| t.as_str()).unwrap_or(&r.entries_text);
+                                                textarea id={ "entries-" (r.id) } name="entries" rows="4" { (typed) }
+                                            }
+                                            button type="submit" { "Submit the correction" }
                                         }
                                     }
                                 }
