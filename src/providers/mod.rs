@@ -5,5 +5,6 @@ pub mod invoice_csv;
 pub mod invoice_import;
 pub mod invoices;
 pub mod payroll;
+pub mod payroll_csv;
 pub mod returns;
 pub mod timesheets;

@@ -245,7 +245,7 @@ pub async fn check(tx: &Tx<'_>, actor: &Actor, run: &NewPayrollRun) -> AppResult
                         (SELECT count(*) FROM timesheets t
                          WHERE t.council_id = y.council_id AND t.budget_id = $3
                            AND t.payee_id = y.id AND t.deployment = $4
-                           AND t.status = 'submitted'
+                           AND t.status <> 'approved'
                            AND t.week_ending BETWEEN $5 AND $6) AS waiting,
                         (SELECT count(*) FROM timesheets t
                          WHERE t.council_id = y.council_id AND t.budget_id = $3

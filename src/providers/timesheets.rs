@@ -76,15 +76,47 @@ pub struct TimesheetEntry {
 pub enum TimesheetStatus {
     Submitted,
     Approved,
+    /// Turned down with a reason; the hours may be corrected and submitted again.
+    Rejected,
 }
 
 impl TimesheetStatus {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             TimesheetStatus::Submitted => "submitted",
             TimesheetStatus::Approved => "approved",
+            TimesheetStatus::Rejected => "rejected",
         }
     }
+}
+
+/// An earlier version of a timesheet, as it stood when a correction replaced it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct TimesheetVersion {
+    pub version: i32,
+    pub entries: Vec<TimesheetEntry>,
+    #[schema(value_type = String)]
+    pub total_hours: Decimal,
+    #[schema(value_type = String)]
+    pub total: Money,
+    pub over_allowance: bool,
+    /// `submitted` or `rejected`.
+    pub status: TimesheetStatus,
+    pub submitted_by: Uuid,
+    pub submitted_at: DateTime<Utc>,
+    pub rejected_by: Option<Uuid>,
+    pub rejected_at: Option<DateTime<Utc>>,
+    pub reject_reason: Option<String>,
+    pub replaced_by: Uuid,
+    pub replaced_at: DateTime<Utc>,
+}
+
+/// A correction (`POST /api/v1/timesheets/{id}/correct`): the week's entries in full, replacing
+/// the submitted or rejected ones.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimesheetCorrection {
+    pub entries: Vec<NewTimesheetEntry>,
 }
 
 /// A timesheet.
@@ -115,6 +147,14 @@ pub struct Timesheet {
     pub submitted_at: DateTime<Utc>,
     pub approved_by: Option<Uuid>,
     pub approved_at: Option<DateTime<Utc>>,
+    /// 1 when first submitted; each correction adds one.
+    pub version: i32,
+    pub rejected_by: Option<Uuid>,
+    pub rejected_at: Option<DateTime<Utc>>,
+    /// Why it was rejected (while it stands rejected).
+    pub reject_reason: Option<String>,
+    /// The versions a correction replaced, oldest first.
+    pub history: Vec<TimesheetVersion>,
 }
 
 /// A filter of the worklist.
@@ -339,7 +379,8 @@ pub async fn submit(
                                     AND l.deployment = $3), 0)::numeric(14,2) AS allowance,
                         coalesce((SELECT sum(t.total) FROM timesheets t
                                   WHERE t.council_id = $1 AND t.budget_id = $2
-                                    AND t.deployment = $3 AND t.week_ending = $4), 0)
+                                    AND t.deployment = $3 AND t.week_ending = $4
+                                    AND t.status <> 'rejected'), 0)
                             ::numeric(14,2) AS already",
             )
             .await?,
@@ -397,7 +438,17 @@ pub async fn submit(
 const SELECT_TIMESHEET: &str = "
 SELECT t.id, t.budget_id, t.deployment, t.payee_id, y.name AS payee_name, t.week_ending,
        t.entries, t.total_hours, t.total, t.weekly_allowance, t.over_allowance, t.status,
-       t.submitted_by, t.submitted_at, t.approved_by, t.approved_at
+       t.submitted_by, t.submitted_at, t.approved_by, t.approved_at, t.version,
+       t.rejected_by, t.rejected_at, t.reject_reason,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                'version', v.version, 'entries', v.entries, 'total_hours', v.total_hours::text,
+                'total', v.total::text, 'over_allowance', v.over_allowance, 'status', v.status,
+                'submitted_by', v.submitted_by, 'submitted_at', v.submitted_at,
+                'rejected_by', v.rejected_by, 'rejected_at', v.rejected_at,
+                'reject_reason', v.reject_reason, 'replaced_by', v.replaced_by,
+                'replaced_at', v.replaced_at) ORDER BY v.version), '[]'::jsonb)
+        FROM timesheet_versions v
+        WHERE v.council_id = t.council_id AND v.timesheet_id = t.id) AS history
 FROM timesheets t
 JOIN payees y ON y.council_id = t.council_id AND y.id = t.payee_id";
 
@@ -410,6 +461,7 @@ fn from_row(row: &Row) -> AppResult<Timesheet> {
     let status = match row.try_get::<_, &str>("status")? {
         "submitted" => TimesheetStatus::Submitted,
         "approved" => TimesheetStatus::Approved,
+        "rejected" => TimesheetStatus::Rejected,
         _ => return Err(stored("status")),
     };
     Ok(Timesheet {
@@ -429,6 +481,11 @@ fn from_row(row: &Row) -> AppResult<Timesheet> {
         submitted_at: row.try_get("submitted_at")?,
         approved_by: row.try_get("approved_by")?,
         approved_at: row.try_get("approved_at")?,
+        version: row.try_get("version")?,
+        rejected_by: row.try_get("rejected_by")?,
+        rejected_at: row.try_get("rejected_at")?,
+        reject_reason: row.try_get("reject_reason")?,
+        history: serde_json::from_value(row.try_get("history")?).map_err(|_| stored("history"))?,
     })
 }
 
@@ -509,13 +566,7 @@ pub async fn approve(
 ) -> AppResult<Timesheet> {
     require_approver_role(actor)?;
     let today = crate::clock::london_date(now);
-    tx.query_opt(
-        &tx.prepare_cached("SELECT 1 FROM timesheets WHERE council_id = $1 AND id = $2 FOR UPDATE")
-            .await?,
-        &[&actor.council_id, &id],
-    )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    lock(tx, actor, id).await?;
     let sheet = get(tx, actor, id, today).await?;
     if !may_approve(tx, actor, sheet.budget_id, sheet.deployment, today).await? {
         return Err(AppError::NoAuthority {
@@ -528,16 +579,17 @@ pub async fn approve(
             )],
         });
     }
-    if sheet.submitted_by == actor.user_id {
-        return Err(AppError::Denied {
-            code: "approver_conflict",
-            message: "A timesheet is approved by someone other than whoever submitted it for the \
-                      personal assistant."
-                .into(),
-        });
-    }
-    if sheet.status != TimesheetStatus::Submitted {
-        return Err(AppError::conflict("This timesheet is already approved."));
+    refuse_submitter(&sheet, actor)?;
+    match sheet.status {
+        TimesheetStatus::Submitted => {}
+        TimesheetStatus::Approved => {
+            return Err(AppError::conflict("This timesheet is already approved."))
+        }
+        TimesheetStatus::Rejected => {
+            return Err(AppError::conflict(
+                "This timesheet was rejected; it is approved once corrected and submitted again.",
+            ))
+        }
     }
     tx.execute(
         &tx.prepare_cached(
@@ -546,6 +598,189 @@ pub async fn approve(
         )
         .await?,
         &[&actor.council_id, &id, &actor.user_id, &now],
+    )
+    .await?;
+    load(tx, actor.council_id, id).await
+}
+
+/// 403 `approver_conflict` for anyone who submitted any version of the timesheet: they may not
+/// approve or reject what they put in for the personal assistant.
+fn refuse_submitter(sheet: &Timesheet, actor: &Actor) -> AppResult<()> {
+    if sheet.submitted_by == actor.user_id
+        || sheet
+            .history
+            .iter()
+            .any(|v| v.submitted_by == actor.user_id)
+    {
+        return Err(AppError::Denied {
+            code: "approver_conflict",
+            message: "A timesheet is approved or rejected by someone other than whoever \
+                      submitted it for the personal assistant."
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// The timesheet locked, for a change.
+async fn lock(tx: &Tx<'_>, actor: &Actor, id: Uuid) -> AppResult<()> {
+    tx.query_opt(
+        &tx.prepare_cached("SELECT 1 FROM timesheets WHERE council_id = $1 AND id = $2 FOR UPDATE")
+            .await?,
+        &[&actor.council_id, &id],
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok(())
+}
+
+/// Rejects a submitted timesheet with a reason: by someone who could approve it (403
+/// `no_authority` otherwise), never whoever submitted it (403 `approver_conflict`); no reason is
+/// 422 `reason_required`; one that is not waiting (approved, or already rejected) 409.
+pub async fn reject(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Timesheet> {
+    require_approver_role(actor)?;
+    let today = crate::clock::london_date(now);
+    lock(tx, actor, id).await?;
+    let sheet = get(tx, actor, id, today).await?;
+    if !may_approve(tx, actor, sheet.budget_id, sheet.deployment, today).await? {
+        return Err(AppError::NoAuthority {
+            message: "Rejecting a personal assistant's timesheet needs an approve grant on this \
+                      budget for personal assistants paid from this money."
+                .into(),
+            details: vec![crate::error::Detail::rule(
+                "no_authority",
+                "no approve grant on this budget for personal assistants",
+            )],
+        });
+    }
+    refuse_submitter(&sheet, actor)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::refused(
+            "reason_required",
+            "Say why the timesheet is rejected, so whoever submitted it can correct it.",
+        ));
+    }
+    if reason.chars().count() > 500 {
+        return Err(AppError::invalid("reason", "at most 500 characters"));
+    }
+    if sheet.status != TimesheetStatus::Submitted {
+        return Err(AppError::conflict(format!(
+            "This timesheet is {}; only a submitted one can be rejected.",
+            sheet.status.as_str()
+        )));
+    }
+    tx.execute(
+        &tx.prepare_cached(
+            "UPDATE timesheets SET status = 'rejected', rejected_by = $3, rejected_at = $4,
+                 reject_reason = $5
+             WHERE council_id = $1 AND id = $2",
+        )
+        .await?,
+        &[&actor.council_id, &id, &actor.user_id, &now, &reason],
+    )
+    .await?;
+    load(tx, actor.council_id, id).await
+}
+
+/// Corrects a submitted or rejected timesheet: the entries given replace the week's, checked as
+/// when submitted, and it is submitted again as its next version (status `submitted`, the
+/// allowance flag worked out again). The version replaced is kept in its history. By whoever may
+/// submit it (another's client 404); an approved timesheet is 409.
+pub async fn correct(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    id: Uuid,
+    correction: &TimesheetCorrection,
+    now: DateTime<Utc>,
+) -> AppResult<Timesheet> {
+    require_submitter(actor)?;
+    let today = crate::clock::london_date(now);
+    lock(tx, actor, id).await?;
+    let sheet = load(tx, actor.council_id, id).await?;
+    if !reaches(tx, actor, sheet.budget_id, sheet.deployment).await? {
+        return Err(AppError::NotFound);
+    }
+    if sheet.status == TimesheetStatus::Approved {
+        return Err(AppError::conflict(
+            "This timesheet is approved; an approved timesheet is not corrected.",
+        ));
+    }
+    let new = NewTimesheet {
+        budget_id: sheet.budget_id,
+        deployment: Some(sheet.deployment),
+        payee_id: sheet.payee_id,
+        week_ending: sheet.week_ending,
+        entries: correction.entries.clone(),
+    };
+    let entries = priced_entries(&new, today)?;
+    let total_hours: Decimal = entries.iter().map(|e| e.hours).sum();
+    let total: Decimal = entries.iter().map(|e| e.amount.amount()).sum();
+    if total <= Decimal::ZERO {
+        return Err(AppError::invalid_amount(
+            "entries",
+            "the week comes to nothing at these hours and rates",
+        ));
+    }
+    let others = tx
+        .query_one(
+            &tx.prepare_cached(
+                "SELECT coalesce(sum(t.total), 0)::numeric(14,2) FROM timesheets t
+                 WHERE t.council_id = $1 AND t.budget_id = $2 AND t.deployment = $3
+                   AND t.week_ending = $4 AND t.status <> 'rejected' AND t.id <> $5",
+            )
+            .await?,
+            &[
+                &actor.council_id,
+                &sheet.budget_id,
+                &sheet.deployment.as_str(),
+                &sheet.week_ending,
+                &id,
+            ],
+        )
+        .await?;
+    let already: Decimal = others.try_get(0)?;
+    let allowance = sheet.weekly_allowance.amount();
+    let over_allowance = already + total > allowance;
+    tx.execute(
+        &tx.prepare_cached(
+            "INSERT INTO timesheet_versions (council_id, timesheet_id, version, entries,
+                 total_hours, total, weekly_allowance, over_allowance, status, submitted_by,
+                 submitted_at, rejected_by, rejected_at, reject_reason, replaced_by, replaced_at)
+             SELECT council_id, id, version, entries, total_hours, total, weekly_allowance,
+                    over_allowance, status, submitted_by, submitted_at, rejected_by, rejected_at,
+                    reject_reason, $3, $4
+             FROM timesheets WHERE council_id = $1 AND id = $2",
+        )
+        .await?,
+        &[&actor.council_id, &id, &actor.user_id, &now],
+    )
+    .await?;
+    tx.execute(
+        &tx.prepare_cached(
+            "UPDATE timesheets SET entries = $3, total_hours = $4, total = $5,
+                 over_allowance = $6, status = 'submitted', submitted_by = $7, submitted_at = $8,
+                 version = version + 1, rejected_by = NULL, rejected_at = NULL,
+                 reject_reason = NULL
+             WHERE council_id = $1 AND id = $2",
+        )
+        .await?,
+        &[
+            &actor.council_id,
+            &id,
+            &serde_json::to_value(&entries).map_err(internal)?,
+            &total_hours,
+            &total,
+            &over_allowance,
+            &actor.user_id,
+            &now,
+        ],
     )
     .await?;
     load(tx, actor.council_id, id).await

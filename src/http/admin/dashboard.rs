@@ -9,6 +9,9 @@ use allot_views::pages::dashboard::{dashboard, Dashboard};
 
 /// The council dashboard: headline figures and what needs this user's attention.
 pub async fn show(State(state): State<AppState>, session: AdminSession) -> AdminResult<Markup> {
+    if session.actor.role == Role::ProviderStaff && session.actor.organisation_id.is_some() {
+        return super::provider::worklist(&state, &session).await;
+    }
     let shell = session.shell(&state, "/").await?;
     let actor = session.actor.clone();
     let council_id = actor.council_id;

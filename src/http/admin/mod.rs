@@ -14,6 +14,7 @@ mod payment_runs;
 mod payments;
 mod people;
 mod plans;
+mod provider;
 mod reviews;
 pub mod session;
 
@@ -73,6 +74,42 @@ pub fn router() -> Router<AppState> {
         .route("/audit/samples/{id}/findings", post(audit::record_finding))
         .route("/evidence/missing", get(audit::missing))
         .route("/evidence/{sha256}", get(audit::evidence_file))
+        .route("/invoices", get(provider::invoice_list))
+        .route("/invoices/{id}", get(provider::invoice_show))
+        .route("/invoices/{id}/pay", post(provider::invoice_pay))
+        .route("/invoices/{id}/decide", post(provider::invoice_decide))
+        .route("/timesheets", get(provider::timesheet_list))
+        .route(
+            "/timesheets/{id}/approve",
+            post(provider::timesheet_approve),
+        )
+        .route("/timesheets/{id}/reject", post(provider::timesheet_reject))
+        .route(
+            "/timesheets/{id}/correct",
+            post(provider::timesheet_correct),
+        )
+        .route(
+            "/payroll",
+            get(provider::payroll_form).post(provider::payroll_submit),
+        )
+        .route("/bank-statements", get(provider::client_accounts))
+        .route(
+            "/accounts/{id}/bank-statements",
+            get(provider::account_statements).post(provider::upload_statement),
+        )
+        .route("/bank-statements/{id}", get(provider::statement_show))
+        .route(
+            "/bank-statement-lines/{id}/match",
+            post(provider::line_match),
+        )
+        .route(
+            "/bank-statement-lines/{id}/unmatch",
+            post(provider::line_unmatch),
+        )
+        .route(
+            "/returns",
+            get(provider::return_show).post(provider::return_submit),
+        )
         .route("/static/allot.css", get(stylesheet))
 }
 

@@ -87,7 +87,7 @@ pub async fn approvals(
     queue_page(&state, &session, Vec::new()).await
 }
 
-fn messages(error: &ApiError) -> Vec<String> {
+pub(super) fn messages(error: &ApiError) -> Vec<String> {
     let mut out = vec![error.message.clone()];
     out.extend(
         error
@@ -177,7 +177,7 @@ pub async fn decisions(
 }
 
 /// What the rules decided, in words.
-fn explain(decision: &Decision) -> (String, Vec<String>) {
+pub(super) fn explain(decision: &Decision) -> (String, Vec<String>) {
     match decision {
         Decision::Post { flags } => {
             let mut s = vec!["Nothing stops this payment.".to_owned()];

@@ -71,6 +71,17 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             href: "/approvals",
         });
     }
+    if role == Role::ProviderStaff {
+        for (label, href) in [
+            ("Invoices", "/invoices"),
+            ("Timesheets", "/timesheets"),
+            ("Payroll", "/payroll"),
+            ("Bank statements", "/bank-statements"),
+            ("Returns", "/returns"),
+        ] {
+            nav.push(NavItem { label, href });
+        }
+    }
     if role == Role::CareManager {
         nav.push(NavItem {
             label: "Reviews",

@@ -137,6 +137,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(timesheets::create, timesheets::list))
         .routes(routes!(timesheets::get))
         .routes(routes!(timesheets::approve))
+        .routes(routes!(timesheets::reject))
+        .routes(routes!(timesheets::correct))
         .routes(routes!(payroll::create))
         .routes(routes!(bank_statements::import))
         .routes(routes!(bank_statements::get))

@@ -12,7 +12,7 @@ use crate::http::error::{ApiResult, ErrorEnvelope};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::AppState;
 use crate::providers::timesheets::{
-    self, NewTimesheet, Timesheet, TimesheetFilter, TimesheetStatus,
+    self, NewTimesheet, Timesheet, TimesheetCorrection, TimesheetFilter, TimesheetStatus,
 };
 
 /// Submit a personal assistant's timesheet for a week. Entries fall within the seven days ending
@@ -46,7 +46,7 @@ pub async fn create(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TimesheetQuery {
-    /// `submitted` or `approved`.
+    /// `submitted`, `approved` or `rejected`.
     #[param(value_type = Option<String>)]
     pub status: Option<TimesheetStatus>,
     pub budget_id: Option<Uuid>,
@@ -112,6 +112,67 @@ pub async fn approve(
         .write(actor.council_id, |tx| {
             let actor = actor.clone();
             Box::pin(async move { timesheets::approve(tx, &actor, id, now).await })
+        })
+        .await?;
+    Ok(Json(sheet))
+}
+
+/// Why a timesheet is rejected.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectTimesheet {
+    /// 1 to 500 characters, read by whoever submitted it.
+    pub reason: String,
+}
+
+/// Reject a submitted timesheet with a reason (`status: rejected`): by someone who could approve
+/// it (403 `no_authority`), never by whoever submitted it (403 `approver_conflict`). No reason:
+/// 422 `reason_required`; not waiting for a decision: 409. A rejected timesheet is corrected
+/// through `POST /api/v1/timesheets/{id}/correct`.
+#[utoipa::path(post, path = "/api/v1/timesheets/{id}/reject", tag = "timesheets", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = RejectTimesheet,
+    responses((status = 200, body = Timesheet), (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope, description = "forbidden, no_authority or approver_conflict"),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope, description = "reason_required")))]
+pub async fn reject(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(body): Json<RejectTimesheet>,
+) -> ApiResult<Json<Timesheet>> {
+    let now = state.clock.now();
+    let sheet = state
+        .write(actor.council_id, |tx| {
+            let (actor, reason) = (actor.clone(), body.reason.clone());
+            Box::pin(async move { timesheets::reject(tx, &actor, id, &reason, now).await })
+        })
+        .await?;
+    Ok(Json(sheet))
+}
+
+/// Correct a submitted or rejected timesheet: `entries` replace the week's (checked as when
+/// submitted; 400/422 as there) and it is submitted again as its next `version`, with the
+/// allowance flag worked out again; the version it replaces is kept in `history`. By whoever may
+/// submit it (another's client 404); an approved timesheet is 409.
+#[utoipa::path(post, path = "/api/v1/timesheets/{id}/correct", tag = "timesheets", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = TimesheetCorrection,
+    responses((status = 200, body = Timesheet), (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope, description = "invalid_amount")))]
+pub async fn correct(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(body): Json<TimesheetCorrection>,
+) -> ApiResult<Json<Timesheet>> {
+    let now = state.clock.now();
+    let sheet = state
+        .write(actor.council_id, |tx| {
+            let (actor, body) = (actor.clone(), body.clone());
+            Box::pin(async move { timesheets::correct(tx, &actor, id, &body, now).await })
         })
         .await?;
     Ok(Json(sheet))
