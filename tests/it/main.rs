@@ -45,6 +45,8 @@ mod payroll_api;
 mod reconciliation;
 mod reliability;
 mod returns_api;
+mod reviews_due;
 mod spending_facts;
+mod surplus_notices;
 mod timesheets_api;
 mod webhooks;

@@ -15,3 +15,4 @@ pub mod people;
 pub mod person;
 pub mod plan_editor;
 pub mod reviews;
+pub mod surplus;
