@@ -62,6 +62,8 @@ CREATE TABLE surplus_notice_events (
     text        text CHECK (length(text) <= 2000),
     actor_id    uuid NOT NULL,
     at          timestamptz NOT NULL,
+    -- Order of recording (events of one moment keep their order).
+    seq         bigint GENERATED ALWAYS AS IDENTITY,
     PRIMARY KEY (council_id, id),
     FOREIGN KEY (council_id, notice_id) REFERENCES surplus_notices (council_id, id),
     FOREIGN KEY (council_id, actor_id) REFERENCES users (council_id, id),

@@ -368,7 +368,7 @@ async fn load(
         .query(
             &format!(
                 "SELECT {EVENT_COLUMNS} FROM surplus_notice_events
-                 WHERE council_id = $1 AND notice_id = $2 ORDER BY at, id"
+                 WHERE council_id = $1 AND notice_id = $2 ORDER BY seq"
             ),
             &[&council_id, &id],
         )

@@ -86,12 +86,19 @@ async fn the_first_review_follows_the_policy_and_completing_one_sets_the_next() 
         )
         .await;
     let view = s.budget_view(budget).await;
-    // Ten weeks after 2 March 2026.
-    assert_eq!(view["next_review_due"], "2026-05-11", "{view}");
+    // Ten weeks after the approval (dated by the plan's approval time).
+    let approved: chrono::NaiveDate = view["plan"]["approved_at"].as_str().unwrap()[..10]
+        .parse()
+        .unwrap();
+    let first = approved + chrono::Days::new(70);
+    assert_eq!(view["next_review_due"], first.to_string(), "{view}");
     assert!(of_budget(&due(&s).await, budget).is_none());
 
     // The due date passes: overdue, on the due list and the dashboard.
-    at(&s, 2026, 5, 12);
+    let late = first + chrono::Days::new(1);
+    s.app.state.clock.set(
+        Utc.from_utc_datetime(&late.and_hms_opt(10, 0, 0).unwrap()),
+    );
     let list = due(&s).await;
     let review = of_budget(&list, budget).expect("overdue");
     assert_eq!(review["overdue"], true);
@@ -108,8 +115,8 @@ async fn the_first_review_follows_the_policy_and_completing_one_sets_the_next() 
     for body in [
         json!({"outcome": "fine"}),
         json!({"outcome": "continue", "notes": "x".repeat(4001)}),
-        json!({"outcome": "continue", "completed_on": "2026-05-13"}),
-        json!({"outcome": "continue", "next_review_on": "2027-05-13"}),
+        json!({"outcome": "continue", "completed_on": (late + chrono::Days::new(1)).to_string()}),
+        json!({"outcome": "continue", "next_review_on": (late + chrono::Months::new(12) + chrono::Days::new(1)).to_string()}),
     ] {
         let reply = s.app.post(&path, &s.care_manager.token, body).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
@@ -130,7 +137,10 @@ async fn the_first_review_follows_the_policy_and_completing_one_sets_the_next() 
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
     assert_eq!(done.json["kind"], "annual");
     // At most every twelve months.
-    assert_eq!(done.json["due_on"], "2027-05-12");
+    assert_eq!(
+        done.json["due_on"],
+        (late + chrono::Months::new(12)).to_string()
+    );
     let view = s.budget_view(budget).await;
     let reviews = view["reviews"].as_array().unwrap();
     let completed = reviews
