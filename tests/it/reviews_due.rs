@@ -346,3 +346,52 @@ async fn capacity_refusals_and_misuse_make_a_review_due_now() {
     let review = of_budget(&list, t.budget).expect("due after misuse");
     assert_eq!(reasons(review), ["misuse_finding"]);
 }
+
+#[tokio::test]
+async fn a_care_manager_completes_a_review_in_the_browser() {
+    let t = dated_setup().await;
+    let s = &t.s;
+    let asked = s
+        .app
+        .post(
+            &format!("/api/v1/budgets/{}/review-requests", t.budget),
+            &t.holder.1,
+            json!({"reason": "New <carer> needed."}),
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.text);
+    let (cookie, csrf) = s.app.session(s.council.id, s.care_manager.id).await;
+    let list = s.app.page("/reviews", &cookie).await;
+    assert!(list.text.contains("Review asked for"), "{}", list.text);
+    assert!(list.text.contains("New &lt;carer&gt; needed."), "{}", list.text);
+    let path = format!("/budgets/{}/review", t.budget);
+    let form = s.app.page(&path, &cookie).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    assert!(form.text.contains("Why it is due now"), "{}", form.text);
+    let refused = s
+        .app
+        .form(&path, &cookie, &[("csrf_token", &csrf), ("notes", "Kept <notes>")])
+        .await;
+    assert!(refused.text.contains("Choose an outcome."), "{}", refused.text);
+    assert!(refused.text.contains("Kept &lt;notes&gt;"), "{}", refused.text);
+    let done = s
+        .app
+        .form(
+            &path,
+            &cookie,
+            &[
+                ("csrf_token", &csrf),
+                ("outcome", "change_plan"),
+                ("notes", "A new plan with a second carer."),
+                ("next_review_on", "2026-09-01"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    let view = s.budget_view(t.budget).await;
+    assert_eq!(view["next_review_due"], "2026-09-01", "{view}");
+    assert!(of_budget(&due(s).await, t.budget).is_none());
+    // Others may not.
+    let (holder, _) = s.app.session(s.council.id, t.holder.0).await;
+    assert_eq!(s.app.page(&path, &holder).await.status, StatusCode::FORBIDDEN);
+}

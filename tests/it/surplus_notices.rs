@@ -650,3 +650,146 @@ async fn reconsideration_blocks_recovery_until_another_officer_decides() {
     let none = recover(&t, &ma_id, "withdrawn").await;
     assert_eq!(none.status, StatusCode::CONFLICT, "{}", none.text);
 }
+
+#[tokio::test]
+async fn the_pages_chart_the_surplus_issue_a_notice_print_it_and_reconsider() {
+    let t = surplus_setup().await;
+    let app = &t.s.app;
+    let (maker, maker_csrf) = app.session(t.s.council.id, t.s.maker.id).await;
+    let list = app.page("/surplus", &maker).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    for words in [
+        r#"role="img""#,
+        r#"<title id="chart-title">Weeks of funding per account</title>"#,
+        "<desc id=\"chart-desc\">",
+        "Accounts, balances and surplus on 2 March 2026",
+        "1204.00",
+        "903.00",
+        "Issue a notice",
+    ] {
+        assert!(list.text.contains(words), "{words} in {}", list.text);
+    }
+    let (auditor, _) = app.session(t.s.council.id, t.s.auditor.id).await;
+    let seen = app.page("/surplus?as_of=2026-03-01", &auditor).await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.text);
+    assert!(!seen.text.contains("Issue a notice"));
+    let (holder, holder_csrf) = app.session(t.s.council.id, t.holder.0).await;
+    assert_eq!(
+        app.page("/surplus", &holder).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let form_path = format!(
+        "/budgets/{}/surplus-notices/new?account_id={}",
+        t.budget, t.dp_account
+    );
+    let form = app.page(&form_path, &maker).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    assert!(form.text.contains("surplus now 903.00"), "{}", form.text);
+    let post = format!("/budgets/{}/surplus-notices", t.budget);
+    let account = t.dp_account.to_string();
+    let refused = app
+        .form(
+            &post,
+            &maker,
+            &[
+                ("csrf_token", &maker_csrf),
+                ("account_id", &account),
+                ("amount", "904.00"),
+                ("reasons", "Keep <this> text"),
+            ],
+        )
+        .await;
+    assert!(refused.text.contains("There is a problem"), "{}", refused.text);
+    assert!(refused.text.contains("Keep &lt;this&gt; text"), "{}", refused.text);
+    assert!(refused.text.contains(r#"value="904.00""#), "{}", refused.text);
+    let no_csrf = app
+        .form(
+            &post,
+            &maker,
+            &[("account_id", &account), ("amount", "100.00"), ("reasons", "x")],
+        )
+        .await;
+    assert_eq!(no_csrf.status, StatusCode::FORBIDDEN, "{}", no_csrf.text);
+    let issued = app
+        .form(
+            &post,
+            &maker,
+            &[
+                ("csrf_token", &maker_csrf),
+                ("account_id", &account),
+                ("amount", "300.00"),
+                ("reasons", "Unspent since January."),
+            ],
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.text);
+    let letter_path = issued.headers["location"].to_str().unwrap().to_owned();
+    assert!(letter_path.starts_with("/surplus-notices/"));
+    let notice_id = letter_path.trim_start_matches("/surplus-notices/");
+    let api = app
+        .get(&format!("/api/v1/surplus-notices/{notice_id}"), &t.holder.1)
+        .await;
+
+    // The person's letter: the text as stored, its hash, the form to ask for reconsideration.
+    let letter = app.page(&letter_path, &holder).await;
+    assert_eq!(letter.status, StatusCode::OK, "{}", letter.text);
+    assert!(letter.text.contains("How to ask us to reconsider"));
+    assert!(letter
+        .text
+        .contains(api.json["letter_sha256"].as_str().unwrap()));
+    assert!(letter.text.contains("/reconsideration"), "{}", letter.text);
+    assert!(!letter.text.contains("Decide the reconsideration"));
+    let asked = app
+        .form(
+            &format!("{letter_path}/reconsideration"),
+            &holder,
+            &[
+                ("csrf_token", &holder_csrf),
+                ("grounds", "Respite is booked."),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.text);
+
+    // The issuer may not decide; another finance officer may.
+    let own = app.page(&letter_path, &maker).await;
+    assert!(!own.text.contains("Decide the reconsideration"));
+    let (checker, checker_csrf) = app.session(t.s.council.id, t.s.checker.id).await;
+    let page = app.page(&letter_path, &checker).await;
+    assert!(page.text.contains("Decide the reconsideration"), "{}", page.text);
+    let bad = app
+        .form(
+            &format!("{letter_path}/decision"),
+            &checker,
+            &[
+                ("csrf_token", &checker_csrf),
+                ("outcome", "reduced"),
+                ("amount", "lots"),
+                ("reasons", "Partly <booked>."),
+            ],
+        )
+        .await;
+    assert!(bad.text.contains("There is a problem"), "{}", bad.text);
+    assert!(bad.text.contains("Partly &lt;booked&gt;."), "{}", bad.text);
+    let decided = app
+        .form(
+            &format!("{letter_path}/decision"),
+            &checker,
+            &[
+                ("csrf_token", &checker_csrf),
+                ("outcome", "reduced"),
+                ("amount", "150.00"),
+                ("reasons", "Half is booked."),
+            ],
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.text);
+    let after = app
+        .get(&format!("/api/v1/surplus-notices/{notice_id}"), &t.holder.1)
+        .await;
+    assert_eq!(after.json["amount_due"], "150.00");
+    assert_eq!(after.json["status"], "issued");
+    let shown = app.page(&letter_path, &holder).await;
+    assert!(shown.text.contains("Reconsidered: reduced"), "{}", shown.text);
+}
