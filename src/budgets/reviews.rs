@@ -168,6 +168,7 @@ impl ReviewOutcome {
 pub struct CompletedReview {
     /// The day it was carried out (today when left out; never in the future).
     #[serde(default, with = "crate::dates::option")]
+    #[schema(value_type = String, format = Date, required = false)]
     pub completed_on: Option<NaiveDate>,
     pub outcome: ReviewOutcome,
     /// What was found and agreed (up to 4000 characters).
