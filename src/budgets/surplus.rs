@@ -349,12 +349,7 @@ fn event_from_row(row: &tokio_postgres::Row) -> AppResult<NoticeEvent> {
 }
 
 /// A notice with its events, locked when `lock` (for a change).
-async fn load(
-    tx: &Tx<'_>,
-    council_id: Uuid,
-    id: Uuid,
-    lock: bool,
-) -> AppResult<SurplusNotice> {
+async fn load(tx: &Tx<'_>, council_id: Uuid, id: Uuid, lock: bool) -> AppResult<SurplusNotice> {
     let sql = format!(
         "SELECT {NOTICE_COLUMNS} FROM surplus_notices WHERE council_id = $1 AND id = $2{}",
         if lock { " FOR UPDATE" } else { "" }
@@ -618,9 +613,8 @@ pub async fn issue(
         events: Vec::new(),
     };
     notice.letter = letter(&notice, &facts)?;
-    notice.letter_sha256 = hex::encode(
-        ring::digest::digest(&ring::digest::SHA256, notice.letter.as_bytes()).as_ref(),
-    );
+    notice.letter_sha256 =
+        hex::encode(ring::digest::digest(&ring::digest::SHA256, notice.letter.as_bytes()).as_ref());
     let threshold = i32::try_from(notice.threshold_weeks).unwrap_or(i32::MAX);
     tx.execute(
         "INSERT INTO surplus_notices (council_id, id, budget_id, account_id, deployment, amount,
@@ -841,18 +835,14 @@ pub async fn decide(
     if notice.issued_by == actor.user_id {
         return Err(AppError::Denied {
             code: "approver_conflict",
-            message: "Someone other than the officer who issued the notice decides on it."
-                .into(),
+            message: "Someone other than the officer who issued the notice decides on it.".into(),
         });
     }
     let reasons = text_field("reasons", &decision.reasons, 2000)?;
     let due = notice.amount_due.amount();
     let (status, new_due) = match (decision.outcome, decision.amount) {
         (Outcome::Reduced, None) => {
-            return Err(AppError::invalid(
-                "amount",
-                "give the reduced amount owed",
-            ))
+            return Err(AppError::invalid("amount", "give the reduced amount owed"))
         }
         (Outcome::Reduced, Some(amount)) => {
             if !amount.is_positive()

@@ -41,8 +41,8 @@ pub fn assess(
             surplus: Decimal::ZERO,
         };
     }
-    let mut weeks = (balance / weekly_amount)
-        .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
+    let mut weeks =
+        (balance / weekly_amount).round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
     weeks.rescale(1);
     let above = balance - commitments - weekly_amount * Decimal::from(threshold_weeks);
     Assessment {

@@ -96,9 +96,10 @@ async fn the_first_review_follows_the_policy_and_completing_one_sets_the_next() 
 
     // The due date passes: overdue, on the due list and the dashboard.
     let late = first + chrono::Days::new(1);
-    s.app.state.clock.set(
-        Utc.from_utc_datetime(&late.and_hms_opt(10, 0, 0).unwrap()),
-    );
+    s.app
+        .state
+        .clock
+        .set(Utc.from_utc_datetime(&late.and_hms_opt(10, 0, 0).unwrap()));
     let list = due(&s).await;
     let review = of_budget(&list, budget).expect("overdue");
     assert_eq!(review["overdue"], true);
@@ -329,7 +330,10 @@ async fn capacity_refusals_and_misuse_make_a_review_due_now() {
         )
         .await;
     assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text);
-    assert!(of_budget(&due(s).await, t.budget).is_none(), "ok is no trigger");
+    assert!(
+        of_budget(&due(s).await, t.budget).is_none(),
+        "ok is no trigger"
+    );
     let misuse = s
         .app
         .post(
@@ -363,17 +367,33 @@ async fn a_care_manager_completes_a_review_in_the_browser() {
     let (cookie, csrf) = s.app.session(s.council.id, s.care_manager.id).await;
     let list = s.app.page("/reviews", &cookie).await;
     assert!(list.text.contains("Review asked for"), "{}", list.text);
-    assert!(list.text.contains("New &lt;carer&gt; needed."), "{}", list.text);
+    assert!(
+        list.text.contains("New &lt;carer&gt; needed."),
+        "{}",
+        list.text
+    );
     let path = format!("/budgets/{}/review", t.budget);
     let form = s.app.page(&path, &cookie).await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.text);
     assert!(form.text.contains("Why it is due now"), "{}", form.text);
     let refused = s
         .app
-        .form(&path, &cookie, &[("csrf_token", &csrf), ("notes", "Kept <notes>")])
+        .form(
+            &path,
+            &cookie,
+            &[("csrf_token", &csrf), ("notes", "Kept <notes>")],
+        )
         .await;
-    assert!(refused.text.contains("Choose an outcome."), "{}", refused.text);
-    assert!(refused.text.contains("Kept &lt;notes&gt;"), "{}", refused.text);
+    assert!(
+        refused.text.contains("Choose an outcome."),
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.text.contains("Kept &lt;notes&gt;"),
+        "{}",
+        refused.text
+    );
     let done = s
         .app
         .form(
@@ -393,5 +413,8 @@ async fn a_care_manager_completes_a_review_in_the_browser() {
     assert!(of_budget(&due(s).await, t.budget).is_none());
     // Others may not.
     let (holder, _) = s.app.session(s.council.id, t.holder.0).await;
-    assert_eq!(s.app.page(&path, &holder).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        s.app.page(&path, &holder).await.status,
+        StatusCode::FORBIDDEN
+    );
 }

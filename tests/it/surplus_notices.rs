@@ -152,19 +152,17 @@ async fn the_surplus_list_works_out_weeks_commitments_and_surplus_by_policy() {
     assert_eq!(ma["surplus"], "360.00");
 
     // An ISF threshold of its own, and the list before the money came: nothing.
-    let before = t
-        .s
-        .app
-        .get("/api/v1/surplus?as_of=2025-01-01", &t.s.auditor.token)
-        .await;
+    let before =
+        t.s.app
+            .get("/api/v1/surplus?as_of=2025-01-01", &t.s.auditor.token)
+            .await;
     assert_eq!(before.status, StatusCode::OK, "{}", before.text);
     assert_eq!(item(&before, &dp(&t))["balance"], "0.00");
     assert_eq!(item(&before, &dp(&t))["surplus"], "0.00");
-    let care = t
-        .s
-        .app
-        .get("/api/v1/surplus", &t.s.care_manager.token)
-        .await;
+    let care =
+        t.s.app
+            .get("/api/v1/surplus", &t.s.care_manager.token)
+            .await;
     assert_eq!(care.status, StatusCode::OK, "{}", care.text);
 
     // The default policy: eight weeks, so no surplus on four weeks' money.
@@ -176,7 +174,11 @@ async fn the_surplus_list_works_out_weeks_commitments_and_surplus_by_policy() {
     // Refusals.
     for (path, token, status) in [
         ("/api/v1/surplus", &t.holder.1, StatusCode::FORBIDDEN),
-        ("/api/v1/surplus", &t.s.ma_staff.token, StatusCode::FORBIDDEN),
+        (
+            "/api/v1/surplus",
+            &t.s.ma_staff.token,
+            StatusCode::FORBIDDEN,
+        ),
         (
             "/api/v1/surplus?as_of=2026-03-03",
             &t.s.maker.token,
@@ -205,11 +207,10 @@ async fn a_notice_is_issued_within_the_surplus_and_keeps_the_letter_sent() {
     invoice(&t, "INV-1", "100.00").await;
     // Another council's finance officer: the budget is not theirs.
     let other_council = t.s.app.council("Other Council").await;
-    let (_, other) = t
-        .s
-        .app
-        .user(&other_council, Role::FinanceOfficer, None, None)
-        .await;
+    let (_, other) =
+        t.s.app
+            .user(&other_council, Role::FinanceOfficer, None, None)
+            .await;
     let before = t.s.app.snapshot().await;
     let too_much = issue(&t, &t.s.maker.token, t.dp_account, "803.01").await;
     assert_eq!(
@@ -248,16 +249,20 @@ async fn a_notice_is_issued_within_the_surplus_and_keeps_the_letter_sent() {
         let reply = issue(&t, token, account, amount).await;
         assert_eq!(reply.status, status, "{amount}: {}", reply.text);
     }
-    let no_reasons = t
-        .s
-        .app
-        .post(
-            &format!("/api/v1/budgets/{}/surplus-notices", t.budget),
-            &t.s.maker.token,
-            json!({"account_id": t.dp_account, "amount": "10.00", "reasons": "  "}),
-        )
-        .await;
-    assert_eq!(no_reasons.status, StatusCode::BAD_REQUEST, "{}", no_reasons.text);
+    let no_reasons =
+        t.s.app
+            .post(
+                &format!("/api/v1/budgets/{}/surplus-notices", t.budget),
+                &t.s.maker.token,
+                json!({"account_id": t.dp_account, "amount": "10.00", "reasons": "  "}),
+            )
+            .await;
+    assert_eq!(
+        no_reasons.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        no_reasons.text
+    );
     assert_eq!(no_reasons.json["error"]["details"][0]["field"], "reasons");
     let theirs = issue(&t, &other, t.dp_account, "10.00").await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.text);
@@ -296,39 +301,38 @@ async fn a_notice_is_issued_within_the_surplus_and_keeps_the_letter_sent() {
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
 
     // The person sees it; the other council and other providers do not.
-    let mine = t
-        .s
-        .app
-        .get(&format!("/api/v1/surplus-notices/{id}"), &t.holder.1)
-        .await;
+    let mine =
+        t.s.app
+            .get(&format!("/api/v1/surplus-notices/{id}"), &t.holder.1)
+            .await;
     assert_eq!(mine.status, StatusCode::OK, "{}", mine.text);
     assert_eq!(mine.json["letter"], n["letter"]);
     for token in [&other, &t.s.isf_staff.token] {
-        let reply = t
-            .s
-            .app
-            .get(&format!("/api/v1/surplus-notices/{id}"), token)
-            .await;
+        let reply =
+            t.s.app
+                .get(&format!("/api/v1/surplus-notices/{id}"), token)
+                .await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text);
     }
 
     // The decision log and the review it made due.
-    let log = t
-        .s
-        .app
-        .get(
-            &format!("/api/v1/budgets/{}/decisions", t.budget),
-            &t.s.care_manager.token,
-        )
-        .await;
+    let log =
+        t.s.app
+            .get(
+                &format!("/api/v1/budgets/{}/decisions", t.budget),
+                &t.s.care_manager.token,
+            )
+            .await;
     assert_eq!(log.status, StatusCode::OK, "{}", log.text);
     assert_eq!(log.json["surplus_notices"][0]["id"], id);
-    assert_eq!(log.json["surplus_notices"][0]["events"][0]["kind"], "issued");
-    let due = t
-        .s
-        .app
-        .get("/api/v1/reviews/due", &t.s.care_manager.token)
-        .await;
+    assert_eq!(
+        log.json["surplus_notices"][0]["events"][0]["kind"],
+        "issued"
+    );
+    let due =
+        t.s.app
+            .get("/api/v1/reviews/due", &t.s.care_manager.token)
+            .await;
     let review = due.json["items"]
         .as_array()
         .unwrap()
@@ -369,30 +373,33 @@ async fn recovery_waits_past_the_deadline_replays_by_key_and_keeps_the_ledger_ba
     at(&t, 2026, 3, 30);
     let before = t.s.app.snapshot().await;
     let early = recover(&t, &id, "rec-early").await;
-    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", early.text);
+    assert_eq!(
+        early.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        early.text
+    );
     assert_eq!(early.code(), "notice_period_not_elapsed");
     assert_eq!(t.s.app.snapshot().await, before);
     // Only finance officers; without a key, 400.
-    let cm = t
-        .s
-        .app
-        .post_with_key(
-            &format!("/api/v1/surplus-notices/{id}/recover"),
-            &t.s.care_manager.token,
-            "rec-cm",
-            json!(null),
-        )
-        .await;
+    let cm =
+        t.s.app
+            .post_with_key(
+                &format!("/api/v1/surplus-notices/{id}/recover"),
+                &t.s.care_manager.token,
+                "rec-cm",
+                json!(null),
+            )
+            .await;
     assert_eq!(cm.status, StatusCode::FORBIDDEN, "{}", cm.text);
-    let keyless = t
-        .s
-        .app
-        .post(
-            &format!("/api/v1/surplus-notices/{id}/recover"),
-            &t.s.maker.token,
-            json!(null),
-        )
-        .await;
+    let keyless =
+        t.s.app
+            .post(
+                &format!("/api/v1/surplus-notices/{id}/recover"),
+                &t.s.maker.token,
+                json!(null),
+            )
+            .await;
     assert_eq!(keyless.status, StatusCode::BAD_REQUEST, "{}", keyless.text);
     let unknown = recover(&t, &Uuid::new_v4().to_string(), "rec-unknown").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text);
@@ -417,14 +424,13 @@ async fn recovery_waits_past_the_deadline_replays_by_key_and_keeps_the_ledger_ba
     );
     assert_eq!(t.available().await.to_string(), "704.00");
     let recovered_account = taken.json["to_account_id"].as_str().unwrap();
-    let statement = t
-        .s
-        .app
-        .get(
-            &format!("/api/v1/accounts/{recovered_account}/entries"),
-            &t.s.auditor.token,
-        )
-        .await;
+    let statement =
+        t.s.app
+            .get(
+                &format!("/api/v1/accounts/{recovered_account}/entries"),
+                &t.s.auditor.token,
+            )
+            .await;
     assert_eq!(statement.status, StatusCode::OK, "{}", statement.text);
     assert_eq!(statement.json["account"]["posted_balance"], "500.00");
     ledger_balances(&t).await;
@@ -432,14 +438,13 @@ async fn recovery_waits_past_the_deadline_replays_by_key_and_keeps_the_ledger_ba
     // Nothing more to recover.
     let again = recover(&t, &id, "rec-2").await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
-    let log = t
-        .s
-        .app
-        .get(
-            &format!("/api/v1/budgets/{}/decisions", t.budget),
-            &t.holder.1,
-        )
-        .await;
+    let log =
+        t.s.app
+            .get(
+                &format!("/api/v1/budgets/{}/decisions", t.budget),
+                &t.holder.1,
+            )
+            .await;
     let events = log.json["surplus_notices"][0]["events"].as_array().unwrap();
     assert_eq!(events.len(), 2, "{}", log.text);
     assert_eq!(events[1]["kind"], "recovered");
@@ -474,11 +479,10 @@ async fn recovery_never_takes_what_commitments_need() {
     );
     assert_eq!(nothing.code(), "below_commitments");
     assert_eq!(t.s.app.snapshot().await, before);
-    let notice = t
-        .s
-        .app
-        .get(&format!("/api/v1/surplus-notices/{id}"), &t.s.auditor.token)
-        .await;
+    let notice =
+        t.s.app
+            .get(&format!("/api/v1/surplus-notices/{id}"), &t.s.auditor.token)
+            .await;
     assert_eq!(notice.json["recovered"], "104.00");
     assert_eq!(notice.json["events"][1]["shortfall"], "699.00");
 }
@@ -493,19 +497,22 @@ async fn reconsideration_blocks_recovery_until_another_officer_decides() {
     let grounds = json!({"grounds": "The money is set aside for respite booked in April."});
 
     // Not yet asked: nothing to decide.
-    let early = t
-        .s
-        .app
-        .post(
-            &decision,
-            &t.s.checker.token,
-            json!({"outcome": "upheld", "reasons": "x"}),
-        )
-        .await;
+    let early =
+        t.s.app
+            .post(
+                &decision,
+                &t.s.checker.token,
+                json!({"outcome": "upheld", "reasons": "x"}),
+            )
+            .await;
     assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.text);
 
     for (token, body, status) in [
-        (&t.s.care_manager.token, grounds.clone(), StatusCode::FORBIDDEN),
+        (
+            &t.s.care_manager.token,
+            grounds.clone(),
+            StatusCode::FORBIDDEN,
+        ),
         // Provider staff of an organisation not holding the account.
         (&t.s.isf_staff.token, grounds.clone(), StatusCode::NOT_FOUND),
         (&t.holder.1, json!({"grounds": ""}), StatusCode::BAD_REQUEST),
@@ -532,26 +539,24 @@ async fn reconsideration_blocks_recovery_until_another_officer_decides() {
     assert_eq!(blocked.code(), "under_reconsideration");
 
     // Not the issuer, not the auditor; a reduced amount must be given and lower.
-    let own = t
-        .s
-        .app
-        .post(
-            &decision,
-            &t.s.maker.token,
-            json!({"outcome": "upheld", "reasons": "It stands."}),
-        )
-        .await;
+    let own =
+        t.s.app
+            .post(
+                &decision,
+                &t.s.maker.token,
+                json!({"outcome": "upheld", "reasons": "It stands."}),
+            )
+            .await;
     assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.text);
     assert_eq!(own.code(), "approver_conflict");
-    let auditor = t
-        .s
-        .app
-        .post(
-            &decision,
-            &t.s.auditor.token,
-            json!({"outcome": "upheld", "reasons": "It stands."}),
-        )
-        .await;
+    let auditor =
+        t.s.app
+            .post(
+                &decision,
+                &t.s.auditor.token,
+                json!({"outcome": "upheld", "reasons": "It stands."}),
+            )
+            .await;
     assert_eq!(auditor.status, StatusCode::FORBIDDEN, "{}", auditor.text);
     for (body, status) in [
         (
@@ -570,35 +575,36 @@ async fn reconsideration_blocks_recovery_until_another_officer_decides() {
             json!({"outcome": "cancelled", "reasons": "Respite."}),
             StatusCode::BAD_REQUEST,
         ),
-        (json!({"outcome": "upheld", "reasons": ""}), StatusCode::BAD_REQUEST),
+        (
+            json!({"outcome": "upheld", "reasons": ""}),
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
         let reply = t.s.app.post(&decision, &t.s.checker.token, body).await;
         assert_eq!(reply.status, status, "{}", reply.text);
     }
-    let reduced = t
-        .s
-        .app
-        .post(
-            &decision,
-            &t.s.care_manager.token,
-            json!({"outcome": "reduced", "amount": "200.00",
+    let reduced =
+        t.s.app
+            .post(
+                &decision,
+                &t.s.care_manager.token,
+                json!({"outcome": "reduced", "amount": "200.00",
                    "reasons": "The April respite booking is confirmed."}),
-        )
-        .await;
+            )
+            .await;
     assert_eq!(reduced.status, StatusCode::OK, "{}", reduced.text);
     assert_eq!(reduced.json["status"], "issued");
     assert_eq!(reduced.json["amount_due"], "200.00");
     let taken = recover(&t, &id, "after-decision").await;
     assert_eq!(taken.status, StatusCode::CREATED, "{}", taken.text);
     assert_eq!(taken.json["amount"], "200.00");
-    let log = t
-        .s
-        .app
-        .get(
-            &format!("/api/v1/budgets/{}/decisions", t.budget),
-            &t.s.maker.token,
-        )
-        .await;
+    let log =
+        t.s.app
+            .get(
+                &format!("/api/v1/budgets/{}/decisions", t.budget),
+                &t.s.maker.token,
+            )
+            .await;
     let kinds: Vec<&str> = log.json["surplus_notices"][0]["events"]
         .as_array()
         .unwrap()
@@ -607,7 +613,12 @@ async fn reconsideration_blocks_recovery_until_another_officer_decides() {
         .collect();
     assert_eq!(
         kinds,
-        ["issued", "reconsideration_requested", "decided", "recovered"]
+        [
+            "issued",
+            "reconsideration_requested",
+            "decided",
+            "recovered"
+        ]
     );
     assert_eq!(
         log.json["surplus_notices"][0]["events"][2]["outcome"],
@@ -625,25 +636,23 @@ async fn reconsideration_blocks_recovery_until_another_officer_decides() {
     let on_ma = issue(&t, &t.s.checker.token, ma_account, "100.00").await;
     assert_eq!(on_ma.status, StatusCode::CREATED, "{}", on_ma.text);
     let ma_id = on_ma.json["id"].as_str().unwrap().to_owned();
-    let asked = t
-        .s
-        .app
-        .post(
-            &format!("/api/v1/surplus-notices/{ma_id}/reconsideration"),
-            &t.s.ma_staff.token,
-            grounds,
-        )
-        .await;
+    let asked =
+        t.s.app
+            .post(
+                &format!("/api/v1/surplus-notices/{ma_id}/reconsideration"),
+                &t.s.ma_staff.token,
+                grounds,
+            )
+            .await;
     assert_eq!(asked.status, StatusCode::OK, "{}", asked.text);
-    let withdrawn = t
-        .s
-        .app
-        .post(
-            &format!("/api/v1/surplus-notices/{ma_id}/decision"),
-            &t.s.maker.token,
-            json!({"outcome": "withdrawn", "reasons": "Agreed."}),
-        )
-        .await;
+    let withdrawn =
+        t.s.app
+            .post(
+                &format!("/api/v1/surplus-notices/{ma_id}/decision"),
+                &t.s.maker.token,
+                json!({"outcome": "withdrawn", "reasons": "Agreed."}),
+            )
+            .await;
     assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.text);
     assert_eq!(withdrawn.json["status"], "withdrawn");
     at(&t, 2026, 6, 1);
@@ -700,14 +709,30 @@ async fn the_pages_chart_the_surplus_issue_a_notice_print_it_and_reconsider() {
             ],
         )
         .await;
-    assert!(refused.text.contains("There is a problem"), "{}", refused.text);
-    assert!(refused.text.contains("Keep &lt;this&gt; text"), "{}", refused.text);
-    assert!(refused.text.contains(r#"value="904.00""#), "{}", refused.text);
+    assert!(
+        refused.text.contains("There is a problem"),
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.text.contains("Keep &lt;this&gt; text"),
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.text.contains(r#"value="904.00""#),
+        "{}",
+        refused.text
+    );
     let no_csrf = app
         .form(
             &post,
             &maker,
-            &[("account_id", &account), ("amount", "100.00"), ("reasons", "x")],
+            &[
+                ("account_id", &account),
+                ("amount", "100.00"),
+                ("reasons", "x"),
+            ],
         )
         .await;
     assert_eq!(no_csrf.status, StatusCode::FORBIDDEN, "{}", no_csrf.text);
@@ -757,7 +782,11 @@ async fn the_pages_chart_the_surplus_issue_a_notice_print_it_and_reconsider() {
     assert!(!own.text.contains("Decide the reconsideration"));
     let (checker, checker_csrf) = app.session(t.s.council.id, t.s.checker.id).await;
     let page = app.page(&letter_path, &checker).await;
-    assert!(page.text.contains("Decide the reconsideration"), "{}", page.text);
+    assert!(
+        page.text.contains("Decide the reconsideration"),
+        "{}",
+        page.text
+    );
     let bad = app
         .form(
             &format!("{letter_path}/decision"),
@@ -791,5 +820,9 @@ async fn the_pages_chart_the_surplus_issue_a_notice_print_it_and_reconsider() {
     assert_eq!(after.json["amount_due"], "150.00");
     assert_eq!(after.json["status"], "issued");
     let shown = app.page(&letter_path, &holder).await;
-    assert!(shown.text.contains("Reconsidered: reduced"), "{}", shown.text);
+    assert!(
+        shown.text.contains("Reconsidered: reduced"),
+        "{}",
+        shown.text
+    );
 }

@@ -31,7 +31,9 @@ pub async fn show(State(state): State<AppState>, session: AdminSession) -> Admin
         let today = state.clock.today();
         let due = state
             .in_tenant_tx(council_id, |tx| {
-                Box::pin(async move { crate::budgets::reviews::due_now(tx, council_id, today).await })
+                Box::pin(
+                    async move { crate::budgets::reviews::due_now(tx, council_id, today).await },
+                )
             })
             .await?;
         data.reviews_due = due
@@ -43,7 +45,11 @@ pub async fn show(State(state): State<AppState>, session: AdminSession) -> Admin
                 } else {
                     "Today".to_owned()
                 },
-                why: r.triggers.iter().map(super::reviews::trigger_words).collect(),
+                why: r
+                    .triggers
+                    .iter()
+                    .map(super::reviews::trigger_words)
+                    .collect(),
                 reference: r.budget_reference,
                 person_name: r.person_name,
             })

@@ -120,7 +120,14 @@ pub async fn form(
     session: AdminSession,
     AdminPath(budget_id): AdminPath<Uuid>,
 ) -> AdminResult<Markup> {
-    render_form(&state, &session, budget_id, &CompleteFields::default(), Vec::new()).await
+    render_form(
+        &state,
+        &session,
+        budget_id,
+        &CompleteFields::default(),
+        Vec::new(),
+    )
+    .await
 }
 
 /// Completes the review and goes back to the reviews list.
@@ -167,9 +174,11 @@ pub async fn complete(
         Err(AppError::Forbidden) => Err(AppError::Forbidden.into()),
         Err(e) => {
             let message = crate::http::error::ApiError::from(e).message;
-            Ok(render_form(&state, &session, budget_id, &form, vec![message])
-                .await?
-                .into_response())
+            Ok(
+                render_form(&state, &session, budget_id, &form, vec![message])
+                    .await?
+                    .into_response(),
+            )
         }
     }
 }

@@ -212,9 +212,11 @@ pub async fn issue(
         Ok(notice) => Ok(Redirect::to(&format!("/surplus-notices/{}", notice.id)).into_response()),
         Err(e) => {
             let message = refusal_message(e)?;
-            Ok(render_form(&state, &session, budget_id, &form, vec![message])
-                .await?
-                .into_response())
+            Ok(
+                render_form(&state, &session, budget_id, &form, vec![message])
+                    .await?
+                    .into_response(),
+            )
         }
     }
 }
