@@ -826,3 +826,97 @@ async fn the_pages_chart_the_surplus_issue_a_notice_print_it_and_reconsider() {
         shown.text
     );
 }
+
+#[tokio::test]
+async fn a_notice_raises_its_webhook_event_and_other_councils_reach_nothing() {
+    let app = crate::support::TestApp::with_settings(allot::config::Settings {
+        webhook_allow_private: true,
+        ..crate::support::test_settings()
+    })
+    .await;
+    let s = crate::support::scenario::Scenario::in_app(app, "Test Council").await;
+    let t = crate::payments_api::setup_in(s).await;
+    let reply = set_policy(&t, json!({"surplus_weeks_dp": 1})).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    issue_day(&t);
+    let admin = &t.s.council.admin_token;
+    let hosts =
+        t.s.app
+            .put(
+                "/api/v1/webhook-http-hosts",
+                admin,
+                json!({"hosts": ["127.0.0.1"]}),
+            )
+            .await;
+    assert_eq!(hosts.status, StatusCode::OK, "{}", hosts.text);
+    let endpoint =
+        t.s.app
+            .post(
+                "/api/v1/webhooks",
+                admin,
+                json!({"url": "http://127.0.0.1:9/hook", "events": ["surplus_notice.issued"]}),
+            )
+            .await;
+    assert_eq!(endpoint.status, StatusCode::CREATED, "{}", endpoint.text);
+    let issued = issue(&t, &t.s.maker.token, t.dp_account, "250.00").await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
+    let id = issued.json["id"].as_str().unwrap().to_owned();
+    let payload: Value = allot::db::in_tenant_tx(&t.s.app.db.pool, t.s.council.id, |tx| {
+        Box::pin(async move {
+            Ok(tx
+                .query_one(
+                    "SELECT payload FROM webhook_events WHERE event_type = 'surplus_notice.issued'",
+                    &[],
+                )
+                .await?
+                .get(0))
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(payload["data"]["surplus_notice_id"], id);
+    assert_eq!(payload["data"]["amount"], "250.00");
+    assert_eq!(payload["data"]["deadline"], "2026-03-30");
+    assert_eq!(
+        payload["data"]["letter_sha256"],
+        issued.json["letter_sha256"]
+    );
+
+    // Another council's staff reach none of it by id.
+    let other = t.s.app.council("Other Council").await;
+    let (_, officer) = t.s.app.user(&other, Role::FinanceOfficer, None, None).await;
+    let (_, manager) = t.s.app.user(&other, Role::CareManager, None, None).await;
+    at(&t, 2026, 4, 1);
+    let before = t.s.app.snapshot().await;
+    let attempts = [
+        t.s.app
+            .get(&format!("/api/v1/surplus-notices/{id}"), &manager)
+            .await,
+        t.s.app
+            .post(
+                &format!("/api/v1/surplus-notices/{id}/decision"),
+                &manager,
+                json!({"outcome": "withdrawn", "reasons": "Mine now."}),
+            )
+            .await,
+        t.s.app
+            .post_with_key(
+                &format!("/api/v1/surplus-notices/{id}/recover"),
+                &officer,
+                "theirs",
+                json!(null),
+            )
+            .await,
+    ];
+    for reply in attempts {
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text);
+    }
+    let listed = t.s.app.get("/api/v1/surplus-notices", &officer).await;
+    assert_eq!(listed.json["items"], json!([]), "{}", listed.text);
+    assert_eq!(t.s.app.snapshot().await, before);
+    let ours =
+        t.s.app
+            .get("/api/v1/surplus-notices", &t.s.auditor.token)
+            .await;
+    assert_eq!(ours.json["items"][0]["id"], id, "{}", ours.text);
+}
