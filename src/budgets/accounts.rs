@@ -48,6 +48,8 @@ impl HolderKind {
 pub enum CouncilPurpose {
     Funding,
     ContributionsReceived,
+    /// Surplus taken back from budgets under a notice.
+    RecoveredFunds,
 }
 
 impl CouncilPurpose {
@@ -55,12 +57,14 @@ impl CouncilPurpose {
         match self {
             CouncilPurpose::Funding => "funding",
             CouncilPurpose::ContributionsReceived => "contributions_received",
+            CouncilPurpose::RecoveredFunds => "recovered_funds",
         }
     }
     fn name(self) -> &'static str {
         match self {
             CouncilPurpose::Funding => "Council funding",
             CouncilPurpose::ContributionsReceived => "Contributions received from people",
+            CouncilPurpose::RecoveredFunds => "Surplus recovered from budgets",
         }
     }
 }

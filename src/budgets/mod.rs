@@ -18,6 +18,7 @@ pub mod people;
 pub mod plans;
 pub mod policy;
 pub mod reviews;
+pub mod surplus;
 pub mod view;
 
 /// The council's business date: today in the UK (Europe/London), as the database's clock has it

@@ -21,6 +21,10 @@ const MAX_CARD_HOLD_DAYS: u32 = 31;
 /// Evidence is kept at least six years (RULES.md › Monitoring) and for no more than a century.
 const MIN_RETENTION_YEARS: u32 = 6;
 const MAX_RETENTION_YEARS: u32 = 100;
+/// Notice of a surplus recovery: at least a week, at most six months.
+const MAX_NOTICE_WEEKS: u32 = 26;
+/// The first review: statutory ceiling of six months (26 weeks).
+const MAX_FIRST_REVIEW_WEEKS: u32 = 26;
 
 /// One stored version with who made it and why.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -118,6 +122,12 @@ fn check(policy: &CouncilPolicy) -> AppResult<()> {
             "evidence_retention_years",
             "6 to 100 years",
         ));
+    }
+    if !(1..=MAX_NOTICE_WEEKS).contains(&policy.surplus_notice_weeks) {
+        return Err(AppError::invalid("surplus_notice_weeks", "1 to 26 weeks"));
+    }
+    if !(1..=MAX_FIRST_REVIEW_WEEKS).contains(&policy.first_review_weeks) {
+        return Err(AppError::invalid("first_review_weeks", "1 to 26 weeks"));
     }
     if policy.blocked_merchant_categories.len() > MAX_BLOCKED_CATEGORIES
         || policy

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tokio_postgres::error::SqlState;
 use uuid::Uuid;
@@ -221,25 +221,16 @@ async fn build(
         let account_id: Uuid = row.try_get(0)?;
         let deployment: String = row.try_get(2)?;
         let weekly: Decimal = row.try_get(3)?;
-        let surplus_weeks = if deployment == "isf" {
-            policy.surplus_weeks_isf
-        } else {
-            policy.surplus_weeks_dp
-        };
+        let surplus_weeks = crate::rules::surplus::threshold_weeks(&policy, &deployment);
         let mut figures = account(tx, council_id, account_id, period).await?;
         figures.budget_id = row.try_get(1)?;
         figures.deployment = deployment;
         let closing = figures.closing_balance.amount();
         figures.weekly_amount = money(weekly)?;
         figures.surplus_weeks_policy = surplus_weeks;
-        if weekly > Decimal::ZERO {
-            figures.weeks_of_funding = Some(
-                (closing / weekly)
-                    .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero),
-            );
-            let above = closing - weekly * Decimal::from(surplus_weeks);
-            figures.surplus_above_policy = money(above.max(Decimal::ZERO))?;
-        }
+        let assessed = crate::rules::surplus::assess(closing, weekly, surplus_weeks, Decimal::ZERO);
+        figures.weeks_of_funding = assessed.weeks_of_funding;
+        figures.surplus_above_policy = money(assessed.surplus)?;
         accounts.push(figures);
     }
     Ok(Return {

@@ -30,6 +30,7 @@ pub mod policy;
 pub mod release;
 pub mod respite;
 pub mod spending;
+pub mod surplus;
 pub mod types;
 
 #[cfg(test)]

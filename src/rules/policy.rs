@@ -59,6 +59,10 @@ pub struct CouncilPolicy {
     pub card_timeout_decision: CardTimeoutDecision,
     /// Years evidence files are kept after their payment (RULES.md: at least 6).
     pub evidence_retention_years: u32,
+    /// Weeks between a surplus notice and the day its amount may be recovered (default 4).
+    pub surplus_notice_weeks: u32,
+    /// Weeks after the first approved plan that its first review is due (default 6, at most 26).
+    pub first_review_weeks: u32,
 }
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -148,6 +152,8 @@ impl Default for CouncilPolicy {
             card_over_capture_mccs: strings(&["5812", "5813", "5814", "4121", "7230", "7298"]),
             card_timeout_decision: CardTimeoutDecision::Decline,
             evidence_retention_years: 6,
+            surplus_notice_weeks: 4,
+            first_review_weeks: 6,
         }
     }
 }

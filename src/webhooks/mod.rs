@@ -19,4 +19,5 @@ pub const EVENTS: &[&str] = &[
     "payment_run.approved",
     "invoice.paid",
     "card.authorization.declined",
+    "surplus_notice.issued",
 ];

@@ -864,7 +864,7 @@ async fn reviews_due_and_overdue_are_listed_for_care_managers() {
         .post(
             &format!("/api/v1/budgets/{late}/reviews"),
             &s.care_manager.token,
-            json!({"completed_on": today, "outcome": "Plan still meets his needs."}),
+            json!({"completed_on": today, "outcome": "continue", "notes": "Plan still meets his needs."}),
         )
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
@@ -876,7 +876,7 @@ async fn reviews_due_and_overdue_are_listed_for_care_managers() {
         .post(
             &format!("/api/v1/budgets/{soon}/reviews"),
             &s.care_manager.token,
-            json!({"completed_on": today, "outcome": "Fine", "next_review_on": today + chrono::Months::new(13)}),
+            json!({"completed_on": today, "outcome": "continue", "next_review_on": today + chrono::Months::new(13)}),
         )
         .await;
     assert_eq!(too_late.status, StatusCode::BAD_REQUEST);

@@ -48,6 +48,8 @@ mod provider_workspace;
 mod reconciliation;
 mod reliability;
 mod returns_api;
+mod reviews_due;
 mod spending_facts;
+mod surplus_notices;
 mod timesheets_api;
 mod webhooks;

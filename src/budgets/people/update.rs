@@ -1,9 +1,10 @@
 //! Changing a person's record: capacity, exclusion from direct payments, contact and communication
 //! preferences. Capacity and exclusion decide whether money may be released to them, so every
 //! change is kept in `person_changes` (who, when, from what to what). Nothing else needs updating:
-//! payment runs and the rules read the record as it stands when they run, so a grant that no
+//! a change in capacity makes the person's reviews due now (sql/V25); payment runs and the rules read the record as it stands when they run, so a grant that no
 //! longer fits, or a direct payment whose conditions stop being met, stops working at once.
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -31,6 +32,7 @@ pub async fn update(
     actor: &Actor,
     id: Uuid,
     changes: &PersonChanges,
+    now: DateTime<Utc>,
 ) -> AppResult<Person> {
     actor.require(&[Role::CareManager])?;
     let council_id = actor.council_id;
@@ -85,14 +87,15 @@ pub async fn update(
     )
     .await?;
     tx.execute(
-        "INSERT INTO person_changes (council_id, id, person_id, changed_by, changes)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO person_changes (council_id, id, person_id, changed_by, changes, changed_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
         &[
             &council_id,
             &Uuid::new_v4(),
             &id,
             &actor.user_id,
             &Value::Object(diff),
+            &now,
         ],
     )
     .await?;

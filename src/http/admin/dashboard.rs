@@ -5,7 +5,7 @@ use super::session::AdminSession;
 use super::AdminResult;
 use crate::auth::Role;
 use crate::http::AppState;
-use allot_views::pages::dashboard::{dashboard, Dashboard};
+use allot_views::pages::dashboard::{dashboard, Dashboard, DueReview};
 
 /// The council dashboard: headline figures and what needs this user's attention.
 pub async fn show(State(state): State<AppState>, session: AdminSession) -> AdminResult<Markup> {
@@ -26,10 +26,38 @@ pub async fn show(State(state): State<AppState>, session: AdminSession) -> Admin
                         &[&council_id, &actor.user_id],
                     )
                     .await?;
-                Ok(Dashboard { people: row.get(0), organisations: row.get(1), users: row.get(2), notes: Vec::new() })
+                Ok(Dashboard { people: row.get(0), organisations: row.get(1), users: row.get(2), notes: Vec::new(), reviews_due: Vec::new() })
             })
         })
         .await?;
+    if session.actor.role == Role::CareManager {
+        let today = state.clock.today();
+        let due = state
+            .in_tenant_tx(council_id, |tx| {
+                Box::pin(
+                    async move { crate::budgets::reviews::due_now(tx, council_id, today).await },
+                )
+            })
+            .await?;
+        data.reviews_due = due
+            .into_iter()
+            .map(|r| DueReview {
+                budget_id: r.budget_id,
+                due: if r.overdue {
+                    format!("Overdue since {}", r.due_on.format("%-d %B %Y"))
+                } else {
+                    "Today".to_owned()
+                },
+                why: r
+                    .triggers
+                    .iter()
+                    .map(super::reviews::trigger_words)
+                    .collect(),
+                reference: r.budget_reference,
+                person_name: r.person_name,
+            })
+            .collect();
+    }
     data.notes = match session.actor.role {
         Role::CareManager => {
             vec!["Check reviews that are due, and approve support plans waiting for you.".into()]

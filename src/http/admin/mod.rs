@@ -17,6 +17,7 @@ mod plans;
 mod provider;
 mod reviews;
 pub mod session;
+mod surplus;
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -41,6 +42,22 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{id}", get(ledger::account))
         .route("/entries/{id}", get(ledger::entry))
         .route("/reviews", get(reviews::list))
+        .route(
+            "/budgets/{id}/review",
+            get(reviews::form).post(reviews::complete),
+        )
+        .route("/surplus", get(surplus::list))
+        .route(
+            "/budgets/{id}/surplus-notices/new",
+            get(surplus::new_notice),
+        )
+        .route("/budgets/{id}/surplus-notices", post(surplus::issue))
+        .route("/surplus-notices/{id}", get(surplus::show))
+        .route(
+            "/surplus-notices/{id}/reconsideration",
+            post(surplus::reconsider),
+        )
+        .route("/surplus-notices/{id}/decision", post(surplus::decide))
         .route(
             "/budgets/{id}/agreement",
             get(agreements::show).post(agreements::record),

@@ -98,6 +98,15 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             href: "/bank-details",
         });
     }
+    if matches!(
+        role,
+        Role::CareManager | Role::FinanceOfficer | Role::Auditor
+    ) {
+        nav.push(NavItem {
+            label: "Surplus",
+            href: "/surplus",
+        });
+    }
     if role == Role::Auditor {
         nav.push(NavItem {
             label: "Audit samples",

@@ -29,6 +29,7 @@ mod plans;
 mod policy;
 mod returns;
 mod reviews;
+mod surplus;
 mod timesheets;
 mod users;
 mod webhooks;
@@ -106,6 +107,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(bank_changes::verify))
         .routes(routes!(reviews::list))
         .routes(routes!(reviews::complete))
+        .routes(routes!(reviews::request))
+        .routes(routes!(reviews::due))
+        .routes(routes!(surplus::list))
+        .routes(routes!(surplus::issue))
+        .routes(routes!(surplus::notices))
+        .routes(routes!(surplus::get))
+        .routes(routes!(surplus::reconsider))
+        .routes(routes!(surplus::decide))
+        .routes(routes!(surplus::recover))
         .routes(routes!(payees::create))
         .routes(routes!(payees::get, payees::patch))
         .routes(routes!(charging::get))

@@ -169,25 +169,45 @@ pub struct DecisionsQuery {
     pub limit: Option<u32>,
 }
 
-/// The budget's decision log: every payment request and what the rules decided.
+/// The budget's decision log: `items` are the payment requests and what the rules decided;
+/// `surplus_notices` the council's surplus notices on the budget's accounts the caller may see,
+/// each with its events (issued, reconsideration requested, decided, recovered).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct DecisionLog {
+    pub items: Vec<Payment>,
+    /// Always absent: the log is one page.
+    pub next_cursor: Option<String>,
+    pub surplus_notices: Vec<crate::budgets::surplus::SurplusNotice>,
+}
+
+/// The budget's decision log: every payment request and what the rules decided, and the surplus
+/// notices with their reconsiderations, decisions and recoveries.
 #[utoipa::path(get, path = "/api/v1/budgets/{id}/decisions", tag = "payments", security(("bearer" = [])),
     params(("id" = Uuid, Path), DecisionsQuery),
-    responses((status = 200, body = List<Payment>), (status = 400, body = ErrorEnvelope),
+    responses((status = 200, body = DecisionLog), (status = 400, body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn decisions(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<Uuid>,
     Query(query): Query<DecisionsQuery>,
-) -> ApiResult<Json<List<Payment>>> {
+) -> ApiResult<Json<DecisionLog>> {
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(crate::error::AppError::invalid("limit", "1 to 500").into());
     }
-    let items = state
+    let log = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { spend::decisions(tx, &actor, id, i64::from(limit)).await })
+            Box::pin(async move {
+                let items = spend::decisions(tx, &actor, id, i64::from(limit)).await?;
+                let surplus_notices = crate::budgets::surplus::of_budget(tx, &actor, id).await?;
+                Ok(DecisionLog {
+                    items,
+                    next_cursor: None,
+                    surplus_notices,
+                })
+            })
         })
         .await?;
-    Ok(Json(List::all(items)))
+    Ok(Json(log))
 }

@@ -74,11 +74,12 @@ pub async fn patch(
     Path(id): Path<Uuid>,
     Json(body): Json<PersonChanges>,
 ) -> ApiResult<Json<PersonChanged>> {
+    let now = state.clock.now();
     let changed = state
         .write(actor.council_id, |tx| {
             let (actor, body) = (actor.clone(), body.clone());
             Box::pin(async move {
-                let person = update::update(tx, &actor, id, &body).await?;
+                let person = update::update(tx, &actor, id, &body, now).await?;
                 let grants_stopped =
                     crate::budgets::agreements::misfits_of_person(tx, actor.council_id, id).await?;
                 Ok(PersonChanged {

@@ -95,6 +95,12 @@ pub struct PolicySettings {
     /// `receipt_threshold`.
     #[serde(default = "default_retention_years")]
     pub evidence_retention_years: u32,
+    /// Weeks between a surplus notice and the day it may be recovered, 1 to 26 (default 4).
+    #[serde(default = "default_notice_weeks")]
+    pub surplus_notice_weeks: u32,
+    /// Weeks from the first approved plan to its first review, 1 to 26 (default 6).
+    #[serde(default = "default_first_review_weeks")]
+    pub first_review_weeks: u32,
     /// Why it changed (input only).
     #[serde(default, skip_serializing)]
     pub reason: Option<String>,
@@ -121,6 +127,8 @@ impl PolicySettings {
             card_over_capture_mccs: policy.card_over_capture_mccs.clone(),
             card_timeout_decision: policy.card_timeout_decision,
             evidence_retention_years: policy.evidence_retention_years,
+            surplus_notice_weeks: policy.surplus_notice_weeks,
+            first_review_weeks: policy.first_review_weeks,
             reason: None,
         })
     }
@@ -143,12 +151,22 @@ impl PolicySettings {
             card_over_capture_mccs: self.card_over_capture_mccs.clone(),
             card_timeout_decision: self.card_timeout_decision,
             evidence_retention_years: self.evidence_retention_years,
+            surplus_notice_weeks: self.surplus_notice_weeks,
+            first_review_weeks: self.first_review_weeks,
         }
     }
 }
 
 fn default_retention_years() -> u32 {
     CouncilPolicy::default().evidence_retention_years
+}
+
+fn default_notice_weeks() -> u32 {
+    CouncilPolicy::default().surplus_notice_weeks
+}
+
+fn default_first_review_weeks() -> u32 {
+    CouncilPolicy::default().first_review_weeks
 }
 
 /// The policy in force.

@@ -16,3 +16,4 @@ pub mod person;
 pub mod plan_editor;
 pub mod provider;
 pub mod reviews;
+pub mod surplus;

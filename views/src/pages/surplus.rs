@@ -1,0 +1,259 @@
+//! Surplus monitoring: the list with a server-rendered chart of weeks of funding (and the same
+//! figures as a table), the notice form, and the notice letter with its reconsideration and
+//! decision forms. The letter's text is printed exactly as stored, with its SHA-256.
+
+use chrono::NaiveDate;
+use maud::{html, Markup};
+use uuid::Uuid;
+
+use crate::components::{csrf_field, error_summary};
+use crate::layout::{page, Shell};
+
+/// One account on the surplus list.
+#[derive(Debug, Clone)]
+pub struct SurplusRow {
+    pub budget_id: Uuid,
+    pub account_id: Uuid,
+    pub reference: String,
+    pub person_name: String,
+    pub deployment: String,
+    pub balance: String,
+    pub weekly_amount: String,
+    /// Weeks of funding as a number for the chart (none without a weekly amount).
+    pub weeks: Option<f64>,
+    pub weeks_text: String,
+    pub commitments: String,
+    pub threshold_weeks: u32,
+    pub surplus: String,
+    pub has_surplus: bool,
+}
+
+/// A notice on the list.
+#[derive(Debug, Clone)]
+pub struct NoticeRow {
+    pub id: Uuid,
+    pub reference: String,
+    pub amount: String,
+    pub deadline: NaiveDate,
+    pub status: &'static str,
+}
+
+pub struct SurplusPage {
+    pub as_of: NaiveDate,
+    pub rows: Vec<SurplusRow>,
+    pub notices: Vec<NoticeRow>,
+    /// Finance officers may issue notices.
+    pub can_issue: bool,
+}
+
+const ROW_HEIGHT: u32 = 28;
+const LABEL_WIDTH: u32 = 220;
+const BAR_WIDTH: u32 = 460;
+
+/// A horizontal bar per account: its weeks of funding, with a mark at its threshold.
+fn chart(rows: &[SurplusRow]) -> Markup {
+    let charted: Vec<&SurplusRow> = rows.iter().filter(|r| r.weeks.is_some()).collect();
+    let max = charted
+        .iter()
+        .map(|r| r.weeks.unwrap_or(0.0).max(f64::from(r.threshold_weeks)))
+        .fold(1.0_f64, f64::max)
+        .ceil();
+    let scale = |weeks: f64| -> f64 { (weeks.max(0.0) / max) * f64::from(BAR_WIDTH) };
+    let height = ROW_HEIGHT * u32::try_from(charted.len()).unwrap_or(0) + 30;
+    let width = LABEL_WIDTH + BAR_WIDTH + 90;
+    let over = charted.iter().filter(|r| r.has_surplus).count();
+    html! {
+        @if charted.is_empty() {
+            p { "No account has a weekly amount to chart." }
+        } @else {
+            svg.chart role="img" aria-labelledby="chart-title chart-desc"
+                viewBox={ "0 0 " (width) " " (height) } width=(width) height=(height)
+                xmlns="http://www.w3.org/2000/svg" {
+                title #chart-title { "Weeks of funding per account" }
+                desc #chart-desc {
+                    (charted.len()) " accounts charted; " (over) " above their threshold. "
+                    @for r in &charted {
+                        (r.reference) " " (r.deployment) ": " (r.weeks_text) " weeks, threshold "
+                        (r.threshold_weeks) " weeks. "
+                    }
+                }
+                @for (i, r) in charted.iter().enumerate() {
+                    @let y = u32::try_from(i).unwrap_or(0) * ROW_HEIGHT + 4;
+                    @let w = scale(r.weeks.unwrap_or(0.0));
+                    @let t = scale(f64::from(r.threshold_weeks));
+                    text x="0" y=(y + 16) { (r.reference) " " (r.deployment) }
+                    rect class=(if r.has_surplus { "bar over" } else { "bar" })
+                        x=(LABEL_WIDTH) y=(y) width=(format!("{w:.1}")) height=(ROW_HEIGHT - 8) {}
+                    line.threshold x1=(format!("{:.1}", f64::from(LABEL_WIDTH) + t)) y1=(y - 2)
+                        x2=(format!("{:.1}", f64::from(LABEL_WIDTH) + t)) y2=(y + ROW_HEIGHT - 6) {}
+                    text x=(format!("{:.1}", f64::from(LABEL_WIDTH) + w + 6.0)) y=(y + 16) { (r.weeks_text) }
+                }
+                line.axis x1=(LABEL_WIDTH) y1=(height - 24) x2=(LABEL_WIDTH + BAR_WIDTH) y2=(height - 24) {}
+                text x=(LABEL_WIDTH) y=(height - 6) { "0 weeks" }
+                text x=(LABEL_WIDTH + BAR_WIDTH - 60) y=(height - 6) { (max) " weeks" }
+            }
+            p.hint { "Bars in red are above their threshold (the black mark)." }
+        }
+    }
+}
+
+pub fn surplus(shell: &Shell, data: &SurplusPage) -> Markup {
+    page(
+        shell,
+        "Surplus",
+        html! {
+            form method="get" action="/surplus" {
+                label for="as_of" { "Balances at the end of" }
+                input #as_of name="as_of" type="date" value=(data.as_of);
+                " " button.secondary type="submit" { "Show" }
+            }
+            h2 { "Weeks of funding" }
+            (chart(&data.rows))
+            table {
+                caption { "Accounts, balances and surplus on " (data.as_of.format("%-d %B %Y")) }
+                thead { tr {
+                    th scope="col" { "Budget" } th scope="col" { "Person" } th scope="col" { "Account" }
+                    th scope="col" { "Balance" } th scope="col" { "Weekly" } th scope="col" { "Weeks" }
+                    th scope="col" { "Commitments" } th scope="col" { "Threshold (weeks)" }
+                    th scope="col" { "Surplus" }
+                    @if data.can_issue { th scope="col" { span.visually-hidden { "Action" } } }
+                } }
+                tbody {
+                    @for r in &data.rows {
+                        tr {
+                            td { a href={ "/budgets/" (r.budget_id) } { (r.reference) } }
+                            td { (r.person_name) }
+                            td { (r.deployment) }
+                            td { (r.balance) } td { (r.weekly_amount) } td { (r.weeks_text) }
+                            td { (r.commitments) } td { (r.threshold_weeks) } td { (r.surplus) }
+                            @if data.can_issue {
+                                td { @if r.has_surplus {
+                                    a href={ "/budgets/" (r.budget_id) "/surplus-notices/new?account_id=" (r.account_id) } {
+                                        "Issue a notice" span.visually-hidden { " for " (r.reference) " " (r.deployment) }
+                                    }
+                                } }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Notices" }
+            @if data.notices.is_empty() { p { "None." } } @else {
+                table {
+                    caption.visually-hidden { "Surplus notices" }
+                    thead { tr { th scope="col" { "Budget" } th scope="col" { "Amount" } th scope="col" { "Deadline" } th scope="col" { "Status" } } }
+                    tbody { @for n in &data.notices { tr {
+                        td { a href={ "/surplus-notices/" (n.id) } { (n.reference) } }
+                        td { (n.amount) } td { (n.deadline.format("%-d %B %Y")) } td { (n.status) }
+                    } } }
+                }
+            }
+        },
+    )
+}
+
+/// The notice form (finance officers): what was typed is kept on refusal.
+pub struct NoticeForm {
+    pub budget_id: Uuid,
+    pub account_id: Uuid,
+    pub reference: String,
+    pub deployment: String,
+    pub surplus: String,
+    pub amount: String,
+    pub reasons: String,
+    pub errors: Vec<String>,
+    pub csrf_token: String,
+}
+
+pub fn notice_form(shell: &Shell, data: &NoticeForm) -> Markup {
+    page(
+        shell,
+        "Issue a surplus notice",
+        html! {
+            (error_summary(&data.errors))
+            p { "Budget " (data.reference) ", " (data.deployment) ": surplus now " (data.surplus) "." }
+            form method="post" action={ "/budgets/" (data.budget_id) "/surplus-notices" } {
+                (csrf_field(&data.csrf_token))
+                input type="hidden" name="account_id" value=(data.account_id);
+                label for="amount" { "Amount to recover" }
+                p.hint #amount-hint { "At most the surplus." }
+                input #amount name="amount" inputmode="decimal" aria-describedby="amount-hint" value=(data.amount) required;
+                label for="reasons" { "Reasons, in plain words" }
+                textarea #reasons name="reasons" rows="5" maxlength="2000" required { (data.reasons) }
+                p { button.primary type="submit" { "Issue the notice" } }
+            }
+        },
+    )
+}
+
+/// One thing that happened to a notice.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub at: String,
+    pub what: String,
+    pub text: Option<String>,
+}
+
+pub struct NoticePage {
+    pub id: Uuid,
+    pub status: &'static str,
+    pub letter: String,
+    pub letter_sha256: String,
+    pub events: Vec<EventRow>,
+    /// The person, a representative or the holder's staff, while it can be reconsidered.
+    pub can_ask: bool,
+    /// Another care manager or finance officer, while a reconsideration is open.
+    pub can_decide: bool,
+    pub grounds: String,
+    pub outcome: String,
+    pub amount: String,
+    pub reasons: String,
+    pub errors: Vec<String>,
+    pub csrf_token: String,
+}
+
+pub fn notice(shell: &Shell, data: &NoticePage) -> Markup {
+    page(
+        shell,
+        "Surplus notice",
+        html! {
+            p.no-print { "Status: " strong { (data.status) } ". " "Print this page for the letter." }
+            (error_summary(&data.errors))
+            div.letter { (data.letter) }
+            p.hint { "SHA-256 of the letter as sent: " span.letter-hash { (data.letter_sha256) } }
+            div.no-print {
+                h2 { "What has happened" }
+                ul { @for e in &data.events { li { (e.at) ": " (e.what) @if let Some(t) = &e.text { " — " (t) } } } }
+                @if data.can_ask {
+                    h2 { "Ask us to reconsider" }
+                    form method="post" action={ "/surplus-notices/" (data.id) "/reconsideration" } {
+                        (csrf_field(&data.csrf_token))
+                        label for="grounds" { "Why the amount is wrong" }
+                        textarea #grounds name="grounds" rows="5" maxlength="2000" required { (data.grounds) }
+                        p { button.primary type="submit" { "Ask us to reconsider" } }
+                    }
+                }
+                @if data.can_decide {
+                    h2 { "Decide the reconsideration" }
+                    form method="post" action={ "/surplus-notices/" (data.id) "/decision" } {
+                        (csrf_field(&data.csrf_token))
+                        fieldset {
+                            legend { "Outcome" }
+                            @for (value, label) in [("upheld", "Upheld"), ("reduced", "Reduced"), ("withdrawn", "Withdrawn")] {
+                                div {
+                                    input type="radio" id={ "outcome-" (value) } name="outcome" value=(value) checked[data.outcome == value];
+                                    label for={ "outcome-" (value) } { (label) }
+                                }
+                            }
+                        }
+                        label for="amount" { "Reduced amount (only when reduced)" }
+                        input #amount name="amount" inputmode="decimal" value=(data.amount);
+                        label for="reasons" { "Reasons" }
+                        textarea #reasons name="reasons" rows="4" maxlength="2000" required { (data.reasons) }
+                        p { button.primary type="submit" { "Record the decision" } }
+                    }
+                }
+            }
+        },
+    )
+}
