@@ -103,8 +103,11 @@ pub struct Proportion {
 impl Proportion {
     fn new(numerator: u32, denominator: u32) -> Self {
         let percent = (denominator > 0).then(|| {
-            (Decimal::from(numerator) * Decimal::ONE_HUNDRED / Decimal::from(denominator))
-                .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+            let mut percent = (Decimal::from(numerator) * Decimal::ONE_HUNDRED
+                / Decimal::from(denominator))
+            .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+            percent.rescale(1);
+            percent
         });
         Proportion {
             numerator,

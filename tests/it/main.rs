@@ -44,6 +44,7 @@ mod payments_api;
 mod payroll_api;
 mod reconciliation;
 mod reliability;
+mod reports_api;
 mod returns_api;
 mod spending_facts;
 mod timesheets_api;
