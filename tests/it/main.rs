@@ -22,6 +22,7 @@ mod contribution_controls;
 mod council_emails;
 mod demo_budgets;
 mod evidence_api;
+mod evidence_retention;
 mod foundation_api;
 mod foundation_db;
 mod fuzz_input;
