@@ -44,6 +44,8 @@ pub fn delivery_mechanism(deployment: &str) -> &'static str {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CldRow {
     pub person_id: Uuid,
+    /// Shown on the page, never in the CSV.
+    pub person_name: String,
     pub plan_id: Uuid,
     pub line_no: i32,
     pub deployment: String,
@@ -75,6 +77,7 @@ pub async fn rows(
             let end: Option<NaiveDate> = r.try_get("line_end")?;
             Ok(CldRow {
                 person_id: r.try_get("person_id")?,
+                person_name: r.try_get("person_name")?,
                 plan_id: r.try_get("plan_id")?,
                 line_no: r.try_get("line_no")?,
                 deployment: r.try_get("deployment")?,

@@ -22,11 +22,11 @@ pub const REPORT_ROLES: &[Role] = &[
 ];
 
 /// The plan lines in force on some day of `$2..=$3`, with the day each began and (when it has)
-/// ended: `person_id, date_of_birth, deployment, weekly_amount, line_start, line_end, plan_id,
+/// ended: `person_id, person_name, date_of_birth, deployment, weekly_amount, line_start, line_end, plan_id,
 /// line_no`. `$1` is the council.
 pub(crate) const LINES_IN_FORCE: &str = "
     WITH spans AS (
-        SELECT b.person_id, pe.date_of_birth, l.deployment, l.weekly_amount, p.id AS plan_id,
+        SELECT b.person_id, pe.name AS person_name, pe.date_of_birth, l.deployment, l.weekly_amount, p.id AS plan_id,
                l.line_no,
                greatest(b.start_date, (p.approved_at AT TIME ZONE 'Europe/London')::date)
                    AS line_start,
@@ -42,8 +42,8 @@ pub(crate) const LINES_IN_FORCE: &str = "
         WHERE p.council_id = $1 AND p.status IN ('approved', 'superseded')
           AND b.funder = 'council' AND b.kind = 'standard'
     )
-    SELECT person_id, date_of_birth, deployment, weekly_amount, line_start, line_end, plan_id,
-           line_no
+    SELECT person_id, person_name, date_of_birth, deployment, weekly_amount, line_start, line_end,
+           plan_id, line_no
     FROM spans
     WHERE (line_end IS NULL OR line_end >= line_start)
       AND line_start <= $3 AND (line_end IS NULL OR line_end >= $2)

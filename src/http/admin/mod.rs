@@ -14,6 +14,7 @@ mod payment_runs;
 mod payments;
 mod people;
 mod plans;
+mod reports;
 mod reviews;
 pub mod session;
 
@@ -72,6 +73,13 @@ pub fn router() -> Router<AppState> {
         .route("/audit/samples/{id}", get(audit::show))
         .route("/audit/samples/{id}/findings", post(audit::record_finding))
         .route("/evidence/missing", get(audit::missing))
+        .route(
+            "/reports/delivery-mechanism",
+            get(reports::delivery_mechanism),
+        )
+        .route("/reports/cld", get(reports::cld_page))
+        .route("/reports/cld.csv", get(reports::cld_csv))
+        .route("/audit/chain", get(reports::chain).post(reports::verify_chain))
         .route("/evidence/{sha256}", get(audit::evidence_file))
         .route("/static/allot.css", get(stylesheet))
 }

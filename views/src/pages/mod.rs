@@ -14,4 +14,5 @@ pub mod payments;
 pub mod people;
 pub mod person;
 pub mod plan_editor;
+pub mod reports;
 pub mod reviews;
