@@ -46,6 +46,7 @@ mod payroll_api;
 mod reconciliation;
 mod reliability;
 mod reports_api;
+mod reports_pages;
 mod returns_api;
 mod spending_facts;
 mod timesheets_api;

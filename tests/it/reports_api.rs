@@ -33,10 +33,10 @@ fn years_before(day: NaiveDate, years: u32) -> NaiveDate {
     day.checked_sub_months(Months::new(12 * years)).unwrap()
 }
 
-struct Built {
-    s: Scenario,
-    today: NaiveDate,
-    as_of: NaiveDate,
+pub(crate) struct Built {
+    pub(crate) s: Scenario,
+    pub(crate) today: NaiveDate,
+    pub(crate) as_of: NaiveDate,
     /// (person, budget end, deployment, weekly amount) of every line expected in the CLD.
     lines: Vec<(Uuid, Option<NaiveDate>, &'static str, &'static str)>,
     others: Elsewhere,
@@ -90,7 +90,7 @@ impl Built {
     }
 }
 
-async fn build() -> Built {
+pub(crate) async fn build() -> Built {
     let s = Scenario::new().await;
     let today = db_today(&s).await;
     let as_of = next_year_end(today);
