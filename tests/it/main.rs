@@ -11,6 +11,7 @@ mod audit_samples;
 mod bank_details;
 mod bank_visibility;
 mod browser;
+mod browser_auditor;
 mod budgets_admin;
 mod budgets_api;
 mod cards;
