@@ -180,18 +180,20 @@ pub async fn fetch<'a>(
     let media_type = MediaType::from_header(content_type)
         .ok_or_else(|| AppError::Internal(format!("stored content type {content_type}")))?;
     let Some(bytes) = store.get(tx, actor.council_id, sha256).await? else {
-        return Err(match super::retention::purge_of(tx, actor.council_id, sha256).await? {
-            Some(purge) => AppError::Gone {
-                message: format!(
+        return Err(
+            match super::retention::purge_of(tx, actor.council_id, sha256).await? {
+                Some(purge) => AppError::Gone {
+                    message: format!(
                     "This file was removed on {} when it passed the council's retention period \
                      of {} years (policy version {}); its record is kept.",
                     crate::clock::london_date(purge.purged_at),
                     purge.retention_years,
                     purge.policy_version
                 ),
+                },
+                None => AppError::NotFound,
             },
-            None => AppError::NotFound,
-        });
+        );
     };
     Ok(StoredFile {
         sha256: sha256.to_owned(),

@@ -167,7 +167,8 @@ pub async fn evidence_pack<'a>(
                 name,
                 p.sha256,
                 p.size.to_string(),
-                p.purged_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                p.purged_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 p.policy_version.to_string(),
                 p.retention_years.to_string(),
             ]));

@@ -26,7 +26,11 @@ pub struct PurgeRecord {
 }
 
 /// The latest purge of this file in the council, if its bytes were ever purged.
-pub async fn purge_of(tx: &Tx<'_>, council_id: Uuid, sha256: &str) -> AppResult<Option<PurgeRecord>> {
+pub async fn purge_of(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    sha256: &str,
+) -> AppResult<Option<PurgeRecord>> {
     let row = tx
         .query_opt(
             "SELECT sha256, size, purged_at, policy_version, retention_years FROM evidence_purges

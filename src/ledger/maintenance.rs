@@ -47,8 +47,9 @@ pub async fn run_once(
 
 /// More upkeep run in the same loop after the ledger's, each round, with the round's time (the
 /// evidence retention job, say). Its own failures are its own to log.
-pub type AlsoEachRound =
-    std::sync::Arc<dyn Fn(DbPool, DateTime<Utc>) -> crate::db::BoxFuture<'static, ()> + Send + Sync>;
+pub type AlsoEachRound = std::sync::Arc<
+    dyn Fn(DbPool, DateTime<Utc>) -> crate::db::BoxFuture<'static, ()> + Send + Sync,
+>;
 
 /// Runs [`run_once`] every `every` until the task is aborted; failures are logged and retried
 /// next round (the queue and the open holds keep the work).

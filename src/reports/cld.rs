@@ -95,7 +95,10 @@ pub fn check_period(from: NaiveDate, to: NaiveDate) -> AppResult<()> {
         return Err(AppError::invalid("to", "must be on or after `from`"));
     }
     if (to - from).num_days() >= MAX_DAYS {
-        return Err(AppError::invalid("to", "the period may be at most three years"));
+        return Err(AppError::invalid(
+            "to",
+            "the period may be at most three years",
+        ));
     }
     Ok(())
 }

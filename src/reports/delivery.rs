@@ -256,10 +256,7 @@ mod tests {
             Mechanism::of(["isf", "council_managed"]),
             Mechanism::CassrManagedPersonalBudget
         );
-        assert_eq!(
-            Mechanism::of([]),
-            Mechanism::CassrCommissionedSupportOnly
-        );
+        assert_eq!(Mechanism::of([]), Mechanism::CassrCommissionedSupportOnly);
     }
 
     #[test]

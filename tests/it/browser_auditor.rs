@@ -34,7 +34,12 @@ async fn an_auditor_draws_a_sample_records_a_finding_and_verifies_the_chain() {
     let app = &s.s.app;
     for amount in ["12.00", "13.50", "14.25"] {
         let paid = s.pay(&s.holder.1, s.body("personal_care", amount)).await;
-        assert_eq!(paid.status, axum::http::StatusCode::CREATED, "{}", paid.text);
+        assert_eq!(
+            paid.status,
+            axum::http::StatusCode::CREATED,
+            "{}",
+            paid.text
+        );
     }
     allot::ledger::maintenance::run_once(
         &app.state.pool,
@@ -103,7 +108,9 @@ async fn an_auditor_draws_a_sample_records_a_finding_and_verifies_the_chain() {
             .send_keys("Receipt total differs from the payment")
             .await?;
         browser
-            .find(By::Css("button[aria-label='Record a finding on payment 1']"))
+            .find(By::Css(
+                "button[aria-label='Record a finding on payment 1']",
+            ))
             .await?
             .click()
             .await?;

@@ -38,16 +38,24 @@ async fn posted(s: &Setup, amount: &str) -> Uuid {
 
 async fn purge(s: &Setup) -> usize {
     let app = &s.s.app;
-    allot::evidence::retention::run_once(&app.state.pool, &app.state.evidence, app.state.clock.now())
-        .await
-        .unwrap()
+    allot::evidence::retention::run_once(
+        &app.state.pool,
+        &app.state.evidence,
+        app.state.clock.now(),
+    )
+    .await
+    .unwrap()
 }
 
 async fn seal_and_verify(s: &Setup) -> serde_json::Value {
     let app = &s.s.app;
-    allot::ledger::maintenance::run_once(&app.state.pool, app.state.clock.now(), &app.state.chain_key)
-        .await
-        .unwrap();
+    allot::ledger::maintenance::run_once(
+        &app.state.pool,
+        app.state.clock.now(),
+        &app.state.chain_key,
+    )
+    .await
+    .unwrap();
     let reply = app.get("/api/v1/audit/verify", &s.s.auditor.token).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(reply.json["ok"], true, "{}", reply.text);
@@ -76,41 +84,37 @@ async fn evidence_is_purged_the_day_after_retention_unless_a_newer_payment_share
     for day in [14, 15] {
         clock.set(Utc.with_ymd_and_hms(2032, 1, day, 23, 0, 0).unwrap());
         assert_eq!(purge(&s).await, 0, "purged on {day} January 2032");
-        let file = s
-            .s
-            .app
-            .get(&format!("/api/v1/evidence/{old_sha}"), &s.holder.1)
-            .await;
+        let file =
+            s.s.app
+                .get(&format!("/api/v1/evidence/{old_sha}"), &s.holder.1)
+                .await;
         assert_eq!(file.status, StatusCode::OK, "{}", file.text);
     }
     // The day after: the old receipt goes, the shared one stays.
     let purged_at = Utc.with_ymd_and_hms(2032, 1, 16, 0, 30, 0).unwrap();
     clock.set(purged_at);
     assert_eq!(purge(&s).await, 1);
-    let gone = s
-        .s
-        .app
-        .get(&format!("/api/v1/evidence/{old_sha}"), &s.holder.1)
-        .await;
+    let gone =
+        s.s.app
+            .get(&format!("/api/v1/evidence/{old_sha}"), &s.holder.1)
+            .await;
     assert_eq!(gone.status, StatusCode::GONE, "{}", gone.text);
     assert_eq!(gone.code(), "gone");
     assert!(gone.json["error"]["message"]
         .as_str()
         .unwrap()
         .contains("6 years"));
-    let kept = s
-        .s
-        .app
-        .get(&format!("/api/v1/evidence/{shared_sha}"), &s.holder.1)
-        .await;
+    let kept =
+        s.s.app
+            .get(&format!("/api/v1/evidence/{shared_sha}"), &s.holder.1)
+            .await;
     assert_eq!(kept.status, StatusCode::OK, "{}", kept.text);
     assert_eq!(kept.text.as_bytes(), SHARED);
     // Whoever may not see the payment still gets 404, not 410.
-    let other = s
-        .s
-        .app
-        .get(&format!("/api/v1/evidence/{old_sha}"), &s.s.broker.token)
-        .await;
+    let other =
+        s.s.app
+            .get(&format!("/api/v1/evidence/{old_sha}"), &s.s.broker.token)
+            .await;
     assert_eq!(other.status, StatusCode::NOT_FOUND, "{}", other.text);
 
     // The purge is recorded; the links stay.
@@ -144,18 +148,25 @@ async fn evidence_is_purged_the_day_after_retention_unless_a_newer_payment_share
         records,
         vec![(old_sha.clone(), OLD.len() as i32, purged_at, 1, 6)]
     );
-    let links = s
-        .s
-        .app
-        .get(&format!("/api/v1/payments/{old}/evidence"), &s.holder.1)
-        .await;
+    let links =
+        s.s.app
+            .get(&format!("/api/v1/payments/{old}/evidence"), &s.holder.1)
+            .await;
     assert_eq!(links.status, StatusCode::OK, "{}", links.text);
-    assert_eq!(links.json["items"].as_array().unwrap().len(), 2, "{}", links.text);
+    assert_eq!(
+        links.json["items"].as_array().unwrap().len(),
+        2,
+        "{}",
+        links.text
+    );
 
     // The pack lists the purged file in purged.csv and holds the kept one.
     let request = Request::builder()
         .uri(format!("/api/v1/budgets/{}/evidence-pack", s.budget))
-        .header(header::AUTHORIZATION, format!("Bearer {}", s.s.auditor.token))
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", s.s.auditor.token),
+        )
         .body(Body::empty())
         .unwrap();
     let response = tower::ServiceExt::oneshot(s.s.app.router.clone(), request)
@@ -181,7 +192,10 @@ async fn evidence_is_purged_the_day_after_retention_unless_a_newer_payment_share
         names.iter().any(|n| n.contains(&shared_sha[..12])),
         "{names:?}"
     );
-    assert!(!names.iter().any(|n| n.contains(&old_sha[..12])), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.contains(&old_sha[..12])),
+        "{names:?}"
+    );
 
     // Nothing else ran: a second round purges nothing, and the chain is as it was.
     assert_eq!(purge(&s).await, 0);
@@ -192,11 +206,10 @@ async fn evidence_is_purged_the_day_after_retention_unless_a_newer_payment_share
     // The shared file goes once the newer payment is past retention too.
     clock.set(Utc.with_ymd_and_hms(2032, 2, 16, 12, 0, 0).unwrap());
     assert_eq!(purge(&s).await, 1);
-    let gone = s
-        .s
-        .app
-        .get(&format!("/api/v1/evidence/{shared_sha}"), &s.holder.1)
-        .await;
+    let gone =
+        s.s.app
+            .get(&format!("/api/v1/evidence/{shared_sha}"), &s.holder.1)
+            .await;
     assert_eq!(gone.status, StatusCode::GONE, "{}", gone.text);
     seal_and_verify(&s).await;
 }
@@ -220,10 +233,7 @@ async fn the_application_role_cannot_delete_evidence_or_purge_another_council() 
     let outcome = allot::db::in_tenant_tx(&s.s.app.db.pool, council, |tx| {
         Box::pin(async move {
             Ok(tx
-                .query(
-                    "SELECT * FROM evidence_purge_due($1, now())",
-                    &[&other],
-                )
+                .query("SELECT * FROM evidence_purge_due($1, now())", &[&other])
                 .await
                 .map(|_| ())
                 .map_err(|e| message(&e)))

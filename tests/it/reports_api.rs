@@ -170,24 +170,35 @@ pub(crate) async fn build() -> Built {
         .await;
     let j = b.person("Jo", young).await;
     let end = (as_of - Duration::days(1)).to_string();
-    b.budget(j, json!({"end_date": end}), &[("direct_payment", "55.00")], true)
-        .await;
-    let theirs = b
-        .s
-        .app
-        .post(
-            "/api/v1/budgets",
-            &b.others.care_manager,
-            Scenario::budget_body(b.others.person),
-        )
-        .await;
+    b.budget(
+        j,
+        json!({"end_date": end}),
+        &[("direct_payment", "55.00")],
+        true,
+    )
+    .await;
+    let theirs =
+        b.s.app
+            .post(
+                "/api/v1/budgets",
+                &b.others.care_manager,
+                Scenario::budget_body(b.others.person),
+            )
+            .await;
     assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.text);
     let theirs = id(&theirs);
     for (method, path, body) in [
-        ("PUT", format!("/api/v1/budgets/{theirs}/plan"),
-         json!({"lines": [Scenario::line("personal_care", "10.00", "direct_payment", None)],
-                "cash_allowed": false})),
-        ("POST", format!("/api/v1/budgets/{theirs}/plan/approve"), json!({})),
+        (
+            "PUT",
+            format!("/api/v1/budgets/{theirs}/plan"),
+            json!({"lines": [Scenario::line("personal_care", "10.00", "direct_payment", None)],
+                "cash_allowed": false}),
+        ),
+        (
+            "POST",
+            format!("/api/v1/budgets/{theirs}/plan/approve"),
+            json!({}),
+        ),
     ] {
         let reply = match method {
             "PUT" => b.s.app.put(&path, &b.others.care_manager, body).await,
@@ -397,7 +408,12 @@ async fn bad_periods_and_other_roles_are_refused() {
         "/api/v1/reports/delivery-mechanism?as_of=2026-03-31&extra=1",
     ] {
         let reply = s.app.get(path, token).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}: {}", reply.text);
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            reply.text
+        );
         assert_eq!(reply.code(), "invalid_request", "{path}");
     }
     for token in [&s.broker.token, &s.ma_staff.token] {
@@ -406,7 +422,12 @@ async fn bad_periods_and_other_roles_are_refused() {
             "/api/v1/reports/delivery-mechanism?as_of=2026-03-31",
         ] {
             let reply = s.app.get(path, token).await;
-            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}: {}", reply.text);
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{path}: {}",
+                reply.text
+            );
             assert_eq!(reply.code(), "forbidden");
         }
     }

@@ -79,7 +79,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/reports/cld", get(reports::cld_page))
         .route("/reports/cld.csv", get(reports::cld_csv))
-        .route("/audit/chain", get(reports::chain).post(reports::verify_chain))
+        .route(
+            "/audit/chain",
+            get(reports::chain).post(reports::verify_chain),
+        )
         .route("/evidence/{sha256}", get(audit::evidence_file))
         .route("/static/allot.css", get(stylesheet))
 }

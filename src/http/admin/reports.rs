@@ -49,9 +49,7 @@ pub async fn delivery_mechanism(
     AdminQuery(form): AdminQuery<AsOfForm>,
 ) -> AdminResult<Response> {
     session.actor.require(crate::reports::REPORT_ROLES)?;
-    let shell = session
-        .shell(&state, "/reports/delivery-mechanism")
-        .await?;
+    let shell = session.shell(&state, "/reports/delivery-mechanism").await?;
     let typed = form
         .as_of
         .unwrap_or_else(|| last_year_end(state.clock.today()).to_string());
@@ -131,10 +129,16 @@ pub struct PeriodForm {
 }
 
 /// The period asked for, or the page's refusal; default: the last year to 31 March.
-fn period(state: &AppState, form: &PeriodForm) -> (String, String, Result<(NaiveDate, NaiveDate), String>) {
+fn period(
+    state: &AppState,
+    form: &PeriodForm,
+) -> (String, String, Result<(NaiveDate, NaiveDate), String>) {
     let end = last_year_end(state.clock.today());
     let default_from = NaiveDate::from_ymd_opt(end.year() - 1, 4, 1).unwrap_or(end);
-    let from = form.from.clone().unwrap_or_else(|| default_from.to_string());
+    let from = form
+        .from
+        .clone()
+        .unwrap_or_else(|| default_from.to_string());
     let to = form.to.clone().unwrap_or_else(|| end.to_string());
     let parsed = (|| {
         let f = parse_date("from", "the first day", &from)?;
@@ -156,9 +160,7 @@ pub async fn cld_page(
 ) -> AdminResult<Response> {
     session.actor.require(crate::reports::REPORT_ROLES)?;
     // Under "Returns" in the navigation.
-    let shell = session
-        .shell(&state, "/reports/delivery-mechanism")
-        .await?;
+    let shell = session.shell(&state, "/reports/delivery-mechanism").await?;
     let (from_typed, to_typed, parsed) = period(&state, &form);
     let (from, to) = match parsed {
         Ok(p) => p,
@@ -267,7 +269,9 @@ pub async fn verify_chain(
         failures.push(format!("First link that does not verify: {entry}"));
     }
     if let Some(account) = report.first_bad_account {
-        failures.push(format!("First account whose totals differ from its legs: {account}"));
+        failures.push(format!(
+            "First account whose totals differ from its legs: {account}"
+        ));
     }
     if !report.ok && failures.is_empty() {
         failures.push("The chain did not verify.".into());
