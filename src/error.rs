@@ -73,6 +73,9 @@ pub enum AppError {
     /// The state does not allow it, or a unique value is taken (409).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// It was here and is no longer kept (410 `gone`), e.g. an evidence file past retention.
+    #[error("{message}")]
+    Gone { message: String },
     /// A rule refused it (422 with the rule's code).
     #[error("{message}")]
     Refused {
@@ -102,6 +105,7 @@ impl AppError {
             AppError::Invalid { .. } => "invalid_request",
             AppError::InvalidAmount { .. } => "invalid_amount",
             AppError::NotFound => "not_found",
+            AppError::Gone { .. } => "gone",
             AppError::Forbidden => "forbidden",
             AppError::NoAuthority { .. } => "no_authority",
             AppError::Denied { code, .. } | AppError::Conflict { code, .. } => code,
@@ -136,6 +140,9 @@ impl AppError {
                 details: details.clone(),
             },
             AppError::NotFound => AppError::NotFound,
+            AppError::Gone { message } => AppError::Gone {
+                message: message.clone(),
+            },
             AppError::Forbidden => AppError::Forbidden,
             AppError::NoAuthority { message, details } => AppError::NoAuthority {
                 message: message.clone(),

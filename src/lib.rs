@@ -23,6 +23,7 @@ pub mod money;
 pub mod payments;
 pub mod providers;
 pub mod reconcile;
+pub mod reports;
 pub mod rules;
 pub mod webhooks;
 

@@ -450,11 +450,13 @@ async fn serve(
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!("allot listening on http://{addr}");
     // Seals posted entries into the hash chain and expires due holds, about once a second.
-    let upkeep = allot::ledger::maintenance::spawn(
+    // Then, about once an hour, purges evidence past the councils' retention.
+    let upkeep = allot::ledger::maintenance::spawn_with(
         serving.clone(),
         state.clock.clone(),
         state.chain_key.clone(),
         Duration::from_secs(1),
+        vec![allot::evidence::retention::job(state.evidence.clone())],
     );
     // Sends the webhooks due, about once a second.
     let webhooks = allot::webhooks::deliver::spawn(

@@ -153,8 +153,8 @@ pub struct StoredFile {
     pub bytes: Bytes,
 }
 
-/// The file with this SHA-256, if it is attached to a payment the actor may see (404 otherwise,
-/// and for a file whose bytes are no longer kept).
+/// The file with this SHA-256, if it is attached to a payment the actor may see (404 otherwise);
+/// 410 once its bytes were purged past retention.
 pub async fn fetch<'a>(
     tx: &'a Tx<'a>,
     store: &dyn EvidenceStore,
@@ -179,10 +179,22 @@ pub async fn fetch<'a>(
     let content_type: &str = row.try_get(0)?;
     let media_type = MediaType::from_header(content_type)
         .ok_or_else(|| AppError::Internal(format!("stored content type {content_type}")))?;
-    let bytes = store
-        .get(tx, actor.council_id, sha256)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let Some(bytes) = store.get(tx, actor.council_id, sha256).await? else {
+        return Err(
+            match super::retention::purge_of(tx, actor.council_id, sha256).await? {
+                Some(purge) => AppError::Gone {
+                    message: format!(
+                    "This file was removed on {} when it passed the council's retention period \
+                     of {} years (policy version {}); its record is kept.",
+                    crate::clock::london_date(purge.purged_at),
+                    purge.retention_years,
+                    purge.policy_version
+                ),
+                },
+                None => AppError::NotFound,
+            },
+        );
+    };
     Ok(StoredFile {
         sha256: sha256.to_owned(),
         media_type,

@@ -7,10 +7,11 @@ pub mod csv;
 pub mod file;
 pub mod missing;
 pub mod pack;
+pub mod retention;
 pub mod store;
 
 pub use attach::{attach, attachable_payment, fetch, of_payment, Attachment, StoredFile};
 pub use file::{EvidenceFile, EvidenceKind, FileRefusal, MediaType, MAX_EVIDENCE_BYTES};
 pub use missing::{missing, MissingEvidence};
 pub use pack::evidence_pack;
-pub use store::{EvidenceStore, PgEvidenceStore, SharedEvidenceStore};
+pub use store::{EvidenceStore, PgEvidenceStore, Purged, SharedEvidenceStore};

@@ -1,6 +1,7 @@
 //! A budget's evidence pack for an auditor: a zip holding a statement CSV for each of the
 //! budget's accounts, every evidence file of the budget's payments in the period (named by
-//! payment), and `manifest.csv` with the SHA-256 and size of every other file in the zip.
+//! payment), `purged.csv` for files whose bytes were purged past retention (name, SHA-256, size,
+//! when, policy version), and `manifest.csv` with the SHA-256 and size of every other file.
 
 use std::io::{Cursor, Write};
 
@@ -11,6 +12,7 @@ use zip::{CompressionMethod, ZipWriter};
 
 use super::csv;
 use super::file::{sha256_hex, MediaType};
+use super::retention;
 use super::store::EvidenceStore;
 use crate::auth::{Actor, Role};
 use crate::budgets::accounts;
@@ -142,17 +144,38 @@ pub async fn evidence_pack<'a>(
             &[&actor.council_id, &budget.id, &from, &to],
         )
         .await?;
+    let mut purged = csv::line([
+        "file",
+        "sha256",
+        "size",
+        "purged_at",
+        "policy_version",
+        "retention_years",
+    ]);
     for row in &rows {
         let payment_id: Uuid = row.try_get(0)?;
         let kind: &str = row.try_get(1)?;
         let sha256: &str = row.try_get(2)?;
         let content_type: &str = row.try_get(3)?;
         let extension = MediaType::from_header(content_type).map_or("bin", MediaType::extension);
-        // A file past retention has no bytes left; the manifest lists what the zip holds.
+        let name = format!("evidence/{payment_id}-{kind}-{}.{extension}", &sha256[..12]);
+        // A file past retention has no bytes left: `purged.csv` says what was there.
         if let Some(bytes) = store.get(tx, actor.council_id, sha256).await? {
-            let name = format!("evidence/{payment_id}-{kind}-{}.{extension}", &sha256[..12]);
             pack.add(&name, &bytes)?;
+        } else if let Some(p) = retention::purge_of(tx, actor.council_id, sha256).await? {
+            purged.push_str(&csv::line([
+                name,
+                p.sha256,
+                p.size.to_string(),
+                p.purged_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                p.policy_version.to_string(),
+                p.retention_years.to_string(),
+            ]));
         }
+    }
+    if purged.lines().count() > 1 {
+        pack.add("purged.csv", purged.as_bytes())?;
     }
     pack.finish()
 }

@@ -118,6 +118,7 @@ impl From<AppError> for ApiError {
                     .with_details(details)
             }
             AppError::NotFound => ApiError::not_found(),
+            AppError::Gone { message } => ApiError::new(StatusCode::GONE, "gone", message),
             AppError::Forbidden => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",

@@ -1,5 +1,6 @@
 //! Background upkeep while serving: expire holds that are due and seal queued entries, for every
-//! council that has such work, about once a second.
+//! council that has such work, about once a second; then any other upkeep handed to the loop
+//! (the evidence retention purge).
 
 use std::time::Duration;
 
@@ -44,6 +45,12 @@ pub async fn run_once(
     Ok((expired, sealed))
 }
 
+/// More upkeep run in the same loop after the ledger's, each round, with the round's time (the
+/// evidence retention job, say). Its own failures are its own to log.
+pub type AlsoEachRound = std::sync::Arc<
+    dyn Fn(DbPool, DateTime<Utc>) -> crate::db::BoxFuture<'static, ()> + Send + Sync,
+>;
+
 /// Runs [`run_once`] every `every` until the task is aborted; failures are logged and retried
 /// next round (the queue and the open holds keep the work).
 pub fn spawn(
@@ -52,14 +59,26 @@ pub fn spawn(
     key: ChainKey,
     every: Duration,
 ) -> tokio::task::JoinHandle<()> {
+    spawn_with(pool, clock, key, every, Vec::new())
+}
+
+/// As [`spawn`], with `also` run after the ledger's upkeep in every round.
+pub fn spawn_with(
+    pool: DbPool,
+    clock: crate::clock::Clock,
+    key: ChainKey,
+    every: Duration,
+    also: Vec<AlsoEachRound>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
             // A panic in one round is caught here and logged; the next round runs as usual.
+            let now = clock.now();
             let round = tokio::spawn({
-                let (pool, now, key) = (pool.clone(), clock.now(), key.clone());
+                let (pool, key) = (pool.clone(), key.clone());
                 async move { run_once(&pool, now, &key).await }
             });
             match round.await {
@@ -69,6 +88,11 @@ pub fn spawn(
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "ledger upkeep panicked; trying again next round")
+                }
+            }
+            for job in &also {
+                if let Err(e) = tokio::spawn(job(pool.clone(), now)).await {
+                    tracing::error!(error = %e, "upkeep job panicked; trying again next round");
                 }
             }
         }

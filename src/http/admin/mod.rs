@@ -15,6 +15,7 @@ mod payments;
 mod people;
 mod plans;
 mod provider;
+mod reports;
 mod reviews;
 pub mod session;
 mod surplus;
@@ -90,6 +91,16 @@ pub fn router() -> Router<AppState> {
         .route("/audit/samples/{id}", get(audit::show))
         .route("/audit/samples/{id}/findings", post(audit::record_finding))
         .route("/evidence/missing", get(audit::missing))
+        .route(
+            "/reports/delivery-mechanism",
+            get(reports::delivery_mechanism),
+        )
+        .route("/reports/cld", get(reports::cld_page))
+        .route("/reports/cld.csv", get(reports::cld_csv))
+        .route(
+            "/audit/chain",
+            get(reports::chain).post(reports::verify_chain),
+        )
         .route("/evidence/{sha256}", get(audit::evidence_file))
         .route("/invoices", get(provider::invoice_list))
         .route("/invoices/{id}", get(provider::invoice_show))

@@ -122,6 +122,18 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             href: "/evidence/missing",
         });
     }
+    if matches!(role, Role::Auditor | Role::FinanceOfficer) {
+        nav.push(NavItem {
+            label: "Verify the chain",
+            href: "/audit/chain",
+        });
+    }
+    if crate::reports::REPORT_ROLES.contains(&role) {
+        nav.push(NavItem {
+            label: "Returns",
+            href: "/reports/delivery-mechanism",
+        });
+    }
     nav
 }
 

@@ -27,6 +27,7 @@ mod payroll;
 mod people;
 mod plans;
 mod policy;
+pub(crate) mod reports;
 mod returns;
 mod reviews;
 mod surplus;
@@ -162,6 +163,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cards::card_events))
         .routes(routes!(returns::get, returns::submit))
         .routes(routes!(returns::list))
+        .routes(routes!(reports::delivery_mechanism))
+        .routes(routes!(reports::cld))
         .merge(
             // The only route whose body may be larger than the server-wide limit: a file.
             OpenApiRouter::new()

@@ -15,5 +15,6 @@ pub mod people;
 pub mod person;
 pub mod plan_editor;
 pub mod provider;
+pub mod reports;
 pub mod reviews;
 pub mod surplus;

@@ -1,0 +1,157 @@
+//! An auditor in Chromium: signs in, draws a sample on the samples page, records a finding on a
+//! sampled payment and sees it listed, then verifies the chain on its page. The payments are made
+//! through the API first.
+
+use std::time::{Duration, Instant};
+
+use thirtyfour::prelude::*;
+
+use crate::payments_api::setup;
+use crate::support::browser::{browser, serve, sign_in, wait_heading, Driver};
+use crate::support::PASSWORD;
+
+/// Waits (up to 10 s) for the first element matching `css` to contain `needle`.
+async fn wait_text(browser: &WebDriver, css: &str, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = String::new();
+    while Instant::now() < deadline {
+        if let Ok(element) = browser.find(By::Css(css)).await {
+            if let Ok(text) = element.text().await {
+                if text.contains(needle) {
+                    return text;
+                }
+                seen = text;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("expected {needle:?} in {css}, saw {seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_draws_a_sample_records_a_finding_and_verifies_the_chain() {
+    let s = setup().await;
+    let app = &s.s.app;
+    for amount in ["12.00", "13.50", "14.25"] {
+        let paid = s.pay(&s.holder.1, s.body("personal_care", amount)).await;
+        assert_eq!(
+            paid.status,
+            axum::http::StatusCode::CREATED,
+            "{}",
+            paid.text
+        );
+    }
+    allot::ledger::maintenance::run_once(
+        &app.state.pool,
+        app.state.clock.now(),
+        &app.state.chain_key,
+    )
+    .await
+    .unwrap();
+    let head = app.get("/api/v1/audit/verify", &s.s.auditor.token).await;
+    assert_eq!(head.json["ok"], true, "{}", head.text);
+    let head_hash = head.json["head_hash"].as_str().unwrap().to_owned();
+    let email = app.get("/api/v1/me", &s.s.auditor.token).await.json["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let today = app.state.clock.today().to_string();
+    let base = serve(app).await;
+
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = browser(&driver, profile.path()).await;
+    let result = async {
+        sign_in(&browser, &base, &email, PASSWORD).await?;
+        browser
+            .find(By::LinkText("Audit samples"))
+            .await?
+            .click()
+            .await?;
+        wait_heading(&browser, "Audit samples").await;
+        browser
+            .find(By::Id("seed"))
+            .await?
+            .send_keys("year-end 2026")
+            .await?;
+        let size = browser.find(By::Id("size")).await?;
+        size.clear().await?;
+        size.send_keys("2").await?;
+        // Date inputs take their value in the browser's locale when typed; set it as the form
+        // sends it.
+        browser
+            .execute(
+                "document.getElementById('from').value = arguments[0];
+                 document.getElementById('to').value = arguments[0];",
+                vec![serde_json::json!(today)],
+            )
+            .await?;
+        browser
+            .find(By::Css("form[action='/audit/samples'] button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        wait_heading(&browser, "Audit sample").await;
+        let rows = browser.find_all(By::Css("tbody tr")).await?;
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].text().await?.contains("None yet"));
+
+        // A query on the first sampled payment.
+        browser
+            .find(By::Css("#outcome-1 option[value='query']"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .find(By::Id("note-1"))
+            .await?
+            .send_keys("Receipt total differs from the payment")
+            .await?;
+        browser
+            .find(By::Css(
+                "button[aria-label='Record a finding on payment 1']",
+            ))
+            .await?
+            .click()
+            .await?;
+        let row = wait_text(
+            &browser,
+            "tbody tr",
+            "Receipt total differs from the payment",
+        )
+        .await;
+        assert!(row.contains("query"), "{row}");
+
+        // The sample is listed with its finding.
+        browser
+            .find(By::LinkText("Audit samples"))
+            .await?
+            .click()
+            .await?;
+        wait_heading(&browser, "Audit samples").await;
+        let listed = browser.find(By::Css("tbody tr")).await?.text().await?;
+        assert!(listed.contains("year-end 2026"), "{listed}");
+        // Two payments drawn, one finding.
+        assert!(listed.ends_with(" 2 1"), "{listed}");
+
+        // Verify the chain.
+        browser
+            .find(By::LinkText("Verify the chain"))
+            .await?
+            .click()
+            .await?;
+        wait_heading(&browser, "Verify the chain").await;
+        browser
+            .find(By::Css("form[action='/audit/chain'] button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        wait_text(&browser, "main", "The chain verifies").await;
+        let shown = browser.find(By::Css("main dl")).await?.text().await?;
+        assert!(shown.contains(&head_hash), "{shown}");
+        WebDriverResult::Ok(())
+    }
+    .await;
+    browser.quit().await.ok();
+    result.expect("browser steps");
+}
