@@ -159,6 +159,7 @@ pub async fn card_events(
         pool: &state.pool,
         clock: &state.clock,
         payments: &state.payments,
+        decision_budget: state.settings.card_decision_budget,
     };
     match events::receive(&desk, &signed).await? {
         Received::Answer(answer) => Ok(Json(answer)),
