@@ -13,6 +13,8 @@ mod bank_visibility;
 mod browser;
 mod budgets_admin;
 mod budgets_api;
+mod card_exceptions;
+mod card_holds;
 mod cards;
 mod chain_records;
 mod cli_lifecycle;
