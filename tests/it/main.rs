@@ -15,6 +15,7 @@ mod budgets_admin;
 mod budgets_api;
 mod card_exceptions;
 mod card_holds;
+mod card_pages;
 mod cards;
 mod chain_records;
 mod cli_lifecycle;
