@@ -793,9 +793,11 @@ async fn open_increments(
             Ok(Increment {
                 increment_ref: row.try_get("increment_ref")?,
                 amount: row.try_get("amount")?,
-                hold_entry_id: row.try_get::<_, Option<Uuid>>("hold_entry_id")?.ok_or_else(
-                    || AppError::Internal("an approved increment has no hold".into()),
-                )?,
+                hold_entry_id: row
+                    .try_get::<_, Option<Uuid>>("hold_entry_id")?
+                    .ok_or_else(|| {
+                        AppError::Internal("an approved increment has no hold".into())
+                    })?,
                 payment_id: row.try_get("payment_id")?,
             })
         })
@@ -804,8 +806,7 @@ async fn open_increments(
 
 /// Voids a hold unless it is resolved already (expired, say).
 async fn void_hold(tx: &Tx<'_>, council_id: Uuid, hold: Uuid, reason: &str) -> AppResult<()> {
-    match ledger::void_pending_with_in_tx(tx, council_id, hold, json!({ "reason": reason })).await
-    {
+    match ledger::void_pending_with_in_tx(tx, council_id, hold, json!({ "reason": reason })).await {
         Ok(_) | Err(LedgerError::NotPending) => Ok(()),
         Err(e) => Err(e.into()),
     }
@@ -945,11 +946,25 @@ async fn reverse(
             let increments = open_increments(tx, council_id, processor, &reference).await?;
             for increment in &increments {
                 void_hold(tx, council_id, increment.hold_entry_id, reason).await?;
-                settle_payment(tx, council_id, increment.payment_id, None, now, auth.cardholder)
-                    .await?;
-            }
-            set_increments_status(tx, council_id, processor, &reference, &increments, "reversed")
+                settle_payment(
+                    tx,
+                    council_id,
+                    increment.payment_id,
+                    None,
+                    now,
+                    auth.cardholder,
+                )
                 .await?;
+            }
+            set_increments_status(
+                tx,
+                council_id,
+                processor,
+                &reference,
+                &increments,
+                "reversed",
+            )
+            .await?;
             tx.execute(
                 "UPDATE card_authorizations SET status = 'reversed'
                  WHERE council_id = $1 AND processor_id = $2 AND authorization_ref = $3",
@@ -991,40 +1006,40 @@ async fn capture(
     event: Capture,
 ) -> AppResult<(Option<Uuid>, Value)> {
     check_ref("data.authorization_id", &event.authorization_id)?;
-    let council_id =
-        match authorization_council(desk.pool, processor, &event.authorization_id).await {
-            Ok(council_id) => council_id,
-            // A capture the network stood in for, of an authorisation allot never saw.
-            Err(AppError::NotFound) if event.stand_in => {
-                let card_ref = event
-                    .card_ref
-                    .as_deref()
-                    .ok_or_else(|| AppError::invalid("data.card_ref", "required with stand_in"))?;
-                check_ref("data.card_ref", card_ref)?;
-                let merchant = event
-                    .merchant
-                    .as_ref()
-                    .ok_or_else(|| AppError::invalid("data.merchant", "required with stand_in"))?;
-                let (merchant_name, mcc) =
-                    check_merchant(event.currency.as_deref().unwrap_or("GBP"), merchant)?;
-                let Some((council_id, card_id)) =
-                    card_council(desk.pool, processor, card_ref).await?
-                else {
-                    return Err(AppError::NotFound);
-                };
-                let spec = Forced {
-                    kind: ForcedKind::StandInCapture,
-                    card_id,
-                    reference: event.authorization_id,
-                    amount: event.amount,
-                    merchant_name,
-                    mcc,
-                    is_cash: event.is_cash,
-                };
-                return forced(desk, council_id, processor, spec).await;
-            }
-            Err(e) => return Err(e),
-        };
+    let council_id = match authorization_council(desk.pool, processor, &event.authorization_id)
+        .await
+    {
+        Ok(council_id) => council_id,
+        // A capture the network stood in for, of an authorisation allot never saw.
+        Err(AppError::NotFound) if event.stand_in => {
+            let card_ref = event
+                .card_ref
+                .as_deref()
+                .ok_or_else(|| AppError::invalid("data.card_ref", "required with stand_in"))?;
+            check_ref("data.card_ref", card_ref)?;
+            let merchant = event
+                .merchant
+                .as_ref()
+                .ok_or_else(|| AppError::invalid("data.merchant", "required with stand_in"))?;
+            let (merchant_name, mcc) =
+                check_merchant(event.currency.as_deref().unwrap_or("GBP"), merchant)?;
+            let Some((council_id, card_id)) = card_council(desk.pool, processor, card_ref).await?
+            else {
+                return Err(AppError::NotFound);
+            };
+            let spec = Forced {
+                kind: ForcedKind::StandInCapture,
+                card_id,
+                reference: event.authorization_id,
+                amount: event.amount,
+                merchant_name,
+                mcc,
+                is_cash: event.is_cash,
+            };
+            return forced(desk, council_id, processor, spec).await;
+        }
+        Err(e) => return Err(e),
+    };
     let now = desk.clock.now();
     let today = london_date(now);
     let reference = event.authorization_id;
@@ -1081,10 +1096,22 @@ async fn capture(
                 // The hold is gone (or due to go): the capture posts on its own, flagged.
                 void_hold(tx, council_id, hold, "captured after expiry").await?;
                 for increment in &increments {
-                    void_hold(tx, council_id, increment.hold_entry_id, "captured after expiry")
-                        .await?;
-                    settle_payment(tx, council_id, increment.payment_id, None, now,
-                                   auth.cardholder).await?;
+                    void_hold(
+                        tx,
+                        council_id,
+                        increment.hold_entry_id,
+                        "captured after expiry",
+                    )
+                    .await?;
+                    settle_payment(
+                        tx,
+                        council_id,
+                        increment.payment_id,
+                        None,
+                        now,
+                        auth.cardholder,
+                    )
+                    .await?;
                 }
                 flags.push("captured_after_expiry");
                 let paid_out = paid_out_of(tx, council_id, auth.account_id).await?;
@@ -1130,16 +1157,34 @@ async fn capture(
                         .await?;
                         posted += portion;
                         increment_entries.push(entry.id);
-                        settle_payment(tx, council_id, increment.payment_id, Some(entry.id), now,
-                                       auth.cardholder).await?;
+                        settle_payment(
+                            tx,
+                            council_id,
+                            increment.payment_id,
+                            Some(entry.id),
+                            now,
+                            auth.cardholder,
+                        )
+                        .await?;
                     } else {
                         void_hold(tx, council_id, increment.hold_entry_id, "not captured").await?;
-                        settle_payment(tx, council_id, increment.payment_id, None, now,
-                                       auth.cardholder).await?;
+                        settle_payment(
+                            tx,
+                            council_id,
+                            increment.payment_id,
+                            None,
+                            now,
+                            auth.cardholder,
+                        )
+                        .await?;
                     }
                 }
                 if amount > posted {
-                    let flag = if over { "over_capture" } else { "captured_after_expiry" };
+                    let flag = if over {
+                        "over_capture"
+                    } else {
+                        "captured_after_expiry"
+                    };
                     flags.push(flag);
                     let paid_out = paid_out_of(tx, council_id, auth.account_id).await?;
                     extra_entry = Some(
@@ -1163,10 +1208,24 @@ async fn capture(
                 (posted_entry.id, posted)
             };
             let _ = posted;
-            settle_payment(tx, council_id, auth.payment_id, Some(capture_entry), now,
-                           auth.cardholder).await?;
-            set_increments_status(tx, council_id, processor, &reference, &increments, "captured")
-                .await?;
+            settle_payment(
+                tx,
+                council_id,
+                auth.payment_id,
+                Some(capture_entry),
+                now,
+                auth.cardholder,
+            )
+            .await?;
+            set_increments_status(
+                tx,
+                council_id,
+                processor,
+                &reference,
+                &increments,
+                "captured",
+            )
+            .await?;
             let flags_json = json!(flags);
             tx.execute(
                 "UPDATE card_authorizations SET status = 'captured', captured_amount = $4,
@@ -1237,7 +1296,12 @@ async fn increment(
     }
     match card.status.as_str() {
         "active" => {}
-        "frozen" => return Ok((Some(council_id), declined("card_frozen", "This card is frozen."))),
+        "frozen" => {
+            return Ok((
+                Some(council_id),
+                declined("card_frozen", "This card is frozen."),
+            ))
+        }
         _ => {
             return Ok((
                 Some(council_id),
@@ -1427,7 +1491,9 @@ async fn forced_in_tx(
         (None, _) => {}
         (Some(status), ForcedKind::StandInCapture) if status == "declined" => {}
         (Some(_), ForcedKind::StandInAuthorization) => {
-            return card.existing.ok_or_else(|| AppError::Internal("no answer".into()));
+            return card
+                .existing
+                .ok_or_else(|| AppError::Internal("no answer".into()));
         }
         (Some(status), _) => {
             return Err(AppError::conflict(format!(
@@ -1484,9 +1550,11 @@ async fn forced_in_tx(
             metadata,
             reverses: None,
         };
-        let expires = now
-            + chrono::Duration::days(i64::from(council_policy.card_hold_expiry_days.max(1)));
-        let hold = ledger::hold_in_tx(tx, council_id, &entry, expires).await?.id;
+        let expires =
+            now + chrono::Duration::days(i64::from(council_policy.card_hold_expiry_days.max(1)));
+        let hold = ledger::hold_in_tx(tx, council_id, &entry, expires)
+            .await?
+            .id;
         tx.execute(
             "INSERT INTO card_authorizations (council_id, processor_id, authorization_ref, card_id,
                  amount, merchant_category, merchant_name, is_cash, approved, status,
@@ -1518,7 +1586,10 @@ async fn forced_in_tx(
             (account, paid_out),
             amount,
             today,
-            format!("Card: {} (captured without allot's approval)", spec.merchant_name),
+            format!(
+                "Card: {} (captured without allot's approval)",
+                spec.merchant_name
+            ),
             metadata,
         )
         .await?;

@@ -163,7 +163,9 @@ pub async fn review(
         .await?
         .ok_or(AppError::NotFound)?;
     if row.try_get::<_, Option<DateTime<Utc>>>(0)?.is_some() {
-        return Err(AppError::conflict("This exception has been reviewed already."));
+        return Err(AppError::conflict(
+            "This exception has been reviewed already.",
+        ));
     }
     tx.execute(
         "UPDATE card_exceptions SET reviewed_at = $3, reviewed_by = $4, review_note = $5

@@ -236,7 +236,10 @@ async fn send(
         Err(e) => return failed(format!("the payload: {e}")),
     };
     let key = match (&delivery.sealed, &delivery.secret) {
-        (Some(sealed), _) => match options.sealer.open(council_id, delivery.endpoint_id, sealed) {
+        (Some(sealed), _) => match options
+            .sealer
+            .open(council_id, delivery.endpoint_id, sealed)
+        {
             Ok(key) => key,
             Err(e) => return failed(e.to_string()),
         },

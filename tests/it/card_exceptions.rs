@@ -169,19 +169,36 @@ async fn force_captures_and_stand_ins_are_posted_and_listed_with_the_rules_verdi
     let review = |token: String, id: String, body: Value| {
         let app = &c.p.s.app;
         async move {
-            app.post(&format!("/api/v1/cards/exceptions/{id}/review"), &token, body)
-                .await
+            app.post(
+                &format!("/api/v1/cards/exceptions/{id}/review"),
+                &token,
+                body,
+            )
+            .await
         }
     };
     assert_eq!(
-        review(c.p.s.auditor.token.clone(), id.clone(), json!({"note": "seen"}))
-            .await
-            .status,
+        review(
+            c.p.s.auditor.token.clone(),
+            id.clone(),
+            json!({"note": "seen"})
+        )
+        .await
+        .status,
         StatusCode::FORBIDDEN
     );
-    for body in [json!({"note": "  "}), json!({}), json!({"note": "x", "extra": 1})] {
+    for body in [
+        json!({"note": "  "}),
+        json!({}),
+        json!({"note": "x", "extra": 1}),
+    ] {
         let reply = review(finance.clone(), id.clone(), body.clone()).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}: {}", reply.text);
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            reply.text
+        );
     }
     assert_eq!(
         review(

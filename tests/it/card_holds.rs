@@ -133,7 +133,10 @@ async fn an_incremental_authorisation_is_a_further_hold_and_the_capture_posts_th
     .await;
     assert_eq!(available(&c).await, start - pounds(4300));
     let reversed = c
-        .event("authorization.reversal", json!({"authorization_id": "inc-3"}))
+        .event(
+            "authorization.reversal",
+            json!({"authorization_id": "inc-3"}),
+        )
         .await;
     assert_eq!(reversed.status, StatusCode::OK, "{}", reversed.text);
     assert_eq!(available(&c).await, start - pounds(2800));
@@ -284,7 +287,11 @@ async fn two_cash_withdrawals_racing_cannot_both_pass_the_daily_limit() {
             .collect();
         if round == 0 {
             assert_eq!(approved.len(), 1, "{} / {}", a.text, b.text);
-            assert_eq!(refused[0].json["decline_reason"], "cash_limit", "{}", refused[0].text);
+            assert_eq!(
+                refused[0].json["decline_reason"], "cash_limit",
+                "{}",
+                refused[0].text
+            );
         } else {
             // 60.00 withdrawn today: neither fits.
             assert!(approved.is_empty(), "{} / {}", a.text, b.text);

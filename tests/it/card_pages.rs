@@ -60,15 +60,27 @@ async fn cards_and_their_exceptions_on_the_finance_officers_pages() {
             ],
         )
         .await;
-    assert_eq!(registered.status, StatusCode::SEE_OTHER, "{}", registered.text);
+    assert_eq!(
+        registered.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        registered.text
+    );
 
     // The card's page: its authorisations with their decisions.
     let card_page = app.page(&format!("/cards/{}", c.card), &cookie).await;
     assert_eq!(card_page.status, StatusCode::OK, "{}", card_page.text);
     assert!(card_page.text.contains("page-1"));
-    assert!(card_page.text.contains("Declined: blocked merchant"), "{}", card_page.text);
+    assert!(
+        card_page.text.contains("Declined: blocked merchant"),
+        "{}",
+        card_page.text
+    );
     assert!(card_page.text.contains("Not asked (force capture)"));
-    assert!(card_page.text.contains("&lt;b&gt;Shop&lt;/b&gt;"), "escaped");
+    assert!(
+        card_page.text.contains("&lt;b&gt;Shop&lt;/b&gt;"),
+        "escaped"
+    );
     let frozen = app
         .form(
             &format!("/cards/{}/freeze", c.card),
@@ -78,7 +90,11 @@ async fn cards_and_their_exceptions_on_the_finance_officers_pages() {
         .await;
     assert_eq!(frozen.status, StatusCode::SEE_OTHER, "{}", frozen.text);
     let card_page = app.page(&format!("/cards/{}", c.card), &cookie).await;
-    assert!(card_page.text.contains("Unfreeze the card"), "{}", card_page.text);
+    assert!(
+        card_page.text.contains("Unfreeze the card"),
+        "{}",
+        card_page.text
+    );
     let no_csrf = app
         .form(&format!("/cards/{}/unfreeze", c.card), &cookie, &[])
         .await;
@@ -92,10 +108,14 @@ async fn cards_and_their_exceptions_on_the_finance_officers_pages() {
     let exceptions = app.page("/cards/exceptions", &cookie).await;
     assert_eq!(exceptions.status, StatusCode::OK, "{}", exceptions.text);
     assert!(exceptions.text.contains("Captured with no authorisation"));
-    assert!(exceptions.text.contains("Would have declined: not in plan"), "{}", exceptions.text);
-    let listed =
-        app.get("/api/v1/cards/exceptions", &c.p.s.maker.token)
-            .await;
+    assert!(
+        exceptions.text.contains("Would have declined: not in plan"),
+        "{}",
+        exceptions.text
+    );
+    let listed = app
+        .get("/api/v1/cards/exceptions", &c.p.s.maker.token)
+        .await;
     let id = listed.json["items"][0]["id"].as_str().unwrap().to_owned();
     let empty = app
         .form(
@@ -192,7 +212,10 @@ async fn webhook_endpoints_page_registers_shows_the_secret_once_and_deletes() {
     let listed = app.get("/api/v1/webhooks", &s.council.admin_token).await;
     let items = listed.json["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
-    assert_eq!(items[0]["events"], json!(["payment.posted", "payment.refused"]));
+    assert_eq!(
+        items[0]["events"],
+        json!(["payment.posted", "payment.refused"])
+    );
     let endpoint = items[0]["id"].as_str().unwrap().to_owned();
 
     // The delivery log; the secret is not shown again.

@@ -686,7 +686,10 @@ async fn secrets_are_stored_sealed_and_deliveries_still_verify() {
     assert_eq!(seal_existing(&app.db.pool, &sealer).await.unwrap(), 0);
     let (clear, sealed) = stored_secret(&t, older).await;
     assert_eq!(clear, None);
-    assert_eq!(sealer.open(council, older, &sealed.unwrap()).unwrap(), older_key);
+    assert_eq!(
+        sealer.open(council, older, &sealed.unwrap()).unwrap(),
+        older_key
+    );
 
     // Both endpoints' deliveries verify with the secrets shown when they were made.
     let paid = t.pay(&t.holder.1, t.body("personal_care", "10.00")).await;

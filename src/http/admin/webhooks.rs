@@ -125,9 +125,9 @@ pub async fn create(
     let sealer = SecretSealer::new(&state.chain_key);
     let done = crate::commands::write(&state.pool, actor.council_id, |tx| {
         let (actor, new, sealer) = (actor.clone(), new.clone(), sealer.clone());
-        Box::pin(async move {
-            endpoints::create(tx, &actor, &new, allow_private, &sealer, now).await
-        })
+        Box::pin(
+            async move { endpoints::create(tx, &actor, &new, allow_private, &sealer, now).await },
+        )
     })
     .await;
     match done {

@@ -11,10 +11,10 @@ use uuid::Uuid;
 use super::List;
 use crate::auth::Actor;
 use crate::cards::events::{self, Desk, Received};
+use crate::cards::exceptions::{self, CardException, Review};
 use crate::cards::signature::Signed;
 use crate::cards::{registry, Card, CardAction, NewCard};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::cards::exceptions::{self, CardException, Review};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::AppState;
 

@@ -23,5 +23,5 @@ mod store;
 pub use approvals::{approvals_queue, approve, reject};
 pub use batch::{check, decide_and_record, Request};
 pub use input::{CardSpend, NewPayment};
-pub use store::paid_out_account;
 pub use outcome::{decisions, load, visible_payment, Payment, PaymentOutcome, PaymentStatus};
+pub use store::paid_out_account;

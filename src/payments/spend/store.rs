@@ -241,8 +241,9 @@ pub(super) async fn insert_card_authorizations(
         .iter()
         .filter_map(|(_, r)| r.card.as_ref().map(|card| (r, card)))
         .collect();
-    let (increments, cards): (Vec<_>, Vec<_>) =
-        cards.into_iter().partition(|(_, c)| c.increment_ref.is_some());
+    let (increments, cards): (Vec<_>, Vec<_>) = cards
+        .into_iter()
+        .partition(|(_, c)| c.increment_ref.is_some());
     insert_increments(tx, council_id, &increments).await?;
     if cards.is_empty() {
         return Ok(());
