@@ -7,11 +7,17 @@
 //!   held until the capture (expiring per policy); declined, the decision is recorded all the
 //!   same. The answer is always 200 `{"approved", "decline_reason"?, "message"}`, an unknown
 //!   card included (the processor needs an answer). Not decided in time, the policy's
-//!   `card_timeout_decision` answers.
-//! - `authorization.reversal`: the hold is voided.
-//! - `capture`: the hold posts (a smaller capture releases the rest; a larger one, up to 20 % for
+//!   `card_timeout_decision` answers (a `timeout` decline is recorded first, so a decision
+//!   finishing later leaves no hold). With `stand_in: true` (the network approved it while allot
+//!   was unreachable) it is held whatever the rules say and goes on the exceptions list.
+//! - `authorization.incremental`: a further hold on an approved authorisation, decided like a new
+//!   one.
+//! - `authorization.reversal`: every hold of the authorisation is voided.
+//! - `capture`: the holds post (a smaller capture releases the rest; a larger one, up to 20 % for
 //!   the policy's tip-taking merchant categories, posts the extra as its own flagged entry; after
-//!   the hold expired, the capture posts on its own, flagged).
+//!   the hold expired, the capture posts on its own, flagged). With `stand_in: true`, a capture of
+//!   an authorisation allot did not approve posts and goes on the exceptions list.
+//! - `force_capture`: a capture with no authorisation: posted, on the exceptions list.
 //! - `refund`: money back into the card's account, linked to the authorisation.
 
 use std::time::Duration;
@@ -1092,7 +1098,7 @@ async fn capture(
             let mut flags: Vec<&str> = Vec::new();
             let mut extra_entry = None;
             let mut increment_entries: Vec<Uuid> = Vec::new();
-            let (capture_entry, posted) = if hold_expired(tx, council_id, hold, now).await? {
+            let capture_entry = if hold_expired(tx, council_id, hold, now).await? {
                 // The hold is gone (or due to go): the capture posts on its own, flagged.
                 void_hold(tx, council_id, hold, "captured after expiry").await?;
                 for increment in &increments {
@@ -1126,7 +1132,7 @@ async fn capture(
                            "flag": "captured_after_expiry"}),
                 )
                 .await?;
-                (entry, amount)
+                entry
             } else {
                 // Each hold posts what it covers of the capture, in order; the rest is released.
                 let first = amount.min(auth.amount);
@@ -1205,9 +1211,8 @@ async fn capture(
                         .await?,
                     );
                 }
-                (posted_entry.id, posted)
+                posted_entry.id
             };
-            let _ = posted;
             settle_payment(
                 tx,
                 council_id,

@@ -186,9 +186,10 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
 }
 
 /// A card processor's signed event (Standard Webhooks: `webhook-id`, `webhook-timestamp`,
-/// `webhook-signature`). `authorization.request` is answered 200 `{"approved", "decline_reason"?,
-/// "message"}` (an unknown card too); `authorization.reversal`, `capture` and `refund` 200
-/// `{"recorded": true, ...}`. A replayed `webhook-id` gets its first answer. A missing, wrong,
+/// `webhook-signature`). `authorization.request` and `authorization.incremental` are answered 200
+/// `{"approved", "decline_reason"?, "message"}` (an unknown card too); `authorization.reversal`,
+/// `capture`, `force_capture` and `refund` 200 `{"recorded": true, ...}`. Force captures and
+/// stand-ins (`stand_in: true`) are posted (or held) and go on the exceptions list. A replayed `webhook-id` gets its first answer. A missing, wrong,
 /// stale or future signature is 401 with nothing recorded.
 #[utoipa::path(post, path = "/api/v1/card-events", tag = "cards",
     params(("webhook-id" = String, Header), ("webhook-timestamp" = String, Header),
