@@ -26,9 +26,10 @@ test:
 e2e:
     cargo test --test it browser::
 
-# `payments_http` (rule-checked payments over HTTP) and `payment_run` run on a cluster of their own with
+# `payments_http` (rule-checked payments over HTTP), `card_authorizations` (signed card authorisation
+# requests over HTTP) and `payment_run` run on a cluster of their own with
 # production durability (fsync, synchronous_commit, full_page_writes on), `ledger` on the test harness's
-# cluster (durability off); `payments_http` and `ledger` run pgbench TPC-B on their cluster as the
+# cluster (durability off); `payments_http`, `card_authorizations` and `ledger` run pgbench TPC-B on their cluster as the
 # baseline. BENCH_SECS sets the length of a case.
 # Benchmarks in release mode (prints figures; asserts nothing).
 bench:

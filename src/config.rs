@@ -29,6 +29,9 @@ pub struct Settings {
     /// Let webhook endpoints be private, loopback or link-local addresses (tests and closed
     /// networks only; never on a server reachable by councils' integrators).
     pub webhook_allow_private: bool,
+    /// How long a card authorisation may take before the council's timeout decision answers
+    /// for it (processors give up after about two seconds).
+    pub card_decision_budget: Duration,
 }
 
 impl Default for Settings {
@@ -46,6 +49,7 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             body_limit: 256 * 1024,
             webhook_allow_private: false,
+            card_decision_budget: crate::cards::events::DECISION_BUDGET,
         }
     }
 }

@@ -442,6 +442,12 @@ async fn serve(
     // Requests are answered as the serving role; the owner's pool only ran the migrations.
     let serving = database.serving_pool(app_url, 16)?;
     let state = AppState::new(serving.clone(), settings).with_chain_key(chain_key);
+    // Webhook secrets of endpoints made before they were sealed are sealed now.
+    let sealer = allot::webhooks::secrets::SecretSealer::new(&state.chain_key);
+    let sealed = allot::webhooks::secrets::seal_existing(&serving, &sealer).await?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed webhook secrets kept in clear");
+    }
     // Ctrl-C and SIGTERM are caught from before the first connection is accepted: a signal sent
     // as soon as allot answers stops it gracefully, never by the default action.
     let shutdown = shutdown_signal()?;
@@ -464,6 +470,7 @@ async fn serve(
         state.clock.clone(),
         allot::webhooks::deliver::Options {
             allow_private: state.settings.webhook_allow_private,
+            sealer: sealer.clone(),
             ..Default::default()
         },
         Duration::from_secs(1),

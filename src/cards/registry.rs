@@ -267,3 +267,80 @@ pub async fn change(tx: &Tx<'_>, actor: &Actor, id: Uuid, action: CardAction) ->
     .await?;
     get(tx, actor, id).await
 }
+
+/// One authorisation of a card as its page shows it, with its decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CardAuthorization {
+    pub authorization_id: String,
+    pub amount: String,
+    /// The further holds approved on it (incremental authorisations), summed.
+    pub increments: String,
+    pub merchant_name: String,
+    pub merchant_category: String,
+    pub is_cash: bool,
+    pub approved: bool,
+    pub decline_reason: Option<String>,
+    /// `approved`, `declined`, `reversed`, `captured` or `expired`.
+    pub status: String,
+    pub captured_amount: Option<String>,
+    pub flags: Vec<String>,
+    /// `force_capture` or `stand_in` when the network moved the money without allot's approval.
+    pub forced: Option<String>,
+    pub payment_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A card's authorisations, newest first (council staff).
+pub async fn authorizations(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    card_id: Uuid,
+) -> AppResult<Vec<CardAuthorization>> {
+    get(tx, actor, card_id).await?;
+    let rows = tx
+        .query(
+            "SELECT ca.authorization_ref, ca.amount::text AS amount,
+                    coalesce((SELECT sum(i.amount) FROM card_authorization_increments i
+                              WHERE i.council_id = ca.council_id
+                                AND i.processor_id = ca.processor_id
+                                AND i.authorization_ref = ca.authorization_ref
+                                AND i.approved), 0)::numeric(14,2)::text AS increments,
+                    ca.merchant_name, ca.merchant_category, ca.is_cash, ca.approved,
+                    ca.decline_reason, ca.status, ca.captured_amount::text AS captured_amount,
+                    ca.flags, ca.forced, ca.payment_id, ca.created_at
+             FROM card_authorizations ca
+             WHERE ca.council_id = $1 AND ca.card_id = $2
+             ORDER BY ca.created_at DESC, ca.authorization_ref
+             LIMIT 500",
+            &[&actor.council_id, &card_id],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let flags: serde_json::Value = row.try_get("flags")?;
+            Ok(CardAuthorization {
+                authorization_id: row.try_get("authorization_ref")?,
+                amount: row.try_get("amount")?,
+                increments: row.try_get("increments")?,
+                merchant_name: row.try_get("merchant_name")?,
+                merchant_category: row.try_get("merchant_category")?,
+                is_cash: row.try_get("is_cash")?,
+                approved: row.try_get("approved")?,
+                decline_reason: row.try_get("decline_reason")?,
+                status: row.try_get("status")?,
+                captured_amount: row.try_get("captured_amount")?,
+                flags: flags
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|f| f.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                forced: row.try_get("forced")?,
+                payment_id: row.try_get("payment_id")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect()
+}

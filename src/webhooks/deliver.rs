@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::address;
 use super::endpoints::{http_hosts, webhook_id};
+use super::secrets::SecretSealer;
 use crate::cards::signature;
 use crate::db::{anonymous_tx, in_tenant_tx, DbPool};
 use crate::error::{AppError, AppResult};
@@ -45,6 +46,9 @@ pub struct Options {
     pub allow_private: bool,
     /// How long a receiver has to answer.
     pub timeout: Duration,
+    /// Opens the endpoints' sealed secrets (the chain key's; the default is the test key's, as
+    /// [`crate::http::AppState::new`]'s).
+    pub sealer: SecretSealer,
 }
 
 impl Default for Options {
@@ -52,6 +56,7 @@ impl Default for Options {
         Options {
             allow_private: false,
             timeout: Duration::from_secs(15),
+            sealer: SecretSealer::new(&crate::ledger::chain::ChainKey::fixed_for_tests()),
         }
     }
 }
@@ -97,7 +102,8 @@ struct Due {
     endpoint_id: Uuid,
     endpoint_status: String,
     url: String,
-    secret: Vec<u8>,
+    secret: Option<Vec<u8>>,
+    sealed: Option<Vec<u8>>,
     payload: Value,
 }
 
@@ -133,7 +139,7 @@ async fn claim(
                          FROM due WHERE d.council_id = $1 AND d.id = due.id
                          RETURNING d.id, d.event_id, d.attempts, d.endpoint_id)
                      SELECT c.id, c.event_id, c.attempts, c.endpoint_id, e.status, e.url,
-                            e.secret, v.payload
+                            e.secret, e.secret_sealed, v.payload
                      FROM claimed c
                      JOIN webhook_endpoints e ON e.council_id = $1 AND e.id = c.endpoint_id
                      JOIN webhook_events v ON v.council_id = $1 AND v.id = c.event_id
@@ -152,6 +158,7 @@ async fn claim(
                         endpoint_status: row.try_get("status")?,
                         url: row.try_get("url")?,
                         secret: row.try_get("secret")?,
+                        sealed: row.try_get("secret_sealed")?,
                         payload: row.try_get("payload")?,
                     })
                 })
@@ -177,7 +184,7 @@ async fn deliver_council(
             record(pool, council_id, &delivery, now, None).await?;
             continue;
         }
-        let outcome = send(&delivery, &hosts, now, options).await;
+        let outcome = send(council_id, &delivery, &hosts, now, options).await;
         match &outcome {
             Outcome::Delivered(_) => round.delivered += 1,
             Outcome::Gone => {
@@ -192,7 +199,13 @@ async fn deliver_council(
 }
 
 /// Sends one delivery.
-async fn send(delivery: &Due, hosts: &[String], now: DateTime<Utc>, options: &Options) -> Outcome {
+async fn send(
+    council_id: Uuid,
+    delivery: &Due,
+    hosts: &[String],
+    now: DateTime<Utc>,
+    options: &Options,
+) -> Outcome {
     let failed = |error: String| Outcome::Failed {
         status: None,
         error,
@@ -222,9 +235,21 @@ async fn send(delivery: &Due, hosts: &[String], now: DateTime<Utc>, options: &Op
         Ok(body) => body,
         Err(e) => return failed(format!("the payload: {e}")),
     };
+    let key = match (&delivery.sealed, &delivery.secret) {
+        (Some(sealed), _) => match options
+            .sealer
+            .open(council_id, delivery.endpoint_id, sealed)
+        {
+            Ok(key) => key,
+            Err(e) => return failed(e.to_string()),
+        },
+        // Not sealed yet (made before sealing; sealed when allot starts).
+        (None, Some(secret)) => secret.clone(),
+        (None, None) => return failed("the endpoint has no secret".into()),
+    };
     let id = webhook_id(delivery.event_id);
     let timestamp = now.timestamp();
-    let signature = signature::sign(&delivery.secret, &id, timestamp, &body);
+    let signature = signature::sign(&key, &id, timestamp, &body);
     let response = client
         .post(url.as_str())
         .header("content-type", "application/json")

@@ -131,6 +131,7 @@ pub async fn create(
     actor: &Actor,
     new: &NewEndpoint,
     allow_private: bool,
+    sealer: &super::secrets::SecretSealer,
     now: DateTime<Utc>,
 ) -> AppResult<CreatedEndpoint> {
     let organisation_id = scope(actor)?;
@@ -160,10 +161,11 @@ pub async fn create(
     let key = signature::new_key()
         .map_err(|_| AppError::Internal("no random bytes for the secret".into()))?;
     let id = Uuid::new_v4();
+    let sealed = sealer.seal(actor.council_id, id, &key)?;
     let row = tx
         .query_one(
-            "INSERT INTO webhook_endpoints (council_id, id, organisation_id, url, events, secret,
-                 created_by, created_at)
+            "INSERT INTO webhook_endpoints (council_id, id, organisation_id, url, events,
+                 secret_sealed, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              RETURNING id, url, events, organisation_id, status, disabled_reason, created_by,
                  created_at",
@@ -173,7 +175,7 @@ pub async fn create(
                 &organisation_id,
                 &url.as_str(),
                 &events,
-                &key,
+                &sealed,
                 &actor.user_id,
                 &now,
             ],

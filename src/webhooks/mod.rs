@@ -2,11 +2,12 @@
 //! provider staff for their organisation ([`endpoints`]); events written to an outbox by triggers
 //! in the transaction that commits what they report (sql/V23); a worker that sends the due
 //! deliveries signed the Standard Webhooks way and retries them on the spec's schedule
-//! ([`deliver`]); outbound addresses checked before every send ([`address`]).
+//! ([`deliver`]); signing secrets kept sealed under a key derived from the chain key ([`secrets`]); outbound addresses checked before every send ([`address`]).
 
 pub mod address;
 pub mod deliver;
 pub mod endpoints;
+pub mod secrets;
 
 pub use endpoints::{Delivery, Endpoint, NewEndpoint};
 

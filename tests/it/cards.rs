@@ -13,15 +13,19 @@ use allot::cards::signature;
 use crate::payments_api::{setup, Setup};
 use crate::support::Reply;
 
-struct Cards {
-    p: Setup,
-    key: Vec<u8>,
-    card: Uuid,
+pub(crate) struct Cards {
+    pub(crate) p: Setup,
+    pub(crate) key: Vec<u8>,
+    pub(crate) card: Uuid,
 }
 
-async fn cards() -> Cards {
+pub(crate) async fn cards() -> Cards {
+    cards_in(setup().await).await
+}
+
+/// A processor and card `card-1` on the direct payment of the payments scenario `p`.
+pub(crate) async fn cards_in(p: Setup) -> Cards {
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
-    let p = setup().await;
     let created = allot::cards::processors::create(&p.s.app.db.pool, "Test Processor")
         .await
         .expect("processor");
@@ -45,11 +49,11 @@ async fn register(p: &Setup, reference: &str) -> Reply {
 }
 
 impl Cards {
-    fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         self.p.s.app.state.clock.now().timestamp()
     }
 
-    async fn send_signed(
+    pub(crate) async fn send_signed(
         &self,
         id: &str,
         timestamp: i64,
@@ -71,18 +75,18 @@ impl Cards {
         self.p.s.app.send(request).await
     }
 
-    async fn event(&self, kind: &str, data: Value) -> Reply {
+    pub(crate) async fn event(&self, kind: &str, data: Value) -> Reply {
         let id = format!("msg_{}", Uuid::new_v4().simple());
         self.send_signed(&id, self.now(), None, &json!({"type": kind, "data": data}))
             .await
     }
 
-    async fn authorize(&self, authorization: &str, amount: &str, mcc: &str) -> Reply {
+    pub(crate) async fn authorize(&self, authorization: &str, amount: &str, mcc: &str) -> Reply {
         self.authorize_card("card-1", authorization, amount, mcc, false)
             .await
     }
 
-    async fn authorize_card(
+    pub(crate) async fn authorize_card(
         &self,
         card: &str,
         authorization: &str,
@@ -102,7 +106,7 @@ impl Cards {
         reply
     }
 
-    async fn available(&self) -> String {
+    pub(crate) async fn available(&self) -> String {
         let view = self.p.s.budget_view(self.p.budget).await;
         crate::support::scenario::account(&view, "direct_payment")["available_balance"]
             .as_str()
@@ -111,7 +115,7 @@ impl Cards {
     }
 }
 
-fn declined(reply: &Reply) -> &str {
+pub(crate) fn declined(reply: &Reply) -> &str {
     assert_eq!(reply.json["approved"], false, "{}", reply.text);
     reply.json["decline_reason"].as_str().unwrap_or("")
 }

@@ -601,3 +601,113 @@ async fn approved_runs_paid_invoices_and_declined_card_authorisations_are_report
     }
     assert_eq!(theirs_seen, 1);
 }
+
+/// The endpoint's stored secret columns, read as the schema owner (a database read alone).
+async fn stored_secret(t: &Setup, endpoint: Uuid) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    let mut client = t.s.app.db.pool.get().await.unwrap();
+    let tx = client.transaction().await.unwrap();
+    tx.execute(
+        "SELECT set_config('app.council_id', $1, true)",
+        &[&t.s.council.id.to_string()],
+    )
+    .await
+    .unwrap();
+    let row = tx
+        .query_one(
+            "SELECT secret, secret_sealed FROM webhook_endpoints WHERE id = $1",
+            &[&endpoint],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn secrets_are_stored_sealed_and_deliveries_still_verify() {
+    use allot::webhooks::secrets::{seal_existing, SecretSealer};
+    let t = loopback_setup().await;
+    let app = &t.s.app;
+    let council = t.s.council.id;
+    let (url, shared) = receiver().await;
+    let create = || async {
+        let created = app
+            .post(
+                "/api/v1/webhooks",
+                &t.s.council.admin_token,
+                json!({"url": url, "events": ["payment.posted"]}),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        (
+            id(&created),
+            created.json["secret"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (endpoint, secret) = create().await;
+    let key = allot::cards::signature::parse_secret(&secret).unwrap();
+    let (clear, sealed) = stored_secret(&t, endpoint).await;
+    assert_eq!(clear, None);
+    let sealed = sealed.expect("a sealed secret");
+    assert!(!contains(&sealed, &key), "the stored column holds the key");
+    let sealer = SecretSealer::new(&app.state.chain_key);
+    assert_eq!(sealer.open(council, endpoint, &sealed).unwrap(), key);
+    // Another chain key, or another endpoint's row, does not open it.
+    let (other_key, _) = allot::ledger::chain::ChainKey::generate().unwrap();
+    assert!(SecretSealer::new(&other_key)
+        .open(council, endpoint, &sealed)
+        .is_err());
+    assert!(sealer.open(council, Uuid::new_v4(), &sealed).is_err());
+
+    // An endpoint kept in clear (made before secrets were sealed) is sealed at start-up.
+    let (older, older_secret) = create().await;
+    let older_key = allot::cards::signature::parse_secret(&older_secret).unwrap();
+    {
+        let mut client = app.db.pool.get().await.unwrap();
+        let tx = client.transaction().await.unwrap();
+        tx.execute(
+            "SELECT set_config('app.council_id', $1, true)",
+            &[&council.to_string()],
+        )
+        .await
+        .unwrap();
+        tx.execute(
+            "UPDATE webhook_endpoints SET secret = $2, secret_sealed = NULL WHERE id = $1",
+            &[&older, &older_key],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    assert_eq!(seal_existing(&app.db.pool, &sealer).await.unwrap(), 1);
+    assert_eq!(seal_existing(&app.db.pool, &sealer).await.unwrap(), 0);
+    let (clear, sealed) = stored_secret(&t, older).await;
+    assert_eq!(clear, None);
+    assert_eq!(
+        sealer.open(council, older, &sealed.unwrap()).unwrap(),
+        older_key
+    );
+
+    // Both endpoints' deliveries verify with the secrets shown when they were made.
+    let paid = t.pay(&t.holder.1, t.body("personal_care", "10.00")).await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text);
+    let round = deliver::run_once(&app.db.pool, app.state.clock.now(), &options())
+        .await
+        .unwrap();
+    assert_eq!(round.delivered, 2, "{round:?}");
+    let got = &shared.lock().unwrap().got;
+    assert_eq!(got.len(), 2);
+    let verified = |secret: &str| {
+        got.iter().any(|(headers, body)| {
+            standardwebhooks::Webhook::new(secret)
+                .unwrap()
+                .verify(body, headers)
+                .is_ok()
+        })
+    };
+    assert!(verified(&secret));
+    assert!(verified(&older_secret));
+}

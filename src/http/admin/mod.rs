@@ -6,6 +6,7 @@ mod agreements;
 mod audit;
 mod bank_changes;
 mod budgets;
+mod cards;
 mod dashboard;
 pub mod labels;
 mod ledger;
@@ -19,6 +20,7 @@ mod reports;
 mod reviews;
 pub mod session;
 mod surplus;
+mod webhooks;
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -68,6 +70,15 @@ pub fn router() -> Router<AppState> {
             post(agreements::end),
         )
         .route("/approvals", get(payments::approvals))
+        .route("/cards", get(cards::list).post(cards::register))
+        .route("/cards/exceptions", get(cards::exceptions_list))
+        .route("/cards/exceptions/{id}/review", post(cards::review))
+        .route("/cards/{id}", get(cards::show))
+        .route("/cards/{id}/freeze", post(cards::freeze))
+        .route("/cards/{id}/unfreeze", post(cards::unfreeze))
+        .route("/cards/{id}/cancel", post(cards::cancel))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/webhooks/{id}/delete", post(webhooks::delete))
         .route("/bank-details", get(bank_changes::list))
         .route("/bank-details/{id}/verify", post(bank_changes::verify))
         .route("/payments/{id}/approve", post(payments::approve))

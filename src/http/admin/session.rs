@@ -97,6 +97,20 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             label: "Bank details",
             href: "/bank-details",
         });
+        nav.push(NavItem {
+            label: "Cards",
+            href: "/cards",
+        });
+        nav.push(NavItem {
+            label: "Card exceptions",
+            href: "/cards/exceptions",
+        });
+    }
+    if matches!(role, Role::CouncilAdmin | Role::ProviderStaff) {
+        nav.push(NavItem {
+            label: "Webhooks",
+            href: "/webhooks",
+        });
     }
     if matches!(
         role,

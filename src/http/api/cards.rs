@@ -11,10 +11,11 @@ use uuid::Uuid;
 use super::List;
 use crate::auth::Actor;
 use crate::cards::events::{self, Desk, Received};
+use crate::cards::exceptions::{self, CardException, Review};
 use crate::cards::signature::Signed;
 use crate::cards::{registry, Card, CardAction, NewCard};
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::http::extract::{Json, Path};
+use crate::http::extract::{Json, Path, Query};
 use crate::http::AppState;
 
 /// Register a card on a direct-payment or managed-account account (finance officers).
@@ -124,6 +125,59 @@ pub async fn cancel(
     change(state, actor, id, CardAction::Cancel).await
 }
 
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionsQuery {
+    /// `open` (the default: not yet reviewed), `reviewed` or `all`.
+    #[param(example = "open")]
+    pub status: Option<String>,
+}
+
+/// Card money moved without allot's approval at the time (force captures, stand-in
+/// authorisations and captures), each with the rules' verdict; newest first (finance officers,
+/// auditors).
+#[utoipa::path(get, path = "/api/v1/cards/exceptions", tag = "cards", security(("bearer" = [])),
+    params(ExceptionsQuery),
+    responses((status = 200, body = List<CardException>), (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn list_exceptions(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(query): Query<ExceptionsQuery>,
+) -> ApiResult<Json<List<CardException>>> {
+    let filter = exceptions::Filter::parse(query.status.as_deref())?;
+    let items = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(async move { exceptions::list(tx, &actor, filter).await })
+        })
+        .await?;
+    Ok(Json(List::all(items)))
+}
+
+/// Mark an exception reviewed, with a note (finance officers).
+#[utoipa::path(post, path = "/api/v1/cards/exceptions/{id}/review", tag = "cards",
+    security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = Review,
+    responses((status = 200, body = CardException), (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope, description = "reviewed already")))]
+pub async fn review_exception(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(body): Json<Review>,
+) -> ApiResult<Json<CardException>> {
+    let now = state.clock.now();
+    let reviewed = state
+        .write(actor.council_id, |tx| {
+            let (actor, body) = (actor.clone(), body.clone());
+            Box::pin(async move { exceptions::review(tx, &actor, id, &body, now).await })
+        })
+        .await?;
+    Ok(Json(reviewed))
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
     headers
         .get(name)
@@ -132,14 +186,15 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
 }
 
 /// A card processor's signed event (Standard Webhooks: `webhook-id`, `webhook-timestamp`,
-/// `webhook-signature`). `authorization.request` is answered 200 `{"approved", "decline_reason"?,
-/// "message"}` (an unknown card too); `authorization.reversal`, `capture` and `refund` 200
-/// `{"recorded": true, ...}`. A replayed `webhook-id` gets its first answer. A missing, wrong,
+/// `webhook-signature`). `authorization.request` and `authorization.incremental` are answered 200
+/// `{"approved", "decline_reason"?, "message"}` (an unknown card too); `authorization.reversal`,
+/// `capture`, `force_capture` and `refund` 200 `{"recorded": true, ...}`. Force captures and
+/// stand-ins (`stand_in: true`) are posted (or held) and go on the exceptions list. A replayed `webhook-id` gets its first answer. A missing, wrong,
 /// stale or future signature is 401 with nothing recorded.
 #[utoipa::path(post, path = "/api/v1/card-events", tag = "cards",
     params(("webhook-id" = String, Header), ("webhook-timestamp" = String, Header),
         ("webhook-signature" = String, Header, description = "v1,<base64 HMAC-SHA256 of id.timestamp.body>")),
-    request_body(content = Object, description = "{\"type\": \"authorization.request\" | \"authorization.reversal\" | \"capture\" | \"refund\", \"data\": {...}}"),
+    request_body(content = Object, description = "{\"type\": \"authorization.request\" | \"authorization.incremental\" | \"authorization.reversal\" | \"capture\" | \"force_capture\" | \"refund\", \"data\": {...}}"),
     responses((status = 200, body = Object), (status = 400, body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope, description = "signature missing, wrong, stale or future"),
         (status = 404, body = ErrorEnvelope, description = "no such authorisation"),
@@ -159,6 +214,7 @@ pub async fn card_events(
         pool: &state.pool,
         clock: &state.clock,
         payments: &state.payments,
+        decision_budget: state.settings.card_decision_budget,
     };
     match events::receive(&desk, &signed).await? {
         Received::Answer(answer) => Ok(Json(answer)),

@@ -156,6 +156,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(bank_statements::match_line))
         .routes(routes!(bank_statements::unmatch_line))
         .routes(routes!(cards::create, cards::list))
+        .routes(routes!(cards::list_exceptions))
+        .routes(routes!(cards::review_exception))
         .routes(routes!(cards::get))
         .routes(routes!(cards::freeze))
         .routes(routes!(cards::unfreeze))

@@ -30,7 +30,10 @@ pub async fn create(
     let created = state
         .write(actor.council_id, |tx| {
             let (actor, body) = (actor.clone(), body.clone());
-            Box::pin(async move { endpoints::create(tx, &actor, &body, allow_private, now).await })
+            let sealer = crate::webhooks::secrets::SecretSealer::new(&state.chain_key);
+            Box::pin(async move {
+                endpoints::create(tx, &actor, &body, allow_private, &sealer, now).await
+            })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(created)))

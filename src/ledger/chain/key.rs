@@ -3,7 +3,7 @@
 //! recompute the chain after editing history. Where the key comes from is the caller's business
 //! ([`crate::config::load_chain_key`]); this is only the key and what is done with it.
 
-use ring::hmac;
+use ring::{hkdf, hmac};
 
 /// Fewest bytes a key may have: as many as the HMAC's output.
 pub const MIN_KEY_BYTES: usize = 32;
@@ -21,6 +21,9 @@ pub enum KeyError {
 #[derive(Clone)]
 pub struct ChainKey {
     key: hmac::Key,
+    /// HKDF-SHA256's pseudorandom key from the chain key: other keys are derived from it (never
+    /// the chain key itself), one per purpose.
+    prk: hkdf::Prk,
     id: String,
 }
 
@@ -34,6 +37,7 @@ impl ChainKey {
         Ok(Self {
             id: hex::encode(&tag.as_ref()[..8]),
             key,
+            prk: hkdf::Salt::new(hkdf::HKDF_SHA256, b"allot derived keys v1").extract(bytes),
         })
     }
 
@@ -71,6 +75,24 @@ impl ChainKey {
     pub fn sign(&self, message: &[u8]) -> [u8; 32] {
         let mut out = [0u8; 32];
         out.copy_from_slice(hmac::sign(&self.key, message).as_ref());
+        out
+    }
+
+    /// A 32-byte key for one purpose (`info` names it), derived from the chain key with
+    /// HKDF-SHA256: knowing it reveals neither the chain key nor any other purpose's key.
+    pub fn derive(&self, info: &[u8]) -> [u8; 32] {
+        struct Len32;
+        impl hkdf::KeyType for Len32 {
+            fn len(&self) -> usize {
+                32
+            }
+        }
+        let mut out = [0u8; 32];
+        let infos = [info];
+        // 32 bytes is far below HKDF-SHA256's limit (255 × 32), so neither step can fail.
+        if let Ok(okm) = self.prk.expand(&infos, Len32) {
+            let _ = okm.fill(&mut out);
+        }
         out
     }
 

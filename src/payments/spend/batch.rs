@@ -100,7 +100,15 @@ pub async fn decide_and_record(
             .filter_map(|(i, _)| requests[*i].new.invoice_id)
             .collect();
         let invoices = facts::invoices(tx, council_id, &invoice_ids).await?;
-        let mut decider = Decider::new(plan, budgets, council, invoices, now);
+        // Read under the accounts' locks (cards of one account queue on its lock).
+        let cash_cards: Vec<Uuid> = resolved
+            .iter()
+            .filter_map(|(i, _)| requests[*i].new.card.as_ref())
+            .filter(|card| card.cash_daily_limit.is_some())
+            .map(|card| card.card_id)
+            .collect();
+        let card_cash = facts::card_cash_today(tx, council_id, &cash_cards, today).await?;
+        let mut decider = Decider::new(plan, budgets, council, invoices, card_cash, now);
         for (i, r) in resolved {
             match decider.decide(&requests[i].actor, &requests[i].new, &r)? {
                 Ok(record) => records.push((i, record)),

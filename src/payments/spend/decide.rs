@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::ledger::{self, LedgerError, NewEntry, NewLeg, Plan, Side};
 use crate::money::Money;
 use crate::rules::{
-    AccountFacts, Decision, Refusal, RuleCode, SpendFacts, StayFacts, RULESET_VERSION,
+    AccountFacts, CashToday, Decision, Refusal, RuleCode, SpendFacts, StayFacts, RULESET_VERSION,
 };
 
 fn internal(e: impl std::fmt::Display) -> AppError {
@@ -82,6 +82,8 @@ pub(super) struct Decider {
     stays: HashMap<Uuid, Vec<StayFacts>>,
     /// Invoices being paid: a payment decided earlier in the batch counts for the next.
     invoices: HashMap<Uuid, InvoiceFacts>,
+    /// Cash each card has withdrawn today: an approval earlier in the batch counts for the next.
+    card_cash: HashMap<Uuid, Decimal>,
     now: DateTime<Utc>,
     today: NaiveDate,
 }
@@ -92,6 +94,7 @@ impl Decider {
         budgets: HashMap<Uuid, BudgetFacts>,
         council: CouncilFacts,
         invoices: HashMap<Uuid, InvoiceFacts>,
+        card_cash: HashMap<Uuid, Decimal>,
         now: DateTime<Utc>,
     ) -> Self {
         let mut stays: HashMap<Uuid, Vec<StayFacts>> = HashMap::new();
@@ -106,6 +109,7 @@ impl Decider {
             council,
             stays,
             invoices,
+            card_cash,
             now,
             today: london_date(now),
         }
@@ -175,7 +179,15 @@ impl Decider {
         let amount = new.amount.amount();
         let mut decision = crate::rules::decide(&facts, &spend_request(actor, new));
         if let Some(card) = &new.card {
-            decision = crate::rules::decide_card(decision, amount, card.cash);
+            let cash = card.cash_daily_limit.map(|daily_limit| CashToday {
+                withdrawn: self
+                    .card_cash
+                    .get(&card.card_id)
+                    .copied()
+                    .unwrap_or(Decimal::ZERO),
+                daily_limit,
+            });
+            decision = crate::rules::decide_card(decision, amount, cash);
         }
         let mut decision = no_account_refusal(r, decision);
         let id = Uuid::new_v4();
@@ -274,6 +286,11 @@ impl Decider {
                     .entry(r.person_id)
                     .or_default()
                     .push(StayFacts { from, to });
+            }
+        }
+        if let (PaymentStatus::Authorized, Some(card)) = (status, &new.card) {
+            if card.cash_daily_limit.is_some() {
+                *self.card_cash.entry(card.card_id).or_default() += amount;
             }
         }
         if status != PaymentStatus::Refused {

@@ -394,3 +394,40 @@ pub async fn invoices(
         })
         .collect()
 }
+
+/// Cash each card has withdrawn today (approved or captured authorisations and increments,
+/// by the London day they were made), read after the cards' accounts are locked.
+pub async fn card_cash_today(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    cards: &[Uuid],
+    today: NaiveDate,
+) -> AppResult<HashMap<Uuid, Decimal>> {
+    if cards.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = tx
+        .query(
+            &tx.prepare_cached(
+                "SELECT ca.card_id,
+                        sum(ca.amount) + coalesce(sum((
+                            SELECT sum(i.amount) FROM card_authorization_increments i
+                            WHERE i.council_id = ca.council_id
+                              AND i.processor_id = ca.processor_id
+                              AND i.authorization_ref = ca.authorization_ref
+                              AND i.status IN ('approved', 'captured')
+                              AND (i.created_at AT TIME ZONE 'Europe/London')::date = $3)), 0)
+                 FROM card_authorizations ca
+                 WHERE ca.council_id = $1 AND ca.card_id = ANY($2) AND ca.is_cash
+                   AND ca.status IN ('approved', 'captured')
+                   AND (ca.created_at AT TIME ZONE 'Europe/London')::date = $3
+                 GROUP BY ca.card_id",
+            )
+            .await?,
+            &[&council_id, &cards, &today],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}

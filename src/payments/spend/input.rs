@@ -7,7 +7,9 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::money::PositiveMoney;
-use crate::rules::{CashToday, Category, Deployment, SpendRequest};
+use rust_decimal::Decimal;
+
+use crate::rules::{Category, Deployment, SpendRequest};
 
 /// A payment request (`POST /api/v1/payments`).
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
@@ -60,13 +62,17 @@ pub struct CardSpend {
     pub processor_id: Uuid,
     /// The processor's authorisation id.
     pub authorization_ref: String,
+    /// For an incremental authorisation: the event asking for it (its `webhook-id`); the
+    /// further hold is recorded on `authorization_ref`'s authorisation.
+    pub increment_ref: Option<String>,
     pub merchant_name: String,
     /// The merchant category code (four digits).
     pub mcc: String,
     /// When an approved authorisation's hold expires.
     pub hold_expires_at: DateTime<Utc>,
-    /// For a cash withdrawal: what the card has withdrawn today and its daily limit.
-    pub cash: Option<CashToday>,
+    /// For a cash withdrawal: the council's daily limit per card. What the card has withdrawn
+    /// today is read after the account is locked (so two withdrawals racing cannot both pass).
+    pub cash_daily_limit: Option<Decimal>,
 }
 
 /// Checks what can be checked without the database (lengths, digests, stay dates).

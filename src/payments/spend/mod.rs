@@ -24,3 +24,4 @@ pub use approvals::{approvals_queue, approve, reject};
 pub use batch::{check, decide_and_record, Request};
 pub use input::{CardSpend, NewPayment};
 pub use outcome::{decisions, load, visible_payment, Payment, PaymentOutcome, PaymentStatus};
+pub use store::paid_out_account;

@@ -64,6 +64,17 @@ pub(super) async fn open_paid_out(
     Ok(found)
 }
 
+/// The "paid out" counterpart of a deployment account, opened if it is missing (the account is
+/// locked first, as every payment from it does).
+pub async fn paid_out_account(tx: &Tx<'_>, council_id: Uuid, account: Uuid) -> AppResult<Uuid> {
+    ledger::lock_accounts(tx, council_id, &[account]).await?;
+    let opened = open_paid_out(tx, council_id, &BTreeSet::from([account])).await?;
+    opened
+        .get(&account)
+        .copied()
+        .ok_or_else(|| crate::error::AppError::Internal("no paid-out account opened".into()))
+}
+
 /// A payment decided, about to be written.
 pub(super) struct Record {
     pub payment: Payment,
@@ -217,8 +228,10 @@ FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text
           hold_expires_at, posted_entry_id, resolved_at, resolved_by, invoice_id)";
 
 /// Records the card authorisations among a batch's payments (approved or declined by the rules),
-/// in one statement. The processor's authorisation id is unique: a second decision on the same
-/// authorisation fails here, in the transaction that would have held the money twice.
+/// in one statement, and the incremental ones in another. The processor's authorisation id (and
+/// an increment's event id) is unique: a second decision on the same authorisation, or one coming
+/// after the processor was answered for it (a timeout's recorded decline), fails here, in the
+/// transaction that would have held the money, so no hold is left behind.
 pub(super) async fn insert_card_authorizations(
     tx: &Tx<'_>,
     council_id: Uuid,
@@ -228,6 +241,10 @@ pub(super) async fn insert_card_authorizations(
         .iter()
         .filter_map(|(_, r)| r.card.as_ref().map(|card| (r, card)))
         .collect();
+    let (increments, cards): (Vec<_>, Vec<_>) = cards
+        .into_iter()
+        .partition(|(_, c)| c.increment_ref.is_some());
+    insert_increments(tx, council_id, &increments).await?;
     if cards.is_empty() {
         return Ok(());
     }
@@ -248,14 +265,7 @@ pub(super) async fn insert_card_authorizations(
         .map(|(_, c)| c.merchant_name.as_str())
         .collect();
     let cash: Vec<bool> = cards.iter().map(|(r, _)| r.is_cash).collect();
-    let reasons: Vec<Option<&str>> = cards
-        .iter()
-        .map(|(r, _)| {
-            // The same refusal the processor is answered with.
-            crate::cards::events::decline_reason(r.payment.decision.refusals())
-                .map(|f| f.code.as_str())
-        })
-        .collect();
+    let reasons: Vec<Option<&str>> = cards.iter().map(|(r, _)| reason(r)).collect();
     let holds: Vec<Option<Uuid>> = cards.iter().map(|(r, _)| r.payment.hold_entry_id).collect();
     let created: Vec<DateTime<Utc>> = cards.iter().map(|(r, _)| r.payment.requested_at).collect();
     tx.execute(
@@ -284,6 +294,71 @@ pub(super) async fn insert_card_authorizations(
             &mccs,
             &names,
             &cash,
+            &reasons,
+            &holds,
+            &created,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The refusal the processor is answered with, if any.
+fn reason(record: &Record) -> Option<&str> {
+    crate::cards::events::decline_reason(record.payment.decision.refusals())
+        .map(|f| f.code.as_str())
+}
+
+async fn insert_increments(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    increments: &[(&Record, &super::input::CardSpend)],
+) -> AppResult<()> {
+    if increments.is_empty() {
+        return Ok(());
+    }
+    let processors: Vec<Uuid> = increments.iter().map(|(_, c)| c.processor_id).collect();
+    let refs: Vec<&str> = increments
+        .iter()
+        .map(|(_, c)| c.authorization_ref.as_str())
+        .collect();
+    let increment_refs: Vec<&str> = increments
+        .iter()
+        .map(|(_, c)| c.increment_ref.as_deref().unwrap_or_default())
+        .collect();
+    let payment_ids: Vec<Uuid> = increments.iter().map(|(r, _)| r.payment.id).collect();
+    let amounts: Vec<Decimal> = increments
+        .iter()
+        .map(|(r, _)| r.payment.amount.amount())
+        .collect();
+    let reasons: Vec<Option<&str>> = increments.iter().map(|(r, _)| reason(r)).collect();
+    let holds: Vec<Option<Uuid>> = increments
+        .iter()
+        .map(|(r, _)| r.payment.hold_entry_id)
+        .collect();
+    let created: Vec<DateTime<Utc>> = increments
+        .iter()
+        .map(|(r, _)| r.payment.requested_at)
+        .collect();
+    tx.execute(
+        "INSERT INTO card_authorization_increments (council_id, processor_id, authorization_ref,
+             increment_ref, payment_id, amount, approved, decline_reason, status, hold_entry_id,
+             created_at)
+         SELECT $1, u.processor_id, u.authorization_ref, u.increment_ref, u.payment_id, u.amount,
+             u.reason IS NULL, u.reason,
+             CASE WHEN u.reason IS NULL THEN 'approved' ELSE 'declined' END,
+             u.hold_entry_id, u.created_at
+         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::numeric[], $7::text[],
+                     $8::uuid[], $9::timestamptz[])
+              AS u(processor_id, authorization_ref, increment_ref, payment_id, amount, reason,
+                   hold_entry_id, created_at)",
+        &[
+            &council_id,
+            &processors,
+            &refs,
+            &increment_refs,
+            &payment_ids,
+            &amounts,
             &reasons,
             &holds,
             &created,
