@@ -192,7 +192,7 @@ async fn setup(pool: &DbPool) -> (Uuid, Actor, Vec<(Uuid, Uuid)>) {
                     cash_allowed: false,
                 };
                 draft::put_draft(tx, &cm, budget.id, &input).await?;
-                approve::approve(tx, &cm, budget.id).await?;
+                approve::approve(tx, &cm, budget.id, allot::clock::Clock::system().now()).await?;
                 out.push((person.id, budget.id));
             }
             Ok((payee.id, out))

@@ -259,7 +259,13 @@ async fn setup(pool: &DbPool, budgets: usize) -> (Uuid, Actor, Actor) {
                         cash_allowed: false,
                     };
                     draft::put_draft(tx, &care_manager, budget.id, &input).await?;
-                    approve::approve(tx, &care_manager, budget.id).await?;
+                    approve::approve(
+                        tx,
+                        &care_manager,
+                        budget.id,
+                        allot::clock::Clock::system().now(),
+                    )
+                    .await?;
                 }
                 Ok(())
             })

@@ -290,6 +290,8 @@ async fn load_budget(
     let start_date = period_start
         .checked_sub_days(Days::new(item.start_weeks_ago * 7))
         .context("demo: start date")?;
+    // The demo's plans are approved at the start of the day it is loaded.
+    let now = today.and_time(chrono::NaiveTime::MIN).and_utc();
     let end_date = match item.kind {
         BudgetKind::Reablement => start_date.checked_add_days(Days::new(41)),
         BudgetKind::Standard => None,
@@ -350,7 +352,7 @@ async fn load_budget(
             .await
             .map_err(fail(&item.key))?;
         if item.approve {
-            plans::approve::approve(tx, care_manager, created.id)
+            plans::approve::approve(tx, care_manager, created.id, now)
                 .await
                 .map_err(fail(&item.key))?;
         }

@@ -825,6 +825,47 @@ async fn the_pages_chart_the_surplus_issue_a_notice_print_it_and_reconsider() {
         "{}",
         shown.text
     );
+    assert!(!shown.text.contains("Recover the surplus"));
+
+    // A finance officer recovers from the letter page: refused in place before the deadline,
+    // then once after it, however often the form is sent.
+    let page = app.page(&letter_path, &maker).await;
+    assert!(page.text.contains("Recover the surplus"), "{}", page.text);
+    let available = t.available().await;
+    let recover_form = [
+        ("csrf_token", maker_csrf.as_str()),
+        ("idempotency_key", "page-recovery-1"),
+    ];
+    let early = app
+        .form(&format!("{letter_path}/recover"), &maker, &recover_form)
+        .await;
+    assert_eq!(early.status, StatusCode::OK, "{}", early.text);
+    assert!(early.text.contains("There is a problem"), "{}", early.text);
+    assert_eq!(t.available().await, available);
+    at(&t, 2026, 3, 31);
+    for _ in 0..2 {
+        let sent = app
+            .form(&format!("{letter_path}/recover"), &maker, &recover_form)
+            .await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
+    }
+    let recovered = app
+        .get(&format!("/api/v1/surplus-notices/{notice_id}"), &t.holder.1)
+        .await;
+    assert_eq!(recovered.json["status"], "recovered", "{}", recovered.text);
+    assert_eq!(
+        (available - t.available().await).to_string(),
+        "150.00",
+        "taken once"
+    );
+    let csrf_missing = app
+        .form(
+            &format!("{letter_path}/recover"),
+            &maker,
+            &[("idempotency_key", "page-recovery-2")],
+        )
+        .await;
+    assert_eq!(csrf_missing.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

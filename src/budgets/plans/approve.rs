@@ -2,6 +2,7 @@
 //! (422 `plan_over_budget`); the plan in force is superseded; every deployment (and holder) of the
 //! plan gets its ledger account; the next review is scheduled. All in the caller's transaction.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::load::{approved, draft};
@@ -13,7 +14,13 @@ use crate::budgets::reviews;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 
-pub async fn approve(tx: &Tx<'_>, actor: &Actor, budget_id: Uuid) -> AppResult<Plan> {
+/// `now` is the application's clock: the approval time and the superseded plan's end.
+pub async fn approve(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    budget_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<Plan> {
     actor.require(&[Role::CareManager])?;
     let council_id = actor.council_id;
     let budget = visible_for_update(tx, actor, budget_id).await?;
@@ -35,17 +42,17 @@ pub async fn approve(tx: &Tx<'_>, actor: &Actor, budget_id: Uuid) -> AppResult<P
     let previous = approved(tx, council_id, budget_id).await?;
     if let Some(previous) = &previous {
         tx.execute(
-            "UPDATE support_plans SET status = 'superseded', ended_at = now()
+            "UPDATE support_plans SET status = 'superseded', ended_at = $3
              WHERE council_id = $1 AND id = $2",
-            &[&council_id, &previous.id],
+            &[&council_id, &previous.id, &now],
         )
         .await?;
     }
     let row = tx
         .query_one(
-            "UPDATE support_plans SET status = 'approved', approved_by = $3, approved_at = now()
+            "UPDATE support_plans SET status = 'approved', approved_by = $3, approved_at = $4
              WHERE council_id = $1 AND id = $2 RETURNING approved_at",
-            &[&council_id, &plan.id, &actor.user_id],
+            &[&council_id, &plan.id, &actor.user_id, &now],
         )
         .await?;
     plan.status = PlanStatus::Approved;

@@ -61,6 +61,7 @@ pub fn router() -> Router<AppState> {
             post(surplus::reconsider),
         )
         .route("/surplus-notices/{id}/decision", post(surplus::decide))
+        .route("/surplus-notices/{id}/recover", post(surplus::recover))
         .route(
             "/budgets/{id}/agreement",
             get(agreements::show).post(agreements::record),

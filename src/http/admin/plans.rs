@@ -81,7 +81,8 @@ pub async fn approve(
     state
         .write(actor.council_id, |tx| {
             let actor = actor.clone();
-            Box::pin(async move { approve::approve(tx, &actor, id).await })
+            let now = state.clock.now();
+            Box::pin(async move { approve::approve(tx, &actor, id, now).await })
         })
         .await?;
     Ok(Redirect::to(&format!("/budgets/{id}")).into_response())

@@ -269,6 +269,11 @@ async fn render_notice(
     let can_decide = matches!(role, Role::CareManager | Role::FinanceOfficer)
         && notice.issued_by != session.actor.user_id
         && notice.status == NoticeStatus::UnderReconsideration;
+    let can_recover = role == Role::FinanceOfficer
+        && matches!(
+            notice.status,
+            NoticeStatus::Issued | NoticeStatus::PartRecovered
+        );
     let events = notice
         .events
         .iter()
@@ -306,6 +311,8 @@ async fn render_notice(
             events,
             can_ask,
             can_decide,
+            can_recover,
+            recover_key: crate::auth::token::generate(),
             grounds: fields.grounds.clone(),
             outcome: fields.outcome.clone(),
             amount: fields.amount.clone(),
@@ -360,6 +367,52 @@ pub async fn reconsider(
         })
         .await;
     after(&state, &session, id, &form, done).await
+}
+
+/// Recovers the notice's amount from the letter page (finance officers), as
+/// `POST /api/v1/surplus-notices/{id}/recover` does: the form's key makes a second send replay
+/// the first recovery instead of taking money twice.
+pub async fn recover(
+    State(state): State<AppState>,
+    AdminPath(id): AdminPath<Uuid>,
+    CsrfForm { session, form }: CsrfForm<std::collections::HashMap<String, String>>,
+) -> AdminResult<Response> {
+    let actor = session.actor.clone();
+    let key = form
+        .get("idempotency_key")
+        .cloned()
+        .filter(|k| crate::commands::claims::valid_key(k))
+        .unwrap_or_else(crate::auth::token::generate);
+    let path = format!("/api/v1/surplus-notices/{id}/recover");
+    let claim = crate::commands::Claim::new(
+        &key,
+        "POST /api/v1/surplus-notices/{id}/recover",
+        actor.user_id,
+        &path,
+        &(),
+    )?;
+    let now = state.clock.now();
+    let done = state
+        .command(actor.council_id, Some(&claim), |tx| {
+            let actor = actor.clone();
+            Box::pin(async move { surplus::recover(tx, &actor, id, now).await })
+        })
+        .await;
+    match done {
+        Ok(_) => Ok(Redirect::to(&format!("/surplus-notices/{id}")).into_response()),
+        Err(e) => {
+            let message = refusal_message(e)?;
+            Ok(render_notice(
+                &state,
+                &session,
+                id,
+                &NoticeFields::default(),
+                vec![message],
+            )
+            .await?
+            .into_response())
+        }
+    }
 }
 
 /// Records the decision on a reconsideration from the letter page.

@@ -204,6 +204,11 @@ pub struct NoticePage {
     pub can_ask: bool,
     /// Another care manager or finance officer, while a reconsideration is open.
     pub can_decide: bool,
+    /// A finance officer, while something is left to recover (the service checks the deadline,
+    /// any open reconsideration and the commitments).
+    pub can_recover: bool,
+    /// The recovery's idempotency key: sending the form twice recovers once.
+    pub recover_key: String,
     pub grounds: String,
     pub outcome: String,
     pub amount: String,
@@ -231,6 +236,17 @@ pub fn notice(shell: &Shell, data: &NoticePage) -> Markup {
                         label for="grounds" { "Why the amount is wrong" }
                         textarea #grounds name="grounds" rows="5" maxlength="2000" required { (data.grounds) }
                         p { button.primary type="submit" { "Ask us to reconsider" } }
+                    }
+                }
+                @if data.can_recover {
+                    h2 { "Recover the surplus" }
+                    p { "After the deadline, and unless a reconsideration is open, the amount owed is moved from the "
+                        "account to the council's recovered funds. Money needed for what the account has already "
+                        "committed (holds, approved invoices, payroll due) is never taken: any shortfall is recorded." }
+                    form method="post" action={ "/surplus-notices/" (data.id) "/recover" } {
+                        (csrf_field(&data.csrf_token))
+                        input type="hidden" name="idempotency_key" value=(data.recover_key);
+                        p { button.primary type="submit" { "Recover now" } }
                     }
                 }
                 @if data.can_decide {
