@@ -268,7 +268,8 @@ fn cell_text(cell: Option<&str>, max: usize) -> Option<String> {
 pub fn parse(bytes: &[u8], options: &Options) -> AppResult<CsvStatement> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| AppError::invalid("file", "the statement is not UTF-8 text"))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Lines ended with CR LF are read as ended with LF, so rows are named by their line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text).replace("\r\n", "\n");
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

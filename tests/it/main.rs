@@ -8,6 +8,7 @@ mod support;
 mod admin_pages;
 mod agreements_api;
 mod audit_samples;
+mod bank_csv;
 mod bank_details;
 mod bank_visibility;
 mod browser;
