@@ -340,3 +340,95 @@ async fn bad_csv_statements_are_refused_naming_the_row_and_column() {
     assert_eq!(other.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(t.s.app.snapshot().await, before, "nothing written");
 }
+
+#[tokio::test]
+async fn the_command_line_imports_a_statement_through_the_same_path() {
+    let t = provider_setup().await;
+    let account = managed_account(&t.s.budget_view(t.budget).await);
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        file
+    };
+    let natwest = write("natwest.csv", &fixture("natwest.csv"));
+    let barclays = write("barclays.csv", &fixture("barclays.csv"));
+    let camt = write(
+        "statement.xml",
+        &std::fs::read_to_string(format!(
+            "{}/fixtures/camt053/statement.001.08.xml",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    );
+    let config = &t.s.app.db.config;
+    let host = match &config.get_hosts()[0] {
+        tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        tokio_postgres::config::Host::Tcp(name) => name.clone(),
+    };
+    let url = format!(
+        "host={host} port={} user={} dbname={}",
+        config.get_ports().first().copied().unwrap_or(5432),
+        config.get_user().unwrap_or("postgres"),
+        config.get_dbname().unwrap_or("postgres"),
+    );
+    let run = |token: &str, file: &std::path::Path, extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_allot"))
+            .env("DATABASE_URL", &url)
+            .env_remove("ALLOT_APP_DATABASE_URL")
+            .env("ALLOT_TOKEN", token)
+            .args(["import", "statement"])
+            .arg(file)
+            .args(["--account", &account])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let token = t.s.ma_staff.token.clone();
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+
+    let no_token = run("not a token", &natwest, &[]);
+    assert!(!no_token.status.success());
+    assert!(text(&no_token.stderr).contains("ALLOT_TOKEN"));
+
+    let imported = run(&token, &natwest, &[]);
+    let stdout = text(&imported.stdout);
+    assert!(imported.status.success(), "{stdout} {}", text(&imported.stderr));
+    assert!(stdout.contains("(csv.natwest)"), "{stdout}");
+    assert!(stdout.contains("line 2: debit 168.00 on 2025-02-10"), "{stdout}");
+    assert!(stdout.contains("unmatched;"), "{stdout}");
+    assert!(stdout.contains("difference"), "{stdout}");
+
+    let again = run(&token, &natwest, &[]);
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("statement_already_imported"),
+        "{}",
+        text(&again.stderr)
+    );
+    // Barclays' export needs the balances; with them it is imported.
+    let bare = run(&token, &barclays, &[]);
+    assert!(!bare.status.success());
+    assert!(text(&bare.stderr).contains("opening_balance"), "{}", text(&bare.stderr));
+    let balanced = run(
+        &token,
+        &barclays,
+        &["--layout", "barclays", "--opening-balance", "0", "--closing-balance", "1742.00"],
+    );
+    assert!(balanced.status.success(), "{}", text(&balanced.stderr));
+    assert!(text(&balanced.stdout).contains("(csv.barclays)"));
+    // XML is read as camt.053.
+    let xml = run(&token, &camt, &[]);
+    assert!(xml.status.success(), "{}", text(&xml.stderr));
+    assert!(text(&xml.stdout).contains("(camt.053.001.08)"), "{}", text(&xml.stdout));
+    // Another organisation's staff cannot reach the account.
+    let stranger = run(&t.s.isf_staff.token, &barclays, &["--opening-balance", "0", "--closing-balance", "1742.00"]);
+    assert!(!stranger.status.success());
+    assert!(text(&stranger.stderr).contains("not_found"), "{}", text(&stranger.stderr));
+    let listed = t.s.app.snapshot().await;
+    let again_snapshot = {
+        let _ = run(&token, &natwest, &[]);
+        t.s.app.snapshot().await
+    };
+    assert_eq!(listed, again_snapshot, "a refused import writes nothing");
+}
