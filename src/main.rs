@@ -587,6 +587,13 @@ async fn serve(
         state.chain_key.clone(),
         Duration::from_secs(1),
     );
+    // Charges managed-account providers' monthly fees, once per client account and month.
+    let fees = allot::providers::fees::spawn(
+        serving.clone(),
+        state.payments.clone(),
+        state.clock.clone(),
+        Duration::from_secs(60),
+    );
     // Sends the webhooks due, about once a second.
     let webhooks = allot::webhooks::deliver::spawn(
         serving.clone(),
@@ -603,6 +610,7 @@ async fn serve(
         .with_graceful_shutdown(shutdown)
         .await;
     upkeep.abort();
+    fees.abort();
     webhooks.abort();
     served?;
     tracing::info!("shutting down");

@@ -43,6 +43,7 @@ mod payment_runs;
 mod payment_runs_files;
 mod payments_api;
 mod payroll_api;
+mod provider_fee;
 mod reconciliation;
 mod reliability;
 mod returns_api;
