@@ -205,6 +205,16 @@ pub async fn charges(
         Role::FinanceOfficer | Role::Auditor => {}
         _ => require_own_staff(actor, organisation_id)?,
     }
+    let known = tx
+        .query_opt(
+            &tx.prepare_cached("SELECT 1 FROM organisations WHERE council_id = $1 AND id = $2")
+                .await?,
+            &[&actor.council_id, &organisation_id],
+        )
+        .await?;
+    if known.is_none() {
+        return Err(AppError::NotFound);
+    }
     let rows = tx
         .query(
             &tx.prepare_cached(
