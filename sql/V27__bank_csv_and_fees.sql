@@ -73,3 +73,31 @@ GRANT CREATE ON SCHEMA public TO allot_directory;
 ALTER FUNCTION fee_councils() OWNER TO allot_directory;
 REVOKE CREATE ON SCHEMA public FROM allot_directory;
 REVOKE allot_directory FROM CURRENT_USER;
+
+-- Money in on a bank line that matches a contribution the person was expected to pay (a period's
+-- contribution_to_pay_in of an approved payment run, net basis) is recorded as a contribution, and
+-- the line is matched to it ('contribution'). Each expected contribution is received once.
+ALTER TABLE bank_statement_lines DROP CONSTRAINT bank_statement_lines_matched_by_check;
+ALTER TABLE bank_statement_lines ADD CONSTRAINT bank_statement_lines_matched_by_check
+    CHECK (matched_by IN ('reference', 'amount_and_date', 'person', 'contribution'));
+CREATE TABLE expected_contribution_receipts (
+    council_id       uuid NOT NULL REFERENCES councils (id),
+    run_id           uuid NOT NULL,
+    budget_id        uuid NOT NULL,
+    bank_line_id     uuid NOT NULL,
+    contribution_id  uuid NOT NULL,
+    -- 'reference' or 'amount_and_date'.
+    matched_by       text NOT NULL CHECK (matched_by IN ('reference', 'amount_and_date')),
+    recorded_at      timestamptz NOT NULL,
+    PRIMARY KEY (council_id, run_id, budget_id),
+    UNIQUE (council_id, bank_line_id),
+    FOREIGN KEY (council_id, run_id) REFERENCES payment_runs (council_id, id),
+    FOREIGN KEY (council_id, budget_id) REFERENCES budgets (council_id, id),
+    FOREIGN KEY (council_id, bank_line_id) REFERENCES bank_statement_lines (council_id, id),
+    FOREIGN KEY (council_id, contribution_id) REFERENCES contributions (council_id, id)
+);
+ALTER TABLE expected_contribution_receipts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE expected_contribution_receipts FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON expected_contribution_receipts
+    USING (council_id = app_council_id()) WITH CHECK (council_id = app_council_id());
+GRANT SELECT, INSERT ON expected_contribution_receipts TO allot_app;

@@ -36,7 +36,8 @@ pub struct LineView {
     pub counterparty: Option<String>,
     /// The ledger entry it is matched to.
     pub posting_id: Option<Uuid>,
-    /// `reference`, `amount_and_date` or `person`.
+    /// `reference`, `amount_and_date`, `contribution` (money in recorded as an expected
+    /// contribution) or `person`.
     pub matched_by: Option<String>,
 }
 
@@ -485,7 +486,8 @@ async fn auto_match(
             .await?;
         }
     }
-    Ok(())
+    // Money in left over may be a contribution the person was expected to pay.
+    super::expected::match_lines(tx, actor, account_id, statement_id, now).await
 }
 
 /// A statement with its reconciliation (no reach check).

@@ -432,3 +432,102 @@ async fn the_command_line_imports_a_statement_through_the_same_path() {
     };
     assert_eq!(listed, again_snapshot, "a refused import writes nothing");
 }
+
+/// A net-basis budget whose person pays 30.00 a week into the managed account the scenario's
+/// provider holds: the first period's expected contribution is 4 × 30.00 = 120.00 from PERIOD.
+async fn paying_in(s: &crate::support::scenario::Scenario, name: &str) -> (uuid::Uuid, Value) {
+    use crate::support::scenario::Scenario;
+    let mut body = Scenario::budget_body(s.person(name, true, false).await);
+    body["weekly_contribution"] = json!("30.00");
+    let budget = s
+        .approved_budget(
+            body,
+            json!([Scenario::line(
+                "personal_care",
+                "150.00",
+                "managed_account",
+                Some(s.ma_provider)
+            )]),
+        )
+        .await;
+    let view = s.budget_view(budget).await;
+    (budget, view)
+}
+
+#[tokio::test]
+async fn money_in_is_matched_to_expected_contributions_once() {
+    use crate::support::scenario::{Scenario, PERIOD};
+    use chrono::TimeZone;
+    let s = Scenario::new().await;
+    let (a, a_view) = paying_in(&s, "Ada Payer").await;
+    let (b, b_view) = paying_in(&s, "Ben Payer").await;
+    s.release(PERIOD).await;
+    s.app
+        .state
+        .clock
+        .set(chrono::Utc.with_ymd_and_hms(2025, 2, 25, 9, 0, 0).unwrap());
+    let a_reference = a_view["reference"].as_str().unwrap().to_owned();
+    let token = s.ma_staff.token.clone();
+    let import = |account: String, csv: String| {
+        let app = &s.app;
+        let token = token.clone();
+        async move {
+            let request = Request::builder()
+                .method(Method::POST)
+                .uri(format!(
+                    "/api/v1/accounts/{account}/bank-statements?date_column=Date&amount_column=Amount\
+                     &description_column=Details&opening_balance=0&closing_balance=120.00"
+                ))
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "text/csv")
+                .body(Body::from(csv))
+                .unwrap();
+            app.send(request).await
+        }
+    };
+    let arrears = |budget: uuid::Uuid| {
+        let s = &s;
+        async move { s.budget_view(budget).await["contributions"].clone() }
+    };
+    assert_eq!(arrears(a).await["arrears"], "120.00");
+
+    // By reference: paid late (far from the period's start), the budget's reference in the text.
+    let by_reference = import(
+        managed_account(&a_view),
+        format!("Date,Amount,Details\n20/02/2025,120.00,A PAYER {a_reference} FEB\n"),
+    )
+    .await;
+    assert_eq!(by_reference.status, StatusCode::CREATED, "{}", by_reference.text);
+    assert_eq!(by_reference.json["lines"][0]["matched_by"], "contribution", "{}", by_reference.text);
+    assert_eq!(by_reference.json["matched"], 1);
+    let a_contributions = arrears(a).await;
+    assert_eq!(
+        (a_contributions["received"].as_str(), a_contributions["arrears"].as_str()),
+        (Some("120.00"), Some("0.00"))
+    );
+
+    // By amount and date: within three banking days of the period's start, no reference.
+    let by_date = import(
+        managed_account(&b_view),
+        "Date,Amount,Details\n05/02/2025,120.00,STANDING ORDER\n".into(),
+    )
+    .await;
+    assert_eq!(by_date.status, StatusCode::CREATED, "{}", by_date.text);
+    assert_eq!(by_date.json["lines"][0]["matched_by"], "contribution", "{}", by_date.text);
+    assert_eq!(arrears(b).await["arrears"], "0.00");
+
+    // Each expected contribution is received once: the same money again waits for a person.
+    let again = import(
+        managed_account(&a_view),
+        format!("Date,Amount,Details\n21/02/2025,120.00,A PAYER {a_reference} AGAIN\n"),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert!(again.json["lines"][0]["matched_by"].is_null(), "{}", again.text);
+    assert_eq!(arrears(a).await["received"], "120.00");
+    let listed = s
+        .app
+        .get("/api/v1/contributions", &s.maker.token)
+        .await;
+    assert_eq!(listed.json["items"].as_array().unwrap().len(), 2, "{}", listed.text);
+}
