@@ -436,7 +436,9 @@ pub async fn charge_due(
 /// Councils with a fee set (across councils, through the directory's function).
 async fn fee_councils(pool: &DbPool) -> AppResult<Vec<Uuid>> {
     let mut client = pool.get().await.map_err(internal)?;
-    let tx = crate::db::anonymous_tx(&mut client).await.map_err(internal)?;
+    let tx = crate::db::anonymous_tx(&mut client)
+        .await
+        .map_err(internal)?;
     let rows = tx.query("SELECT fee_councils()", &[]).await?;
     tx.commit().await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())

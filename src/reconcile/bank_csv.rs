@@ -194,7 +194,10 @@ pub fn amount(text: &str) -> Result<Decimal, String> {
         .collect();
     let (negative, digits) = match cleaned.strip_prefix('-') {
         Some(rest) => (true, rest.to_owned()),
-        None => (false, cleaned.strip_prefix('+').unwrap_or(&cleaned).to_owned()),
+        None => (
+            false,
+            cleaned.strip_prefix('+').unwrap_or(&cleaned).to_owned(),
+        ),
     };
     let (digits, negative) = match digits.strip_prefix('£') {
         Some(rest) => (rest.to_owned(), negative),
@@ -269,7 +272,10 @@ pub fn parse(bytes: &[u8], options: &Options) -> AppResult<CsvStatement> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| AppError::invalid("file", "the statement is not UTF-8 text"))?;
     // Lines ended with CR LF are read as ended with LF, so rows are named by their line.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text).replace("\r\n", "\n");
+    let text = text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(text)
+        .replace("\r\n", "\n");
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -402,9 +408,9 @@ pub fn parse(bytes: &[u8], options: &Options) -> AppResult<CsvStatement> {
             }
         };
         let balance = match balance_at {
-            Some(i) => Some(
-                amount(cell(i)).map_err(|m| at(line, &heading(&mapping.balance_column), m))?,
-            ),
+            Some(i) => {
+                Some(amount(cell(i)).map_err(|m| at(line, &heading(&mapping.balance_column), m))?)
+            }
             None => None,
         };
         if account.is_none() {
@@ -534,12 +540,11 @@ fn chains<'a>(rows: impl Iterator<Item = &'a Row>) -> bool {
 }
 
 fn first_break(rows: &[Row]) -> Option<&Row> {
-    rows.windows(2).find_map(|pair| {
-        match (pair[0].balance, pair[1].balance) {
+    rows.windows(2)
+        .find_map(|pair| match (pair[0].balance, pair[1].balance) {
             (Some(before), Some(now)) if before + pair[1].signed != now => Some(&pair[1]),
             _ => None,
-        }
-    })
+        })
 }
 
 #[cfg(test)]

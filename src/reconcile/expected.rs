@@ -138,7 +138,8 @@ pub async fn match_lines(
         if !holds_reference(&line.text, &reference) {
             continue;
         }
-        if let Some(j) = (0..expected.len()).find(|&j| !taken[j] && expected[j].amount == line.amount)
+        if let Some(j) =
+            (0..expected.len()).find(|&j| !taken[j] && expected[j].amount == line.amount)
         {
             taken[j] = true;
             found[i] = Some((j, "reference"));

@@ -11,11 +11,11 @@ use serde::Serialize;
 use tokio_postgres::error::SqlState;
 use uuid::Uuid;
 
+use super::bank_csv;
 use super::matcher;
 use crate::auth::{Actor, Role};
 use crate::db::{DbPool, Tx};
 use crate::error::{AppError, AppResult};
-use super::bank_csv;
 use crate::formats::camt053::{self, Statement, StatementLine};
 use crate::money::Money;
 

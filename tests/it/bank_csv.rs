@@ -164,7 +164,9 @@ async fn a_mapped_csv_is_matched_like_camt053_and_imported_once() {
     let empty = send(
         &t,
         &token,
-        &format!("{path}?date_column=When&amount_column=Amount&opening_balance=0&closing_balance=0"),
+        &format!(
+            "{path}?date_column=When&amount_column=Amount&opening_balance=0&closing_balance=0"
+        ),
         "text/csv",
         "When,Amount\n",
     )
@@ -172,7 +174,10 @@ async fn a_mapped_csv_is_matched_like_camt053_and_imported_once() {
     assert_eq!(empty.status, StatusCode::CREATED, "{}", empty.text);
     assert_eq!(empty.json["format"], "csv");
     let postings = empty.json["unmatched_postings"].as_array().unwrap().clone();
-    let release = postings.iter().find(|p| p["direction"] == "credit").unwrap();
+    let release = postings
+        .iter()
+        .find(|p| p["direction"] == "credit")
+        .unwrap();
     let payment = postings.iter().find(|p| p["direction"] == "debit").unwrap();
     let released: rust_decimal::Decimal = release["amount"].as_str().unwrap().parse().unwrap();
     let closing = released - rust_decimal::Decimal::new(17800, 2);
@@ -276,7 +281,12 @@ async fn bad_csv_statements_are_refused_naming_the_row_and_column() {
         &fixture("barclays.csv"),
     )
     .await;
-    assert_eq!(barclays.code(), "statement_does_not_balance", "{}", barclays.text);
+    assert_eq!(
+        barclays.code(),
+        "statement_does_not_balance",
+        "{}",
+        barclays.text
+    );
     // Balances given that the balance column contradicts: 422.
     let contradicted = send(
         &t,
@@ -290,10 +300,18 @@ async fn bad_csv_statements_are_refused_naming_the_row_and_column() {
 
     // 400 naming the row and column.
     for (csv, row, column) in [
-        (lloyds.replace("10/02/2025", "31/02/2025"), 3, "Transaction Date"),
+        (
+            lloyds.replace("10/02/2025", "31/02/2025"),
+            3,
+            "Transaction Date",
+        ),
         (lloyds.replace("168.00,,", "168.005,,"), 3, "Debit Amount"),
         (lloyds.replace(",,1920.00,", ",,lots,"), 4, "Credit Amount"),
-        (lloyds.replace("ACCOUNT FEE,10.00,,", "ACCOUNT FEE,10.00,10.00,"), 2, "Debit Amount"),
+        (
+            lloyds.replace("ACCOUNT FEE,10.00,,", "ACCOUNT FEE,10.00,10.00,"),
+            2,
+            "Debit Amount",
+        ),
         (lloyds.replace("1752.00", "1752.0x"), 3, "Balance"),
     ] {
         let reply = send(&t, &token, &path, "text/csv", &csv).await;
@@ -304,7 +322,12 @@ async fn bad_csv_statements_are_refused_naming_the_row_and_column() {
             reply.text
         );
         let d = detail(&reply);
-        assert_eq!((d["row"].as_u64(), d["field"].as_str()), (Some(row), Some(column)), "{}", reply.text);
+        assert_eq!(
+            (d["row"].as_u64(), d["field"].as_str()),
+            (Some(row), Some(column)),
+            "{}",
+            reply.text
+        );
     }
 
     // A missing column of a mapping, a header no layout fits, mapping and layout together,
@@ -325,7 +348,14 @@ async fn bad_csv_statements_are_refused_naming_the_row_and_column() {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}: {}", reply.text);
         assert_eq!(detail(&reply)["field"], field, "{query}: {}", reply.text);
     }
-    let unknown = send(&t, &token, &format!("{path}?colour=red"), "text/csv", mapped).await;
+    let unknown = send(
+        &t,
+        &token,
+        &format!("{path}?colour=red"),
+        "text/csv",
+        mapped,
+    )
+    .await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     let xml_with_layout = send(
         &t,
@@ -393,9 +423,16 @@ async fn the_command_line_imports_a_statement_through_the_same_path() {
 
     let imported = run(&token, &natwest, &[]);
     let stdout = text(&imported.stdout);
-    assert!(imported.status.success(), "{stdout} {}", text(&imported.stderr));
+    assert!(
+        imported.status.success(),
+        "{stdout} {}",
+        text(&imported.stderr)
+    );
     assert!(stdout.contains("(csv.natwest)"), "{stdout}");
-    assert!(stdout.contains("line 2: debit 168.00 on 2025-02-10"), "{stdout}");
+    assert!(
+        stdout.contains("line 2: debit 168.00 on 2025-02-10"),
+        "{stdout}"
+    );
     assert!(stdout.contains("unmatched;"), "{stdout}");
     assert!(stdout.contains("difference"), "{stdout}");
 
@@ -409,22 +446,45 @@ async fn the_command_line_imports_a_statement_through_the_same_path() {
     // Barclays' export needs the balances; with them it is imported.
     let bare = run(&token, &barclays, &[]);
     assert!(!bare.status.success());
-    assert!(text(&bare.stderr).contains("opening_balance"), "{}", text(&bare.stderr));
+    assert!(
+        text(&bare.stderr).contains("opening_balance"),
+        "{}",
+        text(&bare.stderr)
+    );
     let balanced = run(
         &token,
         &barclays,
-        &["--layout", "barclays", "--opening-balance", "0", "--closing-balance", "1742.00"],
+        &[
+            "--layout",
+            "barclays",
+            "--opening-balance",
+            "0",
+            "--closing-balance",
+            "1742.00",
+        ],
     );
     assert!(balanced.status.success(), "{}", text(&balanced.stderr));
     assert!(text(&balanced.stdout).contains("(csv.barclays)"));
     // XML is read as camt.053.
     let xml = run(&token, &camt, &[]);
     assert!(xml.status.success(), "{}", text(&xml.stderr));
-    assert!(text(&xml.stdout).contains("(camt.053.001.08)"), "{}", text(&xml.stdout));
+    assert!(
+        text(&xml.stdout).contains("(camt.053.001.08)"),
+        "{}",
+        text(&xml.stdout)
+    );
     // Another organisation's staff cannot reach the account.
-    let stranger = run(&t.s.isf_staff.token, &barclays, &["--opening-balance", "0", "--closing-balance", "1742.00"]);
+    let stranger = run(
+        &t.s.isf_staff.token,
+        &barclays,
+        &["--opening-balance", "0", "--closing-balance", "1742.00"],
+    );
     assert!(!stranger.status.success());
-    assert!(text(&stranger.stderr).contains("not_found"), "{}", text(&stranger.stderr));
+    assert!(
+        text(&stranger.stderr).contains("not_found"),
+        "{}",
+        text(&stranger.stderr)
+    );
     let listed = t.s.app.snapshot().await;
     let again_snapshot = {
         let _ = run(&token, &natwest, &[]);
@@ -497,12 +557,24 @@ async fn money_in_is_matched_to_expected_contributions_once() {
         format!("Date,Amount,Details\n20/02/2025,120.00,A PAYER {a_reference} FEB\n"),
     )
     .await;
-    assert_eq!(by_reference.status, StatusCode::CREATED, "{}", by_reference.text);
-    assert_eq!(by_reference.json["lines"][0]["matched_by"], "contribution", "{}", by_reference.text);
+    assert_eq!(
+        by_reference.status,
+        StatusCode::CREATED,
+        "{}",
+        by_reference.text
+    );
+    assert_eq!(
+        by_reference.json["lines"][0]["matched_by"], "contribution",
+        "{}",
+        by_reference.text
+    );
     assert_eq!(by_reference.json["matched"], 1);
     let a_contributions = arrears(a).await;
     assert_eq!(
-        (a_contributions["received"].as_str(), a_contributions["arrears"].as_str()),
+        (
+            a_contributions["received"].as_str(),
+            a_contributions["arrears"].as_str()
+        ),
         (Some("120.00"), Some("0.00"))
     );
 
@@ -513,7 +585,11 @@ async fn money_in_is_matched_to_expected_contributions_once() {
     )
     .await;
     assert_eq!(by_date.status, StatusCode::CREATED, "{}", by_date.text);
-    assert_eq!(by_date.json["lines"][0]["matched_by"], "contribution", "{}", by_date.text);
+    assert_eq!(
+        by_date.json["lines"][0]["matched_by"], "contribution",
+        "{}",
+        by_date.text
+    );
     assert_eq!(arrears(b).await["arrears"], "0.00");
 
     // Each expected contribution is received once: the same money again waits for a person.
@@ -523,11 +599,17 @@ async fn money_in_is_matched_to_expected_contributions_once() {
     )
     .await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
-    assert!(again.json["lines"][0]["matched_by"].is_null(), "{}", again.text);
+    assert!(
+        again.json["lines"][0]["matched_by"].is_null(),
+        "{}",
+        again.text
+    );
     assert_eq!(arrears(a).await["received"], "120.00");
-    let listed = s
-        .app
-        .get("/api/v1/contributions", &s.maker.token)
-        .await;
-    assert_eq!(listed.json["items"].as_array().unwrap().len(), 2, "{}", listed.text);
+    let listed = s.app.get("/api/v1/contributions", &s.maker.token).await;
+    assert_eq!(
+        listed.json["items"].as_array().unwrap().len(),
+        2,
+        "{}",
+        listed.text
+    );
 }

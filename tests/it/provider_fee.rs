@@ -65,7 +65,10 @@ async fn fee_setup() -> Fees {
     assert_eq!(payee.status, StatusCode::CREATED, "{}", payee.text);
     let queue = s
         .app
-        .get("/api/v1/bank-detail-changes?status=unverified", &s.maker.token)
+        .get(
+            "/api/v1/bank-detail-changes?status=unverified",
+            &s.maker.token,
+        )
         .await;
     for change in queue.json["items"].as_array().unwrap() {
         if change["subject"] == "payee" {
@@ -91,14 +94,13 @@ async fn fee_setup() -> Fees {
 }
 
 async fn charges(t: &Fees, token: &str) -> Vec<Value> {
-    let reply = t
-        .s
-        .app
-        .get(
-            &format!("/api/v1/organisations/{}/fee-charges", t.s.ma_provider),
-            token,
-        )
-        .await;
+    let reply =
+        t.s.app
+            .get(
+                &format!("/api/v1/organisations/{}/fee-charges", t.s.ma_provider),
+                token,
+            )
+            .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     reply.json["items"].as_array().unwrap().clone()
 }
@@ -148,16 +150,24 @@ async fn the_fee_is_charged_once_a_month_through_the_rules() {
     let refused = of_budget(&feb, t.without_line, "2025-02-01");
     assert_eq!(refused["outcome"], "refused", "{refused}");
     assert_eq!(refused["codes"], json!(["not_in_plan"]), "{refused}");
-    assert!(refused["payment_id"].is_string(), "the refusal is recorded as a payment");
+    assert!(
+        refused["payment_id"].is_string(),
+        "the refusal is recorded as a payment"
+    );
 
     // On the client's statement.
     let budget = t.s.budget_view(t.with_line).await;
-    let managed = account(&budget, "managed_account")["id"].as_str().unwrap().to_owned();
-    let statement = t
-        .s
-        .app
-        .get(&format!("/api/v1/accounts/{managed}/entries"), &t.s.ma_staff.token)
-        .await;
+    let managed = account(&budget, "managed_account")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let statement =
+        t.s.app
+            .get(
+                &format!("/api/v1/accounts/{managed}/entries"),
+                &t.s.ma_staff.token,
+            )
+            .await;
     assert_eq!(statement.status, StatusCode::OK, "{}", statement.text);
     let fee_lines: Vec<&Value> = statement.json["items"]
         .as_array()
@@ -166,14 +176,16 @@ async fn the_fee_is_charged_once_a_month_through_the_rules() {
         .filter(|l| l["amount"] == "35.00")
         .collect();
     assert_eq!(fee_lines.len(), 1, "{}", statement.text);
-    let payment = t
-        .s
-        .app
-        .get(
-            &format!("/api/v1/payments/{}", posted["payment_id"].as_str().unwrap()),
-            &t.s.ma_staff.token,
-        )
-        .await;
+    let payment =
+        t.s.app
+            .get(
+                &format!(
+                    "/api/v1/payments/{}",
+                    posted["payment_id"].as_str().unwrap()
+                ),
+                &t.s.ma_staff.token,
+            )
+            .await;
     assert_eq!(payment.status, StatusCode::OK, "{}", payment.text);
     assert_eq!(payment.json["category"], "account_management");
     assert_eq!(payment.json["status"], "posted");
@@ -190,39 +202,47 @@ async fn the_fee_is_charged_once_a_month_through_the_rules() {
     assert_eq!(upkeep(&t).await, 0);
     let all = charges(&t, &t.s.maker.token).await;
     assert_eq!(all.len(), 4, "{all:?}");
-    assert_eq!(of_budget(&all, t.with_line, "2025-03-01")["outcome"], "posted");
-    assert_eq!(of_budget(&all, t.without_line, "2025-03-01")["outcome"], "refused");
-    let march = t
-        .s
-        .app
-        .get(
-            &format!(
-                "/api/v1/organisations/{}/fee-charges?month=2025-03-15",
-                t.s.ma_provider
-            ),
-            &t.s.auditor.token,
-        )
-        .await;
-    assert_eq!(march.json["items"].as_array().unwrap().len(), 2, "{}", march.text);
+    assert_eq!(
+        of_budget(&all, t.with_line, "2025-03-01")["outcome"],
+        "posted"
+    );
+    assert_eq!(
+        of_budget(&all, t.without_line, "2025-03-01")["outcome"],
+        "refused"
+    );
+    let march =
+        t.s.app
+            .get(
+                &format!(
+                    "/api/v1/organisations/{}/fee-charges?month=2025-03-15",
+                    t.s.ma_provider
+                ),
+                &t.s.auditor.token,
+            )
+            .await;
+    assert_eq!(
+        march.json["items"].as_array().unwrap().len(),
+        2,
+        "{}",
+        march.text
+    );
     // Another organisation's staff do not see them; council staff other than finance and
     // audit may not.
-    let isf = t
-        .s
-        .app
-        .get(
-            &format!("/api/v1/organisations/{}/fee-charges", t.s.ma_provider),
-            &t.s.isf_staff.token,
-        )
-        .await;
+    let isf =
+        t.s.app
+            .get(
+                &format!("/api/v1/organisations/{}/fee-charges", t.s.ma_provider),
+                &t.s.isf_staff.token,
+            )
+            .await;
     assert_eq!(isf.status, StatusCode::NOT_FOUND);
-    let care = t
-        .s
-        .app
-        .get(
-            &format!("/api/v1/organisations/{}/fee-charges", t.s.ma_provider),
-            &t.s.care_manager.token,
-        )
-        .await;
+    let care =
+        t.s.app
+            .get(
+                &format!("/api/v1/organisations/{}/fee-charges", t.s.ma_provider),
+                &t.s.care_manager.token,
+            )
+            .await;
     assert_eq!(care.status, StatusCode::FORBIDDEN);
 }
 
@@ -232,12 +252,30 @@ async fn a_bad_fee_is_refused_and_writes_nothing() {
     let path = format!("/api/v1/organisations/{}/fee", t.s.ma_provider);
     let before = t.s.app.snapshot().await;
     for (body, status) in [
-        (json!({"monthly_amount": "0.00", "from": "2025-02-01"}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"monthly_amount": "10000.01", "from": "2025-02-01"}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"monthly_amount": "35.001", "from": "2025-02-01"}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"monthly_amount": "35.00", "from": "1999-02-01"}), StatusCode::BAD_REQUEST),
-        (json!({"monthly_amount": "35.00", "from": "2025-02-01", "payee_id": Uuid::new_v4()}), StatusCode::BAD_REQUEST),
-        (json!({"monthly_amount": "35.00", "from": "2025-02-01", "colour": "red"}), StatusCode::BAD_REQUEST),
+        (
+            json!({"monthly_amount": "0.00", "from": "2025-02-01"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"monthly_amount": "10000.01", "from": "2025-02-01"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"monthly_amount": "35.001", "from": "2025-02-01"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"monthly_amount": "35.00", "from": "1999-02-01"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"monthly_amount": "35.00", "from": "2025-02-01", "payee_id": Uuid::new_v4()}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"monthly_amount": "35.00", "from": "2025-02-01", "colour": "red"}),
+            StatusCode::BAD_REQUEST,
+        ),
         (json!({"monthly_amount": "35.00"}), StatusCode::BAD_REQUEST),
     ] {
         let reply = t.s.app.put(&path, &t.s.ma_staff.token, body.clone()).await;
@@ -255,27 +293,25 @@ async fn a_bad_fee_is_refused_and_writes_nothing() {
         )
         .await;
     let before_payee = t.s.app.snapshot().await;
-    let reply = t
-        .s
-        .app
-        .put(
-            &path,
-            &t.s.ma_staff.token,
-            json!({"monthly_amount": "35.00", "from": "2025-02-01", "payee_id": id(&someone)}),
-        )
-        .await;
+    let reply =
+        t.s.app
+            .put(
+                &path,
+                &t.s.ma_staff.token,
+                json!({"monthly_amount": "35.00", "from": "2025-02-01", "payee_id": id(&someone)}),
+            )
+            .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
     assert_eq!(t.s.app.snapshot().await, before_payee);
     // An ISF provider's staff cannot set one on their own organisation here.
-    let isf = t
-        .s
-        .app
-        .put(
-            &format!("/api/v1/organisations/{}/fee", t.s.isf_provider),
-            &t.s.isf_staff.token,
-            json!({"monthly_amount": "35.00", "from": "2025-02-01"}),
-        )
-        .await;
+    let isf =
+        t.s.app
+            .put(
+                &format!("/api/v1/organisations/{}/fee", t.s.isf_provider),
+                &t.s.isf_staff.token,
+                json!({"monthly_amount": "35.00", "from": "2025-02-01"}),
+            )
+            .await;
     assert_eq!(isf.status, StatusCode::BAD_REQUEST, "{}", isf.text);
     assert!(charges(&t, &t.s.ma_staff.token).await.is_empty());
 }

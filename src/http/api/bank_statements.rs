@@ -9,8 +9,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::error::AppError;
+use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{body_rejection, Json, Path, Query};
 use crate::http::AppState;
 use crate::reconcile::bank_csv;
@@ -45,7 +45,9 @@ pub struct StatementQuery {
 
 impl StatementQuery {
     fn is_empty(&self) -> bool {
-        self.layout.is_none() && !self.has_mapping() && self.opening_balance.is_none()
+        self.layout.is_none()
+            && !self.has_mapping()
+            && self.opening_balance.is_none()
             && self.closing_balance.is_none()
     }
 
@@ -66,12 +68,13 @@ impl StatementQuery {
 
     /// The CSV reading options (400 naming a parameter that does not make sense).
     pub fn options(&self) -> Result<bank_csv::Options, AppError> {
-        let layout = match &self.layout {
-            None => None,
-            Some(name) => Some(bank_csv::Layout::parse(name).ok_or_else(|| {
-                AppError::invalid("layout", "one of barclays, lloyds, natwest")
-            })?),
-        };
+        let layout =
+            match &self.layout {
+                None => None,
+                Some(name) => Some(bank_csv::Layout::parse(name).ok_or_else(|| {
+                    AppError::invalid("layout", "one of barclays, lloyds, natwest")
+                })?),
+            };
         let mapping = if self.has_mapping() {
             let date_column = self.date_column.clone().ok_or_else(|| {
                 AppError::invalid("date_column", "required with a column mapping")

@@ -8,10 +8,10 @@ use crate::budgets::organisations::{self, NewOrganisation, Organisation, Organis
 use crate::http::api::List;
 use crate::http::error::{ApiResult, ErrorEnvelope};
 use crate::http::extract::{Json, Path, Query};
+use crate::http::AppState;
 use crate::providers::fees::{self, Fee, FeeCharge, NewFee};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use crate::http::AppState;
 
 /// Register an organisation (provider, broker, care provider, trust).
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", security(("bearer" = [])),
