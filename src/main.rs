@@ -463,12 +463,12 @@ fn statement_source(
             .map(|v| bank_csv::amount(v).map_err(|m| anyhow::anyhow!("--{name}: {m}")))
             .transpose()
     };
-    Ok(Source::Csv(bank_csv::Options {
+    Ok(Source::Csv(Box::new(bank_csv::Options {
         layout,
         mapping: None,
         opening_balance: balance(opening, "opening-balance")?,
         closing_balance: balance(closing, "closing-balance")?,
-    }))
+    })))
 }
 
 /// Imports a bank statement with a progress bar, then prints its reconciliation.

@@ -159,7 +159,7 @@ pub enum Source {
     /// ISO 20022 camt.053 (XML).
     Camt053,
     /// A bank's CSV export (see [`bank_csv`]).
-    Csv(bank_csv::Options),
+    Csv(Box<bank_csv::Options>),
 }
 
 /// Told how many of the statement's lines have been recorded, out of how many.

@@ -175,7 +175,7 @@ pub async fn import(
             }
             Source::Camt053
         }
-        "text/csv" => Source::Csv(query.options()?),
+        "text/csv" => Source::Csv(Box::new(query.options()?)),
         _ => {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
