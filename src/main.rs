@@ -1,6 +1,6 @@
-//! The `allot` command: serve, demo, migrate, council create, import invoices, audit verify. Thin: each command
-//! opens the database and calls into the library. A failure is printed as one `Error: ...` line
-//! (with its causes) and exit status 1, never as a backtrace.
+//! The `allot` command: serve, demo, migrate, council create, import invoices and statements,
+//! audit verify. Thin: each command opens the database and calls into the library. A failure is
+//! printed as one `Error: ...` line (with its causes) and exit status 1, never as a backtrace.
 //!
 //! The ledger chain's key never goes on the command line (where `ps` shows it): it comes from
 //! `ALLOT_CHAIN_KEY_FILE`, `ALLOT_CHAIN_KEY`, or for the embedded PostgreSQL the data directory.
@@ -120,6 +120,23 @@ enum ImportCommand {
         /// Record the invoices that can be and report the others.
         #[arg(long)]
         partial: bool,
+    },
+    /// Import a bank statement of a client account (`POST /api/v1/accounts/{id}/bank-statements`):
+    /// camt.053 when the file is XML, else a bank's CSV export, and match its lines.
+    Statement {
+        file: PathBuf,
+        /// The client account (ledger account id).
+        #[arg(long)]
+        account: uuid::Uuid,
+        /// The CSV layout: barclays, lloyds or natwest (default: told from the header row).
+        #[arg(long)]
+        layout: Option<String>,
+        /// The opening balance, for a CSV without a balance column (Barclays).
+        #[arg(long, allow_hyphen_values = true)]
+        opening_balance: Option<String>,
+        /// The closing balance, for a CSV without a balance column.
+        #[arg(long, allow_hyphen_values = true)]
+        closing_balance: Option<String>,
     },
 }
 
@@ -263,6 +280,29 @@ async fn run() -> anyhow::Result<()> {
             let actor = import_actor(&pool).await?;
             import_invoices(&pool, &actor, &csv, partial).await
         }
+        Command::Import {
+            command:
+                ImportCommand::Statement {
+                    file,
+                    account,
+                    layout,
+                    opening_balance,
+                    closing_balance,
+                },
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let source = statement_source(
+                &bytes,
+                layout.as_deref(),
+                opening_balance.as_deref(),
+                closing_balance.as_deref(),
+            )?;
+            let database = Database::open(&target, 2).await?;
+            let pool = database.serving_pool(cli.app_database_url.as_deref(), 2)?;
+            let actor = import_actor(&pool).await?;
+            import_statement(&pool, &actor, account, &bytes, &source).await
+        }
         Command::Processor {
             command: ProcessorCommand::Create { name },
         } => {
@@ -398,6 +438,97 @@ async fn import_invoices(
     Ok(())
 }
 
+/// How to read a statement file: camt.053 when it is XML, else CSV with the options given.
+fn statement_source(
+    bytes: &[u8],
+    layout: Option<&str>,
+    opening: Option<&str>,
+    closing: Option<&str>,
+) -> anyhow::Result<allot::reconcile::statements::Source> {
+    use allot::reconcile::{bank_csv, statements::Source};
+    if bank_csv::looks_like_xml(bytes) {
+        if layout.is_some() || opening.is_some() || closing.is_some() {
+            anyhow::bail!("--layout and the balances are for CSV statements, not camt.053");
+        }
+        return Ok(Source::Camt053);
+    }
+    let layout = layout
+        .map(|name| {
+            bank_csv::Layout::parse(name)
+                .ok_or_else(|| anyhow::anyhow!("--layout: one of barclays, lloyds, natwest"))
+        })
+        .transpose()?;
+    let balance = |value: Option<&str>, name: &str| {
+        value
+            .map(|v| bank_csv::amount(v).map_err(|m| anyhow::anyhow!("--{name}: {m}")))
+            .transpose()
+    };
+    Ok(Source::Csv(Box::new(bank_csv::Options {
+        layout,
+        mapping: None,
+        opening_balance: balance(opening, "opening-balance")?,
+        closing_balance: balance(closing, "closing-balance")?,
+    })))
+}
+
+/// Imports a bank statement with a progress bar, then prints its reconciliation.
+async fn import_statement(
+    pool: &allot::db::DbPool,
+    actor: &allot::auth::Actor,
+    account: uuid::Uuid,
+    bytes: &[u8],
+    source: &allot::reconcile::statements::Source,
+) -> anyhow::Result<()> {
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} lines")
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .progress_chars("=> "),
+    );
+    bar.set_message("Importing");
+    let shown = bar.clone();
+    let progress: allot::reconcile::statements::Progress = Arc::new(move |done, total| {
+        shown.set_length(total as u64);
+        shown.set_position(done as u64);
+    });
+    let now = allot::clock::Clock::system().now();
+    let imported = allot::reconcile::statements::import_from(
+        pool, actor, account, bytes, source, now, progress,
+    )
+    .await;
+    bar.finish_and_clear();
+    let view = match imported {
+        Ok(view) => view,
+        Err(e) => {
+            let refusal = ApiError::from(e);
+            for detail in &refusal.details {
+                eprintln!("{}", describe_detail(detail));
+            }
+            anyhow::bail!("{} ({})", refusal.message, refusal.code);
+        }
+    };
+    for line in &view.lines {
+        let how = line.matched_by.as_deref().unwrap_or("unmatched");
+        println!(
+            "line {}: {} {} on {}: {how}",
+            line.line_no, line.direction, line.amount, line.booked_on
+        );
+    }
+    println!(
+        "Statement {} ({}) imported as {}: {} line(s) matched, {} unmatched; closing balance {}, \
+         ledger {}, difference {} ({} unexplained).",
+        view.statement_ref,
+        view.format,
+        view.id,
+        view.matched,
+        view.unmatched,
+        view.closing_balance,
+        view.ledger_balance,
+        view.difference,
+        view.unexplained
+    );
+    Ok(())
+}
+
 fn describe_detail(detail: &allot::error::Detail) -> String {
     let mut parts = Vec::new();
     if let Some(row) = detail.row {
@@ -464,6 +595,13 @@ async fn serve(
         Duration::from_secs(1),
         vec![allot::evidence::retention::job(state.evidence.clone())],
     );
+    // Charges managed-account providers' monthly fees, once per client account and month.
+    let fees = allot::providers::fees::spawn(
+        serving.clone(),
+        state.payments.clone(),
+        state.clock.clone(),
+        Duration::from_secs(60),
+    );
     // Sends the webhooks due, about once a second.
     let webhooks = allot::webhooks::deliver::spawn(
         serving.clone(),
@@ -481,6 +619,7 @@ async fn serve(
         .with_graceful_shutdown(shutdown)
         .await;
     upkeep.abort();
+    fees.abort();
     webhooks.abort();
     served?;
     tracing::info!("shutting down");

@@ -1,6 +1,8 @@
 //! The managed-account provider's daily work: invoices (recorded, disputed, paid through the
-//! payment path, imported from CSV), personal assistants' timesheets and payroll runs.
+//! payment path, imported from CSV), personal assistants' timesheets and payroll runs, and the
+//! provider's monthly fee.
 
+pub mod fees;
 pub mod invoice_csv;
 pub mod invoice_import;
 pub mod invoices;

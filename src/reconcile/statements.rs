@@ -11,11 +11,12 @@ use serde::Serialize;
 use tokio_postgres::error::SqlState;
 use uuid::Uuid;
 
+use super::bank_csv;
 use super::matcher;
 use crate::auth::{Actor, Role};
 use crate::db::{DbPool, Tx};
 use crate::error::{AppError, AppResult};
-use crate::formats::camt053::{self, Statement};
+use crate::formats::camt053::{self, Statement, StatementLine};
 use crate::money::Money;
 
 /// One line of a statement, with what it is matched to.
@@ -35,7 +36,8 @@ pub struct LineView {
     pub counterparty: Option<String>,
     /// The ledger entry it is matched to.
     pub posting_id: Option<Uuid>,
-    /// `reference`, `amount_and_date` or `person`.
+    /// `reference`, `amount_and_date`, `contribution` (money in recorded as an expected
+    /// contribution) or `person`.
     pub matched_by: Option<String>,
 }
 
@@ -55,9 +57,10 @@ pub struct PostingView {
 pub struct StatementView {
     pub id: Uuid,
     pub account_id: Uuid,
-    /// `camt.053.001.02` or `camt.053.001.08`.
+    /// `camt.053.001.02`, `camt.053.001.08`, `csv.barclays`, `csv.lloyds`, `csv.natwest`, or `csv`
+    /// (a column mapping).
     pub format: String,
-    /// The bank's statement id.
+    /// The bank's statement id (`CSV-` and the first 16 hex digits of the SHA-256 of a CSV file).
     pub statement_ref: String,
     pub from_date: Option<NaiveDate>,
     pub to_date: Option<NaiveDate>,
@@ -150,8 +153,74 @@ pub fn read(xml: &[u8]) -> AppResult<Statement> {
     Ok(statement)
 }
 
-/// Imports a statement for a client account and matches its lines (201). The same statement
-/// again (its id and sequence, or its content) is 409 `statement_already_imported`.
+/// What kind of file a statement came in.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// ISO 20022 camt.053 (XML).
+    Camt053,
+    /// A bank's CSV export (see [`bank_csv`]).
+    Csv(Box<bank_csv::Options>),
+}
+
+/// Told how many of the statement's lines have been recorded, out of how many.
+pub type Progress = std::sync::Arc<dyn Fn(usize, usize) + Send + Sync>;
+
+/// A statement as read, whatever its format.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub format: String,
+    pub statement_ref: String,
+    pub sequence: Decimal,
+    pub account: Option<String>,
+    pub from_date: Option<NaiveDate>,
+    pub to_date: Option<NaiveDate>,
+    pub opening_balance: Decimal,
+    pub closing_balance: Decimal,
+    pub lines: Vec<StatementLine>,
+}
+
+/// Reads a statement of either kind (400 naming what is wrong, 422
+/// `statement_does_not_balance`), with the SHA-256 of its bytes.
+pub fn read_any(bytes: &[u8], source: &Source) -> AppResult<(Incoming, Vec<u8>)> {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .to_vec();
+    let incoming = match source {
+        Source::Camt053 => {
+            let s = read(bytes)?;
+            Incoming {
+                format: s.version.as_str().to_owned(),
+                statement_ref: s.id,
+                sequence: s.sequence,
+                account: s.account,
+                from_date: s.from_date,
+                to_date: s.to_date,
+                opening_balance: s.opening_balance,
+                closing_balance: s.closing_balance,
+                lines: s.lines,
+            }
+        }
+        Source::Csv(options) => {
+            let s = bank_csv::parse(bytes, options)?;
+            let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+            Incoming {
+                format: s.format,
+                statement_ref: format!("CSV-{hex}"),
+                sequence: Decimal::ZERO,
+                account: s.account,
+                from_date: s.from_date,
+                to_date: s.to_date,
+                opening_balance: s.opening_balance,
+                closing_balance: s.closing_balance,
+                lines: s.lines,
+            }
+        }
+    };
+    Ok((incoming, digest))
+}
+
+/// Imports a camt.053 statement for a client account and matches its lines (201). The same
+/// statement again (its id and sequence, or its content) is 409 `statement_already_imported`.
 pub async fn import(
     pool: &DbPool,
     actor: &Actor,
@@ -159,17 +228,42 @@ pub async fn import(
     xml: &[u8],
     now: DateTime<Utc>,
 ) -> AppResult<StatementView> {
+    import_from(
+        pool,
+        actor,
+        account_id,
+        xml,
+        &Source::Camt053,
+        now,
+        std::sync::Arc::new(|_, _| {}),
+    )
+    .await
+}
+
+/// Imports a statement of either kind (see [`import`]); `progress` hears after each line.
+pub async fn import_from(
+    pool: &DbPool,
+    actor: &Actor,
+    account_id: Uuid,
+    bytes: &[u8],
+    source: &Source,
+    now: DateTime<Utc>,
+    progress: Progress,
+) -> AppResult<StatementView> {
     actor.require(&[Role::ProviderStaff])?;
-    let statement = std::sync::Arc::new(read(xml)?);
-    let digest = ring::digest::digest(&ring::digest::SHA256, xml)
-        .as_ref()
-        .to_vec();
+    let (incoming, digest) = read_any(bytes, source)?;
+    let incoming = std::sync::Arc::new(incoming);
     crate::commands::write(pool, actor.council_id, move |tx| {
-        let (actor, statement, digest) = (actor.clone(), statement.clone(), digest.clone());
+        let (actor, incoming, digest, progress) = (
+            actor.clone(),
+            incoming.clone(),
+            digest.clone(),
+            progress.clone(),
+        );
         Box::pin(async move {
             require_account(tx, &actor, account_id).await?;
-            let id = insert(tx, &actor, account_id, &statement, &digest, now).await?;
-            auto_match(tx, actor.council_id, account_id, id, now).await?;
+            let id = insert(tx, &actor, account_id, &incoming, &digest, now, &progress).await?;
+            auto_match(tx, &actor, account_id, id, now).await?;
             view_of(tx, actor.council_id, id).await
         })
     })
@@ -180,9 +274,10 @@ async fn insert(
     tx: &Tx<'_>,
     actor: &Actor,
     account_id: Uuid,
-    statement: &Statement,
+    statement: &Incoming,
     digest: &[u8],
     now: DateTime<Utc>,
+    progress: &Progress,
 ) -> AppResult<Uuid> {
     let id = Uuid::new_v4();
     let inserted = tx
@@ -199,8 +294,8 @@ async fn insert(
                 &actor.council_id,
                 &id,
                 &account_id,
-                &statement.version.as_str(),
-                &statement.id,
+                &statement.format,
+                &statement.statement_ref,
                 &statement.sequence,
                 &digest,
                 &statement
@@ -217,13 +312,17 @@ async fn insert(
         )
         .await?;
     if inserted == 0 {
+        let what = if statement.format.starts_with("csv") {
+            "A statement with the same content".to_owned()
+        } else {
+            format!(
+                "Statement {} (sequence {}) of this account, or one with the same content,",
+                statement.statement_ref, statement.sequence
+            )
+        };
         return Err(AppError::Conflict {
             code: "statement_already_imported",
-            message: format!(
-                "Statement {} (sequence {}) of this account, or one with the same content, is \
-                 already imported; nothing was added.",
-                statement.id, statement.sequence
-            ),
+            message: format!("{what} is already imported; nothing was added."),
         });
     }
     let insert_line = tx
@@ -234,6 +333,8 @@ async fn insert(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .await?;
+    let total = statement.lines.len();
+    progress(0, total);
     for (i, line) in statement.lines.iter().enumerate() {
         let line_no = i32::try_from(i + 1).map_err(internal)?;
         tx.execute(
@@ -255,6 +356,7 @@ async fn insert(
             ],
         )
         .await?;
+        progress(i + 1, total);
     }
     Ok(id)
 }
@@ -317,11 +419,12 @@ async fn unmatched_postings(
 /// Matches the statement's unmatched lines to the account's unmatched postings.
 async fn auto_match(
     tx: &Tx<'_>,
-    council_id: Uuid,
+    actor: &Actor,
     account_id: Uuid,
     statement_id: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
+    let council_id = actor.council_id;
     let rows = tx
         .query(
             &tx.prepare_cached(
@@ -383,7 +486,8 @@ async fn auto_match(
             .await?;
         }
     }
-    Ok(())
+    // Money in left over may be a contribution the person was expected to pay.
+    super::expected::match_lines(tx, actor, account_id, statement_id, now).await
 }
 
 /// A statement with its reconciliation (no reach check).

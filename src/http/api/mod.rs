@@ -87,6 +87,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me::me))
         .routes(routes!(organisations::create, organisations::list))
         .routes(routes!(organisations::patch))
+        .routes(routes!(organisations::put_fee))
+        .routes(routes!(organisations::fee_charges))
         .routes(routes!(users::create, users::list))
         .routes(routes!(people::create, people::list))
         .routes(routes!(ledger::statement))
