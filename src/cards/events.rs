@@ -1651,8 +1651,8 @@ async fn forced_in_tx(
     tx.execute(
         "INSERT INTO card_exceptions (council_id, id, kind, processor_id, authorization_ref,
              card_id, amount, merchant_category, merchant_name, entry_id, verdict,
-             verdict_approved, verdict_reason, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             verdict_approved, verdict_reason, created_at, budget_id, deployment, category)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         &[
             &council_id,
             &exception,
@@ -1668,6 +1668,9 @@ async fn forced_in_tx(
             &approved,
             &reason,
             &now,
+            &new.budget_id,
+            &new.deployment.as_str(),
+            &new.category.as_str(),
         ],
     )
     .await?;

@@ -32,10 +32,30 @@ fn by_authorization<'a>(items: &'a [Value], id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no exception for {id}"))
 }
 
+/// The budget's running spending total (all categories) as the rules read it.
+async fn spent(c: &Cards) -> Decimal {
+    let (council, budget) = (c.p.s.council.id, c.p.budget);
+    allot::db::in_tenant_tx(&c.p.s.app.db.pool, council, |tx| {
+        Box::pin(async move {
+            let total: Decimal = tx
+                .query_one(
+                    "SELECT coalesce(sum(total), 0) FROM budget_spending WHERE budget_id = $1",
+                    &[&budget],
+                )
+                .await?
+                .get(0);
+            Ok(total)
+        })
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn force_captures_and_stand_ins_are_posted_and_listed_with_the_rules_verdict() {
     let c = cards().await;
     let start = available(&c).await;
+    let spent_before = spent(&c).await;
     let finance = c.p.s.maker.token.clone();
 
     // A force capture at a grocer's (not in the plan): posted all the same.
@@ -84,6 +104,8 @@ async fn force_captures_and_stand_ins_are_posted_and_listed_with_the_rules_verdi
     assert_eq!(casino.status, StatusCode::OK, "{}", casino.text);
     assert_eq!(casino.json["flags"], json!(["stand_in_capture"]));
     assert_eq!(available(&c).await, start - pounds(3900));
+    // All of it counts toward the budget's spending, as the rules read it for later payments.
+    assert_eq!(spent(&c).await, spent_before + pounds(3900));
 
     // Bad input: 4xx, nothing recorded.
     let before = c.p.s.app.snapshot().await;
