@@ -11,6 +11,7 @@ mod budgets;
 mod cards;
 mod charging;
 mod contributions;
+mod directory;
 mod evidence;
 mod family_approvals;
 mod interim;
@@ -95,6 +96,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(budgets::get, budgets::patch))
         .routes(routes!(plans::put))
         .routes(routes!(plans::approve))
+        .routes(routes!(plans::submit))
+        .routes(routes!(plans::return_plan))
         .routes(routes!(interim::create))
         .routes(routes!(family_approvals::create))
         .routes(routes!(contributions::create))
@@ -150,6 +153,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cards::card_events))
         .routes(routes!(returns::get, returns::submit))
         .routes(routes!(returns::list))
+        .routes(routes!(directory::list))
+        .routes(routes!(directory::get))
+        .routes(routes!(directory::oruk_root))
+        .routes(routes!(directory::oruk_services))
+        .routes(routes!(directory::oruk_service))
         .merge(
             // The only route whose body may be larger than the server-wide limit: a file.
             OpenApiRouter::new()
