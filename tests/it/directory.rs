@@ -427,6 +427,8 @@ async fn the_published_directory_is_open_referral_uk_3_0() {
     assert_eq!(root.status, StatusCode::OK, "{}", root.text);
     assert_eq!(root.json["version"], "3.0");
     assert!(root.json["profile"].as_str().is_some());
+    let bare = app.call(axum::http::Method::GET, &format!("/openreferral/{}", council.id), None, None).await;
+    assert_eq!(bare.json, root.json);
 
     let validator = validator();
     let mut published = Vec::new();
@@ -485,5 +487,7 @@ async fn another_councils_services_are_not_found() {
     let listed = app.call(axum::http::Method::GET, &format!("/openreferral/{}/services", other.id), None, None).await;
     assert_eq!((listed.json["total_items"].as_i64(), listed.json["empty"].as_bool()), (Some(0), Some(true)));
     let nobody = app.call(axum::http::Method::GET, &format!("/openreferral/{}/", uuid::Uuid::new_v4()), None, None).await;
-    assert_eq!(nobody.status, StatusCode::NOT_FOUND);
+    assert_eq!((nobody.status, nobody.code()), (StatusCode::NOT_FOUND, "not_found"));
+    let not_an_id = app.call(axum::http::Method::GET, "/openreferral/borsetshire/services", None, None).await;
+    assert_eq!(not_an_id.status, StatusCode::NOT_FOUND);
 }

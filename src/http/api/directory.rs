@@ -73,8 +73,9 @@ pub async fn get(
     Ok(Json(service))
 }
 
-/// Open Referral UK: the version and profile of the council's published directory.
-#[utoipa::path(get, path = "/openreferral/{council_id}/", tag = "openreferral",
+/// Open Referral UK: the version and profile of the council's published directory (also at the
+/// same path with a trailing slash).
+#[utoipa::path(get, path = "/openreferral/{council_id}", tag = "openreferral",
     params(("council_id" = Uuid, Path)),
     responses((status = 200, body = Object, description = "`{version, profile}`"),
         (status = 404, body = ErrorEnvelope)))]

@@ -11,7 +11,7 @@ mod budgets;
 mod cards;
 mod charging;
 mod contributions;
-mod directory;
+pub(crate) mod directory;
 mod evidence;
 mod family_approvals;
 mod interim;
