@@ -63,7 +63,10 @@ fn page_of(value: &Value, place: &str) -> Result<Page, FeedError> {
         .as_array()
         .ok_or_else(|| malformed(place, "`contents` must be a list"))?
         .clone();
-    let total_pages = match object.get("total_pages").or_else(|| object.get("totalPages")) {
+    let total_pages = match object
+        .get("total_pages")
+        .or_else(|| object.get("totalPages"))
+    {
         None => 1,
         Some(v) => v
             .as_u64()
@@ -82,19 +85,27 @@ fn page_of(value: &Value, place: &str) -> Result<Page, FeedError> {
 /// The services of a saved file: a list page (its items taken as full records), a list of
 /// services, or one service.
 pub fn read_file(bytes: &[u8], name: &str) -> Result<Vec<ImportedService>, FeedError> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| malformed(name, format!("not JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| malformed(name, format!("not JSON: {e}")))?;
     let records = match &value {
         Value::Array(items) => items.clone(),
         Value::Object(o) if o.contains_key("contents") || o.contains_key("content") => {
             page_of(&value, name)?.items
         }
         Value::Object(_) => vec![value.clone()],
-        _ => return Err(malformed(name, "expected a service, a list of services or a page")),
+        _ => {
+            return Err(malformed(
+                name,
+                "expected a service, a list of services or a page",
+            ))
+        }
     };
-    collect(records.iter().enumerate().map(|(i, record)| {
-        parse_service(record, &format!("{name}, service {}", i + 1))
-    }))
+    collect(
+        records
+            .iter()
+            .enumerate()
+            .map(|(i, record)| parse_service(record, &format!("{name}, service {}", i + 1))),
+    )
 }
 
 fn collect(
@@ -113,14 +124,20 @@ fn collect(
         out.push(service);
     }
     if out.len() > MAX_SERVICES {
-        return Err(malformed("feed", format!("more than {MAX_SERVICES} services")));
+        return Err(malformed(
+            "feed",
+            format!("more than {MAX_SERVICES} services"),
+        ));
     }
     Ok(out)
 }
 
 /// Reads a feed at `base` (the address the feed's `/services` hangs from): every page of the
 /// list, then every service's full record.
-pub async fn fetch(base: &str, progress: FeedProgress<'_>) -> Result<Vec<ImportedService>, FeedError> {
+pub async fn fetch(
+    base: &str,
+    progress: FeedProgress<'_>,
+) -> Result<Vec<ImportedService>, FeedError> {
     let base = base.trim_end_matches('/');
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
@@ -137,9 +154,8 @@ pub async fn fetch(base: &str, progress: FeedProgress<'_>) -> Result<Vec<Importe
         let value = get_json(&client, &place).await?;
         let page = page_of(&value, &place)?;
         for (i, item) in page.items.iter().enumerate() {
-            let id = id_of(item.get("id")).ok_or_else(|| {
-                malformed(&place, format!("item {} has no `id`", i + 1))
-            })?;
+            let id = id_of(item.get("id"))
+                .ok_or_else(|| malformed(&place, format!("item {} has no `id`", i + 1)))?;
             ids.push(id);
         }
         progress(0, ids.len());
@@ -296,7 +312,10 @@ pub fn parse_service(value: &Value, place: &str) -> Result<ImportedService, Feed
                 .with_timezone(&chrono::Utc),
         ),
     };
-    let organisation = match value.get("organization").or_else(|| value.get("organisation")) {
+    let organisation = match value
+        .get("organization")
+        .or_else(|| value.get("organisation"))
+    {
         Some(o) if o.is_object() => Some(o),
         None | Some(Value::Null) => None,
         Some(_) => return Err(malformed(place, "`organization` must be an object")),
@@ -319,12 +338,16 @@ pub fn parse_service(value: &Value, place: &str) -> Result<ImportedService, Feed
     }
 
     let mut locations = Vec::new();
-    for (i, at) in list(value, "service_at_locations", place)?.iter().enumerate() {
+    for (i, at) in list(value, "service_at_locations", place)?
+        .iter()
+        .enumerate()
+    {
         let here = format!("{place}, service_at_locations[{i}]");
         let Some(location) = at.get("location").filter(|l| l.is_object()) else {
             continue;
         };
-        let id = id_of(location.get("id")).ok_or_else(|| malformed(&here, "a location needs an `id`"))?;
+        let id = id_of(location.get("id"))
+            .ok_or_else(|| malformed(&here, "a location needs an `id`"))?;
         let latitude = number(location, "latitude", &here)?;
         let longitude = number(location, "longitude", &here)?;
         // A position off the globe (the profile's own example has latitude 100) is no
@@ -398,7 +421,10 @@ pub fn parse_service(value: &Value, place: &str) -> Result<ImportedService, Feed
         });
     }
     for (kind, ids) in [
-        ("cost option", cost_options.iter().map(|c| &c.id).collect::<Vec<_>>()),
+        (
+            "cost option",
+            cost_options.iter().map(|c| &c.id).collect::<Vec<_>>(),
+        ),
         ("location", locations.iter().map(|c| &c.id).collect()),
         ("contact", contacts.iter().map(|c| &c.id).collect()),
     ] {

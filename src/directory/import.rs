@@ -35,7 +35,10 @@ pub fn require_importer(actor: &Actor) -> AppResult<()> {
 /// The hash a service is compared by: SHA-256 of its imported content as JSON.
 pub fn content_sha256(service: &ImportedService) -> AppResult<String> {
     let bytes = serde_json::to_vec(service).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes)))
+    Ok(hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        &bytes,
+    )))
 }
 
 /// Stores `services` for the actor's council in one transaction (retried as a whole).

@@ -107,9 +107,12 @@ pub fn unit_of(description: Option<&str>) -> &'static str {
     }
     found
         .or_else(|| {
-            words
-                .iter()
-                .find_map(|w| UNITS.iter().find(|u| **u == w.trim_end_matches('s')).copied())
+            words.iter().find_map(|w| {
+                UNITS
+                    .iter()
+                    .find(|u| **u == w.trim_end_matches('s'))
+                    .copied()
+            })
         })
         .unwrap_or("unit")
 }

@@ -99,7 +99,9 @@ fn derived_id(parts: &[&str]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, parts.join("\u{1f}").as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest.as_ref()[..16]);
-    uuid::Builder::from_sha1_bytes(bytes).into_uuid().to_string()
+    uuid::Builder::from_sha1_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 fn put(object: &mut Map<String, Value>, key: &str, value: Option<&str>) {
@@ -146,7 +148,11 @@ pub fn service(s: &Service) -> Value {
             if let Some(amount) = c.amount.and_then(|a| a.to_f64()) {
                 o.insert("amount".into(), json!(amount));
             }
-            put(&mut o, "amount_description", c.amount_description.as_deref());
+            put(
+                &mut o,
+                "amount_description",
+                c.amount_description.as_deref(),
+            );
             if let Some(d) = c.valid_from {
                 o.insert("valid_from".into(), json!(d.to_string()));
             }

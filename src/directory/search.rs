@@ -161,10 +161,16 @@ pub async fn search(tx: &Tx<'_>, actor: &Actor, query: &SearchQuery) -> AppResul
         .filter(|s| !s.is_empty());
     let within = query.within_km.unwrap_or(DEFAULT_WITHIN_KM);
     if !(within > 0.0 && within <= 1000.0) {
-        return Err(AppError::invalid("within_km", "a distance over 0 and up to 1000 km"));
+        return Err(AppError::invalid(
+            "within_km",
+            "a distance over 0 and up to 1000 km",
+        ));
     }
     if query.within_km.is_some() && query.near_postcode.is_none() {
-        return Err(AppError::invalid("within_km", "give near_postcode with within_km"));
+        return Err(AppError::invalid(
+            "within_km",
+            "give near_postcode with within_km",
+        ));
     }
     let origin = match query.near_postcode.as_deref() {
         None => None,
@@ -184,7 +190,10 @@ pub async fn search(tx: &Tx<'_>, actor: &Actor, query: &SearchQuery) -> AppResul
             let Some(row) = found else {
                 return Err(AppError::invalid(
                     "near_postcode",
-                    format!("{} is not the postcode of any place in the directory", postcode.trim()),
+                    format!(
+                        "{} is not the postcode of any place in the directory",
+                        postcode.trim()
+                    ),
                 ));
             };
             Some((row.get::<_, f64>(0), row.get::<_, f64>(1)))
@@ -238,7 +247,8 @@ pub async fn search(tx: &Tx<'_>, actor: &Actor, query: &SearchQuery) -> AppResul
     let mut items = load(tx, council_id, &ids).await?;
     for (item, row) in items.iter_mut().zip(&rows) {
         item.distance_km = if near {
-            row.get::<_, Option<f64>>(1).map(|d| (d * 100.0).round() / 100.0)
+            row.get::<_, Option<f64>>(1)
+                .map(|d| (d * 100.0).round() / 100.0)
         } else {
             None
         };

@@ -259,9 +259,10 @@ fn flags(facts: &SpendFacts, request: &SpendRequest) -> Vec<Flag> {
 /// the broker's own organisation (the fee is paid from the budget through an invoice, by whoever
 /// else holds the money).
 pub fn check_self_payment(facts: &SpendFacts, request: &SpendRequest) -> Option<Refusal> {
-    let acting_as_broker = facts.grants.iter().any(|g| {
-        g.user_id == request.actor && g.acting_as == super::types::ActingAs::Broker
-    });
+    let acting_as_broker = facts
+        .grants
+        .iter()
+        .any(|g| g.user_id == request.actor && g.acting_as == super::types::ActingAs::Broker);
     match (request.actor_organisation_id, facts.payee.organisation_id) {
         (Some(own), Some(payee)) if acting_as_broker && own == payee => Some(Refusal::new(
             RuleCode::SelfPayment,

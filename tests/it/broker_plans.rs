@@ -55,10 +55,14 @@ async fn a_plan_line_names_a_cost_option_and_its_weekly_amount_is_worked_out() {
     let path = format!("/api/v1/budgets/{budget}/plan");
     let reply = s
         .app
-        .put(&path, &s.broker.token, json!({"lines": [
-            directory_line(LEEDS, &option_of(LEEDS), "10.5"),
-            Scenario::line("transport", "15.00", "direct_payment", None),
-        ]}))
+        .put(
+            &path,
+            &s.broker.token,
+            json!({"lines": [
+                directory_line(LEEDS, &option_of(LEEDS), "10.5"),
+                Scenario::line("transport", "15.00", "direct_payment", None),
+            ]}),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let line = &reply.json["lines"][0];
@@ -75,34 +79,79 @@ async fn a_plan_line_names_a_cost_option_and_its_weekly_amount_is_worked_out() {
     let mut wrong = directory_line(LEEDS, &option_of(LEEDS), "10");
     wrong["weekly_amount"] = json!("200.00");
     let before = s.app.snapshot().await;
-    let refused = s.app.put(&path, &s.broker.token, json!({"lines": [wrong]})).await;
+    let refused = s
+        .app
+        .put(&path, &s.broker.token, json!({"lines": [wrong]}))
+        .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
-    assert_eq!(refused.json["error"]["details"][0]["field"], "lines[0].weekly_amount");
+    assert_eq!(
+        refused.json["error"]["details"][0]["field"],
+        "lines[0].weekly_amount"
+    );
     let mut right = directory_line(LEEDS, &option_of(LEEDS), "10");
     right["weekly_amount"] = json!("245.00");
     let cases = [
-        (directory_line(LEEDS, "no-such-option", "10"), "lines[0].cost_option_id"),
-        (directory_line(LEEDS, &option_of(LEEDS), "0"), "lines[0].units_per_week"),
-        (directory_line(LEEDS, &option_of(LEEDS), "169"), "lines[0].units_per_week"),
-        (directory_line(LEEDS, &option_of(LEEDS), "1.005"), "lines[0].units_per_week"),
-        (json!({"category": "personal_care", "need": "x", "deployment": "direct_payment",
-                "cost_option_id": option_of(LEEDS), "units_per_week": "2"}), "lines[0].directory_service_id"),
-        (json!({"category": "personal_care", "need": "x", "deployment": "direct_payment"}), "lines[0].weekly_amount"),
+        (
+            directory_line(LEEDS, "no-such-option", "10"),
+            "lines[0].cost_option_id",
+        ),
+        (
+            directory_line(LEEDS, &option_of(LEEDS), "0"),
+            "lines[0].units_per_week",
+        ),
+        (
+            directory_line(LEEDS, &option_of(LEEDS), "169"),
+            "lines[0].units_per_week",
+        ),
+        (
+            directory_line(LEEDS, &option_of(LEEDS), "1.005"),
+            "lines[0].units_per_week",
+        ),
+        (
+            json!({"category": "personal_care", "need": "x", "deployment": "direct_payment",
+                "cost_option_id": option_of(LEEDS), "units_per_week": "2"}),
+            "lines[0].directory_service_id",
+        ),
+        (
+            json!({"category": "personal_care", "need": "x", "deployment": "direct_payment"}),
+            "lines[0].weekly_amount",
+        ),
         // Another service's option.
-        (directory_line(YORK, &format!("{}x", &LEEDS[..LEEDS.len() - 1]), "2"), "lines[0].cost_option_id"),
+        (
+            directory_line(YORK, &format!("{}x", &LEEDS[..LEEDS.len() - 1]), "2"),
+            "lines[0].cost_option_id",
+        ),
     ];
     for (line, field) in cases {
-        let refused = s.app.put(&path, &s.broker.token, json!({"lines": [line]})).await;
-        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{field}: {}", refused.text);
-        assert_eq!(refused.json["error"]["details"][0]["field"], field, "{}", refused.text);
+        let refused = s
+            .app
+            .put(&path, &s.broker.token, json!({"lines": [line]}))
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{field}: {}",
+            refused.text
+        );
+        assert_eq!(
+            refused.json["error"]["details"][0]["field"], field,
+            "{}",
+            refused.text
+        );
     }
     assert_eq!(s.app.snapshot().await, before);
-    let accepted = s.app.put(&path, &s.broker.token, json!({"lines": [right]})).await;
+    let accepted = s
+        .app
+        .put(&path, &s.broker.token, json!({"lines": [right]}))
+        .await;
     assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
     // The budget shows the plan as drafted, service and all.
     let view = s.budget_view(budget).await;
     let text = view.to_string();
-    assert!(text.contains("Leeds Home Care") || text.contains(LEEDS), "{text}");
+    assert!(
+        text.contains("Leeds Home Care") || text.contains(LEEDS),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -116,11 +165,22 @@ async fn the_broker_submits_and_the_care_manager_returns_with_reasons_then_appro
     assert_eq!(nothing.status, StatusCode::CONFLICT, "{}", nothing.text);
     let drafted = s
         .app
-        .put(&plan_path, &s.broker.token, json!({"lines": [directory_line(LEEDS, &option_of(LEEDS), "4")]}))
+        .put(
+            &plan_path,
+            &s.broker.token,
+            json!({"lines": [directory_line(LEEDS, &option_of(LEEDS), "4")]}),
+        )
         .await;
     assert_eq!(drafted.status, StatusCode::OK, "{}", drafted.text);
     // Returning what was not submitted: 409.
-    let early = s.app.post(&give_back, &s.care_manager.token, json!({"reason": "too soon"})).await;
+    let early = s
+        .app
+        .post(
+            &give_back,
+            &s.care_manager.token,
+            json!({"reason": "too soon"}),
+        )
+        .await;
     assert_eq!(early.status, StatusCode::CONFLICT);
     let submitted = s.app.post(&submit, &s.broker.token, json!({})).await;
     assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.text);
@@ -130,24 +190,44 @@ async fn the_broker_submits_and_the_care_manager_returns_with_reasons_then_appro
     let twice = s.app.post(&submit, &s.broker.token, json!({})).await;
     assert_eq!(twice.status, StatusCode::CONFLICT);
     // Only care managers return; a reason is required.
-    let by_broker = s.app.post(&give_back, &s.broker.token, json!({"reason": "mine"})).await;
+    let by_broker = s
+        .app
+        .post(&give_back, &s.broker.token, json!({"reason": "mine"}))
+        .await;
     assert_eq!(by_broker.status, StatusCode::FORBIDDEN);
     let before = s.app.snapshot().await;
-    let no_reason = s.app.post(&give_back, &s.care_manager.token, json!({"reason": "  "})).await;
-    assert_eq!((no_reason.status, no_reason.code()), (StatusCode::UNPROCESSABLE_ENTITY, "reason_required"));
+    let no_reason = s
+        .app
+        .post(&give_back, &s.care_manager.token, json!({"reason": "  "}))
+        .await;
+    assert_eq!(
+        (no_reason.status, no_reason.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "reason_required")
+    );
     assert_eq!(s.app.snapshot().await, before);
     let returned = s
         .app
-        .post(&give_back, &s.care_manager.token, json!({"reason": "Four hours will not cover mornings."}))
+        .post(
+            &give_back,
+            &s.care_manager.token,
+            json!({"reason": "Four hours will not cover mornings."}),
+        )
         .await;
     assert_eq!(returned.status, StatusCode::OK, "{}", returned.text);
-    assert_eq!(returned.json["return_reason"], "Four hours will not cover mornings.");
+    assert_eq!(
+        returned.json["return_reason"],
+        "Four hours will not cover mornings."
+    );
     assert!(returned.json["submitted_at"].is_null());
     assert_eq!(returned.json["returned_by"], json!(s.care_manager.id));
     // The broker changes the plan and submits again; the care manager approves.
     let redrafted = s
         .app
-        .put(&plan_path, &s.broker.token, json!({"lines": [directory_line(LEEDS, &option_of(LEEDS), "7")]}))
+        .put(
+            &plan_path,
+            &s.broker.token,
+            json!({"lines": [directory_line(LEEDS, &option_of(LEEDS), "7")]}),
+        )
         .await;
     assert_eq!(redrafted.status, StatusCode::OK);
     let again = s.app.post(&submit, &s.broker.token, json!({})).await;
@@ -158,12 +238,24 @@ async fn the_broker_submits_and_the_care_manager_returns_with_reasons_then_appro
     assert_eq!(approved.json["lines"][0]["weekly_amount"], "171.50");
     // Another council's broker and care manager cannot reach the budget.
     let elsewhere = s.elsewhere().await;
-    let hidden = s.app.post(&give_back, &elsewhere.care_manager, json!({"reason": "x"})).await;
+    let hidden = s
+        .app
+        .post(&give_back, &elsewhere.care_manager, json!({"reason": "x"}))
+        .await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
     // Nor a broker of another organisation of this council.
-    let other_org = s.app.post("/api/v1/organisations", &s.council.admin_token,
-        json!({"name": "Other Brokers", "kind": "broker"})).await;
-    let (_, other_broker) = s.app.user(&s.council, Role::Broker, Some(id(&other_org)), None).await;
+    let other_org = s
+        .app
+        .post(
+            "/api/v1/organisations",
+            &s.council.admin_token,
+            json!({"name": "Other Brokers", "kind": "broker"}),
+        )
+        .await;
+    let (_, other_broker) = s
+        .app
+        .user(&s.council, Role::Broker, Some(id(&other_org)), None)
+        .await;
     let not_theirs = s.app.post(&submit, &other_broker, json!({})).await;
     assert_eq!(not_theirs.status, StatusCode::NOT_FOUND);
 }
@@ -203,7 +295,10 @@ async fn the_brokers_fee_goes_through_an_invoice_and_a_broker_never_pays_themsel
                "max_per_payment": "500.00", "valid_from": "2020-01-01"}),
     )
     .await;
-    let holder = s.app.user(&s.council, Role::BudgetHolder, None, Some(person)).await;
+    let holder = s
+        .app
+        .user(&s.council, Role::BudgetHolder, None, Some(person))
+        .await;
     grant(
         &s,
         budget,
@@ -218,13 +313,28 @@ async fn the_brokers_fee_goes_through_an_invoice_and_a_broker_never_pays_themsel
     // The broker paying their own organisation: refused, and recorded as refused.
     let own = s
         .app
-        .post_with_key("/api/v1/payments", &s.broker.token, "fee-1", pay(fee_payee, "brokerage"))
+        .post_with_key(
+            "/api/v1/payments",
+            &s.broker.token,
+            "fee-1",
+            pay(fee_payee, "brokerage"),
+        )
         .await;
-    assert_eq!((own.status, own.code()), (StatusCode::UNPROCESSABLE_ENTITY, "self_payment"), "{}", own.text);
+    assert_eq!(
+        (own.status, own.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "self_payment"),
+        "{}",
+        own.text
+    );
     // The broker may pay someone else under the grant.
     let other = s
         .app
-        .post_with_key("/api/v1/payments", &s.broker.token, "care-1", pay(agency, "personal_care"))
+        .post_with_key(
+            "/api/v1/payments",
+            &s.broker.token,
+            "care-1",
+            pay(agency, "personal_care"),
+        )
         .await;
     assert_eq!(other.status, StatusCode::CREATED, "{}", other.text);
     // The fee: the broker's invoice, recorded and paid from the budget by the person.
@@ -242,7 +352,12 @@ async fn the_brokers_fee_goes_through_an_invoice_and_a_broker_never_pays_themsel
     assert_eq!(invoice.status, StatusCode::CREATED, "{}", invoice.text);
     let paid = s
         .app
-        .post_with_key(&format!("/api/v1/invoices/{}/pay", id(&invoice)), &holder.1, "inv-1", json!({}))
+        .post_with_key(
+            &format!("/api/v1/invoices/{}/pay", id(&invoice)),
+            &holder.1,
+            "inv-1",
+            json!({}),
+        )
         .await;
     assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text);
     assert_eq!(paid.json["status"], "posted");
@@ -252,5 +367,10 @@ async fn the_brokers_fee_goes_through_an_invoice_and_a_broker_never_pays_themsel
         .post("/api/v1/payees", &s.ma_staff.token,
               json!({"name": "X", "kind": "care_agency", "bank": bank(), "organisation_id": s.broker_org}))
         .await;
-    assert_eq!(mismatched.status, StatusCode::BAD_REQUEST, "{}", mismatched.text);
+    assert_eq!(
+        mismatched.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        mismatched.text
+    );
 }

@@ -5,7 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path, Query, State};
+use allot::http::extract::{Path, Query};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -91,7 +92,15 @@ pub async fn serve(feed: Feed) -> (String, Shared) {
 }
 
 /// A full 3.0 service with one location, one cost option (per hour), a contact and a term.
-pub fn service(id: &str, name: &str, postcode: &str, lat: f64, lon: f64, amount: &str, term: &str) -> Value {
+pub fn service(
+    id: &str,
+    name: &str,
+    postcode: &str,
+    lat: f64,
+    lon: f64,
+    amount: &str,
+    term: &str,
+) -> Value {
     json!({
         "id": id,
         "name": name,
@@ -115,9 +124,33 @@ pub fn service(id: &str, name: &str, postcode: &str, lat: f64, lon: f64, amount:
 
 pub fn three_services() -> Vec<Value> {
     vec![
-        service(LEEDS, "Leeds Home Care", "LS1 1UR", 53.7997, -1.5492, "24.50", "Home care"),
-        service(BRADFORD, "Bradford Day Centre", "BD1 1HY", 53.7950, -1.7594, "18.00", "Day opportunities"),
-        service(YORK, "York Sitting Service", "YO1 7HH", 53.9590, -1.0815, "15.75", "Home care"),
+        service(
+            LEEDS,
+            "Leeds Home Care",
+            "LS1 1UR",
+            53.7997,
+            -1.5492,
+            "24.50",
+            "Home care",
+        ),
+        service(
+            BRADFORD,
+            "Bradford Day Centre",
+            "BD1 1HY",
+            53.7950,
+            -1.7594,
+            "18.00",
+            "Day opportunities",
+        ),
+        service(
+            YORK,
+            "York Sitting Service",
+            "YO1 7HH",
+            53.9590,
+            -1.0815,
+            "15.75",
+            "Home care",
+        ),
     ]
 }
 
@@ -136,7 +169,9 @@ pub async fn import_at(
     base: &str,
     now: chrono::DateTime<Utc>,
 ) -> Result<import::ImportReport, String> {
-    let services = feed::fetch(base, &|_, _| {}).await.map_err(|e| e.to_string())?;
+    let services = feed::fetch(base, &|_, _| {})
+        .await
+        .map_err(|e| e.to_string())?;
     let actor = admin_actor(app, council).await;
     import::store(
         &app.state.pool,
@@ -152,7 +187,11 @@ pub async fn import_at(
 /// A broker of a brokerage of the council, with their token.
 pub async fn broker_token(app: &TestApp, council: &Council) -> String {
     let org = app
-        .post("/api/v1/organisations", &council.admin_token, json!({"name": "Brokers", "kind": "broker"}))
+        .post(
+            "/api/v1/organisations",
+            &council.admin_token,
+            json!({"name": "Brokers", "kind": "broker"}),
+        )
         .await;
     assert_eq!(org.status, StatusCode::CREATED, "{}", org.text);
     let org_id = org.json["id"].as_str().unwrap().parse().unwrap();
@@ -181,7 +220,10 @@ async fn row_versions(app: &TestApp) -> Vec<String> {
             )
             .await
             .unwrap();
-        out.extend(rows.iter().map(|r| format!("{table} {}", r.get::<_, String>(0))));
+        out.extend(
+            rows.iter()
+                .map(|r| format!("{table} {}", r.get::<_, String>(0))),
+        );
     }
     let services = client
         .query(
@@ -206,12 +248,22 @@ async fn a_3_0_feed_is_imported_and_importing_it_again_changes_nothing() {
     })
     .await;
     let report = import_at(&app, &council, &base, day(1)).await.unwrap();
-    assert_eq!((report.added, report.changed, report.unchanged, report.withdrawn), (3, 0, 0, 0));
+    assert_eq!(
+        (
+            report.added,
+            report.changed,
+            report.unchanged,
+            report.withdrawn
+        ),
+        (3, 0, 0, 0)
+    );
     let before = row_versions(&app).await;
     assert_eq!(before.len(), 3 * 5 + 3, "{before:?}");
 
     let broker = broker_token(&app, &council).await;
-    let found = app.get(&format!("/api/v1/directory/services/{LEEDS}"), &broker).await;
+    let found = app
+        .get(&format!("/api/v1/directory/services/{LEEDS}"), &broker)
+        .await;
     assert_eq!(found.status, StatusCode::OK, "{}", found.text);
     let leeds = &found.json;
     assert_eq!(leeds["name"], "Leeds Home Care");
@@ -226,7 +278,10 @@ async fn a_3_0_feed_is_imported_and_importing_it_again_changes_nothing() {
 
     // A day later, the same feed: nothing is written, not even a row version.
     let again = import_at(&app, &council, &base, day(2)).await.unwrap();
-    assert_eq!((again.added, again.changed, again.unchanged, again.withdrawn), (0, 0, 3, 0));
+    assert_eq!(
+        (again.added, again.changed, again.unchanged, again.withdrawn),
+        (0, 0, 3, 0)
+    );
     assert_eq!(row_versions(&app).await, before);
 }
 
@@ -248,25 +303,67 @@ async fn a_changed_service_moves_on_and_a_dropped_one_becomes_inactive() {
         feed.services[0]["cost_options"][0]["amount"] = json!(26);
     }
     let report = import_at(&app, &council, &base, day(3)).await.unwrap();
-    assert_eq!((report.added, report.changed, report.unchanged, report.withdrawn), (0, 1, 1, 1));
+    assert_eq!(
+        (
+            report.added,
+            report.changed,
+            report.unchanged,
+            report.withdrawn
+        ),
+        (0, 1, 1, 1)
+    );
     let (_, care_manager) = app.user(&council, Role::CareManager, None, None).await;
-    let leeds = app.get(&format!("/api/v1/directory/services/{LEEDS}"), &care_manager).await;
+    let leeds = app
+        .get(
+            &format!("/api/v1/directory/services/{LEEDS}"),
+            &care_manager,
+        )
+        .await;
     assert_eq!(leeds.json["cost_options"][0]["amount"], "26.00");
     assert_eq!(leeds.json["version"], 2);
-    let york = app.get(&format!("/api/v1/directory/services/{YORK}"), &care_manager).await;
-    assert_eq!((york.json["status"].as_str(), york.json["withdrawn"].as_bool()), (Some("inactive"), Some(true)));
-    let bradford = app.get(&format!("/api/v1/directory/services/{BRADFORD}"), &care_manager).await;
+    let york = app
+        .get(&format!("/api/v1/directory/services/{YORK}"), &care_manager)
+        .await;
+    assert_eq!(
+        (
+            york.json["status"].as_str(),
+            york.json["withdrawn"].as_bool()
+        ),
+        (Some("inactive"), Some(true))
+    );
+    let bradford = app
+        .get(
+            &format!("/api/v1/directory/services/{BRADFORD}"),
+            &care_manager,
+        )
+        .await;
     assert_eq!(bradford.json["version"], 1);
     // The search leaves inactive services out.
     let all = app.get("/api/v1/directory/services", &care_manager).await;
-    let names: Vec<&str> = all.json["items"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = all.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["Bradford Day Centre", "Leeds Home Care"]);
     // Back in the feed, it is active again.
-    feed.lock().unwrap().services.push(three_services().remove(2));
+    feed.lock()
+        .unwrap()
+        .services
+        .push(three_services().remove(2));
     let back = import_at(&app, &council, &base, day(4)).await.unwrap();
     assert_eq!((back.changed, back.withdrawn), (1, 0));
-    let york = app.get(&format!("/api/v1/directory/services/{YORK}"), &care_manager).await;
-    assert_eq!((york.json["status"].as_str(), york.json["withdrawn"].as_bool()), (Some("active"), Some(false)));
+    let york = app
+        .get(&format!("/api/v1/directory/services/{YORK}"), &care_manager)
+        .await;
+    assert_eq!(
+        (
+            york.json["status"].as_str(),
+            york.json["withdrawn"].as_bool()
+        ),
+        (Some("active"), Some(false))
+    );
 }
 
 #[tokio::test]
@@ -282,7 +379,13 @@ async fn a_1_0_feed_is_read_too() {
             "physical_addresses": [{"id": "pa-1", "address_1": "2 Road", "city": "Leeds", "postal_code": "ls2 7ab"}]}}],
         "service_taxonomys": [{"id": "st-1", "taxonomy": {"id": "tax-1", "name": "Social activities", "vocabulary": "esd"}}]
     });
-    let (base, _) = serve(Feed { version: Version::V1, services: vec![old], per_page: 1, broken_page: None }).await;
+    let (base, _) = serve(Feed {
+        version: Version::V1,
+        services: vec![old],
+        per_page: 1,
+        broken_page: None,
+    })
+    .await;
     let report = import_at(&app, &council, &base, day(1)).await.unwrap();
     assert_eq!(report.added, 1);
     let broker = broker_token(&app, &council).await;
@@ -315,7 +418,10 @@ async fn a_malformed_page_stops_the_import_and_changes_nothing() {
         feed.services[0]["name"] = json!("Leeds Home Care (renamed)");
     }
     let error = import_at(&app, &council, &base, day(2)).await.unwrap_err();
-    assert!(error.contains("page=2") && error.contains("`contents` must be a list"), "{error}");
+    assert!(
+        error.contains("page=2") && error.contains("`contents` must be a list"),
+        "{error}"
+    );
     // A record that is not right (an amount that is not a number) stops it too.
     {
         let mut feed = feed.lock().unwrap();
@@ -323,13 +429,25 @@ async fn a_malformed_page_stops_the_import_and_changes_nothing() {
         feed.services[1]["cost_options"][0]["amount"] = json!("about ten pounds");
     }
     let error = import_at(&app, &council, &base, day(2)).await.unwrap_err();
-    assert!(error.contains(BRADFORD) && error.contains("amount"), "{error}");
+    assert!(
+        error.contains(BRADFORD) && error.contains("amount"),
+        "{error}"
+    );
     // A saved file that is not JSON.
-    let error = feed::read_file(b"{\"contents\": [", "saved.json").unwrap_err().to_string();
+    let error = feed::read_file(b"{\"contents\": [", "saved.json")
+        .unwrap_err()
+        .to_string();
     assert!(error.starts_with("saved.json: not JSON"), "{error}");
     // An empty feed would make everything inactive: refused.
     let actor = admin_actor(&app, &council).await;
-    let empty = import::store(&app.state.pool, &actor, Arc::new(Vec::new()), day(2), Arc::new(|_, _| {})).await;
+    let empty = import::store(
+        &app.state.pool,
+        &actor,
+        Arc::new(Vec::new()),
+        day(2),
+        Arc::new(|_, _| {}),
+    )
+    .await;
     assert!(empty.is_err());
     assert_eq!(app.snapshot().await, before);
     assert_eq!(row_versions(&app).await, versions);
@@ -341,9 +459,24 @@ async fn only_council_administrators_import() {
     let council = app.council("Directory Council").await;
     let (care_manager_id, _) = app.user(&council, Role::CareManager, None, None).await;
     let token = app.token(council.id, care_manager_id).await;
-    let actor = sessions::find(&app.db.pool, &token, TokenKind::Api).await.unwrap().unwrap().0;
-    let services = feed::read_file(serde_json::to_string(&three_services()).unwrap().as_bytes(), "f").unwrap();
-    let refused = import::store(&app.state.pool, &actor, Arc::new(services), day(1), Arc::new(|_, _| {})).await;
+    let actor = sessions::find(&app.db.pool, &token, TokenKind::Api)
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    let services = feed::read_file(
+        serde_json::to_string(&three_services()).unwrap().as_bytes(),
+        "f",
+    )
+    .unwrap();
+    let refused = import::store(
+        &app.state.pool,
+        &actor,
+        Arc::new(services),
+        day(1),
+        Arc::new(|_, _| {}),
+    )
+    .await;
     assert!(matches!(refused, Err(allot::error::AppError::Forbidden)));
 }
 
@@ -351,63 +484,144 @@ async fn only_council_administrators_import() {
 async fn services_are_found_by_words_term_and_distance_from_a_postcode() {
     let app = TestApp::new().await;
     let council = app.council("Directory Council").await;
-    let (base, _) = serve(Feed { version: Version::V3, services: three_services(), per_page: 2, broken_page: None }).await;
+    let (base, _) = serve(Feed {
+        version: Version::V3,
+        services: three_services(),
+        per_page: 2,
+        broken_page: None,
+    })
+    .await;
     import_at(&app, &council, &base, day(1)).await.unwrap();
     let broker = broker_token(&app, &council).await;
     let names = |reply: &crate::support::Reply| -> Vec<String> {
-        reply.json["items"].as_array().unwrap_or_else(|| panic!("{}", reply.text)).iter()
-            .map(|s| s["name"].as_str().unwrap().to_string()).collect()
+        reply.json["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", reply.text))
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect()
     };
     // Leeds to Bradford is about 14 km; to York about 34 km.
-    let near = app.get("/api/v1/directory/services?near_postcode=ls11ur&within_km=20", &broker).await;
+    let near = app
+        .get(
+            "/api/v1/directory/services?near_postcode=ls11ur&within_km=20",
+            &broker,
+        )
+        .await;
     assert_eq!(near.status, StatusCode::OK, "{}", near.text);
     assert_eq!(names(&near), vec!["Leeds Home Care", "Bradford Day Centre"]);
     assert_eq!(near.json["items"][0]["distance_km"], 0.0);
     let bradford_km = near.json["items"][1]["distance_km"].as_f64().unwrap();
     assert!((13.5..15.0).contains(&bradford_km), "{bradford_km}");
-    let wider = app.get("/api/v1/directory/services?near_postcode=LS1%201UR&within_km=50", &broker).await;
-    assert_eq!(names(&wider), vec!["Leeds Home Care", "Bradford Day Centre", "York Sitting Service"]);
+    let wider = app
+        .get(
+            "/api/v1/directory/services?near_postcode=LS1%201UR&within_km=50",
+            &broker,
+        )
+        .await;
+    assert_eq!(
+        names(&wider),
+        vec![
+            "Leeds Home Care",
+            "Bradford Day Centre",
+            "York Sitting Service"
+        ]
+    );
     let york_km = wider.json["items"][2]["distance_km"].as_f64().unwrap();
     assert!((33.0..36.0).contains(&york_km), "{york_km}");
     assert_eq!(wider.json["total_items"], 3);
     // Nearest first from York.
-    let from_york = app.get("/api/v1/directory/services?near_postcode=YO1+7HH&within_km=50", &broker).await;
-    assert_eq!(names(&from_york), vec!["York Sitting Service", "Leeds Home Care", "Bradford Day Centre"]);
+    let from_york = app
+        .get(
+            "/api/v1/directory/services?near_postcode=YO1+7HH&within_km=50",
+            &broker,
+        )
+        .await;
+    assert_eq!(
+        names(&from_york),
+        vec![
+            "York Sitting Service",
+            "Leeds Home Care",
+            "Bradford Day Centre"
+        ]
+    );
     // Terms and words.
-    let home_care = app.get("/api/v1/directory/services?taxonomy_term=home%20care", &broker).await;
-    assert_eq!(names(&home_care), vec!["Leeds Home Care", "York Sitting Service"]);
-    let both = app.get("/api/v1/directory/services?taxonomy_term=Home+care&near_postcode=LS1+1UR&within_km=20", &broker).await;
+    let home_care = app
+        .get(
+            "/api/v1/directory/services?taxonomy_term=home%20care",
+            &broker,
+        )
+        .await;
+    assert_eq!(
+        names(&home_care),
+        vec!["Leeds Home Care", "York Sitting Service"]
+    );
+    let both = app
+        .get(
+            "/api/v1/directory/services?taxonomy_term=Home+care&near_postcode=LS1+1UR&within_km=20",
+            &broker,
+        )
+        .await;
     assert_eq!(names(&both), vec!["Leeds Home Care"]);
-    let words = app.get("/api/v1/directory/services?search=sitting", &broker).await;
+    let words = app
+        .get("/api/v1/directory/services?search=sitting", &broker)
+        .await;
     assert_eq!(names(&words), vec!["York Sitting Service"]);
-    let wildcard = app.get("/api/v1/directory/services?search=%25", &broker).await;
+    let wildcard = app
+        .get("/api/v1/directory/services?search=%25", &broker)
+        .await;
     assert_eq!(names(&wildcard), Vec::<String>::new());
     // Refusals.
-    let unknown = app.get("/api/v1/directory/services?near_postcode=SW1A+1AA", &broker).await;
-    assert_eq!((unknown.status, unknown.code()), (StatusCode::BAD_REQUEST, "invalid_request"));
-    let not_postcode = app.get("/api/v1/directory/services?near_postcode=hello", &broker).await;
+    let unknown = app
+        .get("/api/v1/directory/services?near_postcode=SW1A+1AA", &broker)
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (StatusCode::BAD_REQUEST, "invalid_request")
+    );
+    let not_postcode = app
+        .get("/api/v1/directory/services?near_postcode=hello", &broker)
+        .await;
     assert_eq!(not_postcode.status, StatusCode::BAD_REQUEST);
-    let far = app.get("/api/v1/directory/services?near_postcode=LS1+1UR&within_km=0", &broker).await;
+    let far = app
+        .get(
+            "/api/v1/directory/services?near_postcode=LS1+1UR&within_km=0",
+            &broker,
+        )
+        .await;
     assert_eq!(far.status, StatusCode::BAD_REQUEST);
     let page = app.get("/api/v1/directory/services?page=0", &broker).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
-    let unknown_param = app.get("/api/v1/directory/services?colour=red", &broker).await;
+    let unknown_param = app
+        .get("/api/v1/directory/services?colour=red", &broker)
+        .await;
     assert_eq!(unknown_param.status, StatusCode::BAD_REQUEST);
     // Who may search: not provider staff or finance officers.
     let (_, finance) = app.user(&council, Role::FinanceOfficer, None, None).await;
     let refused = app.get("/api/v1/directory/services", &finance).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let anonymous = app.call(axum::http::Method::GET, "/api/v1/directory/services", None, None).await;
+    let anonymous = app
+        .call(
+            axum::http::Method::GET,
+            "/api/v1/directory/services",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
 
 fn validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(include_str!("../../fixtures/openreferral-uk/service.json")).unwrap();
+    let schema: Value =
+        serde_json::from_str(include_str!("../../fixtures/openreferral-uk/service.json")).unwrap();
     jsonschema::draft202012::new(&schema).expect("the compiled ORUK schema")
 }
 
 fn errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
-    validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
 }
 
 #[tokio::test]
@@ -416,25 +630,59 @@ async fn the_published_directory_is_open_referral_uk_3_0() {
     let council = app.council("Directory Council").await;
     let mut services = three_services();
     // The profile's own example service, unedited, goes through as well.
-    services.push(serde_json::from_str(include_str!("../../fixtures/openreferral-uk/service_full.json")).unwrap());
-    let (base, feed) = serve(Feed { version: Version::V3, services, per_page: 3, broken_page: None }).await;
+    services.push(
+        serde_json::from_str(include_str!(
+            "../../fixtures/openreferral-uk/service_full.json"
+        ))
+        .unwrap(),
+    );
+    let (base, feed) = serve(Feed {
+        version: Version::V3,
+        services,
+        per_page: 3,
+        broken_page: None,
+    })
+    .await;
     import_at(&app, &council, &base, day(1)).await.unwrap();
     // One dropped: published as inactive.
     feed.lock().unwrap().services.retain(|s| s["id"] != YORK);
     import_at(&app, &council, &base, day(2)).await.unwrap();
 
-    let root = app.call(axum::http::Method::GET, &format!("/openreferral/{}/", council.id), None, None).await;
+    let root = app
+        .call(
+            axum::http::Method::GET,
+            &format!("/openreferral/{}/", council.id),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(root.status, StatusCode::OK, "{}", root.text);
     assert_eq!(root.json["version"], "3.0");
     assert!(root.json["profile"].as_str().is_some());
-    let bare = app.call(axum::http::Method::GET, &format!("/openreferral/{}", council.id), None, None).await;
+    let bare = app
+        .call(
+            axum::http::Method::GET,
+            &format!("/openreferral/{}", council.id),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(bare.json, root.json);
 
     let validator = validator();
     let mut published = Vec::new();
     for page in 1..=2 {
-        let reply = app.call(axum::http::Method::GET,
-            &format!("/openreferral/{}/services?page={page}&per_page=3", council.id), None, None).await;
+        let reply = app
+            .call(
+                axum::http::Method::GET,
+                &format!(
+                    "/openreferral/{}/services?page={page}&per_page=3",
+                    council.id
+                ),
+                None,
+                None,
+            )
+            .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         assert_eq!(reply.json["total_items"], 4);
         assert_eq!(reply.json["total_pages"], 2);
@@ -448,7 +696,14 @@ async fn the_published_directory_is_open_referral_uk_3_0() {
         let problems = errors(&validator, service);
         assert!(problems.is_empty(), "{}: {problems:?}", service["id"]);
         let id = service["id"].as_str().unwrap();
-        let one = app.call(axum::http::Method::GET, &format!("/openreferral/{}/services/{id}", council.id), None, None).await;
+        let one = app
+            .call(
+                axum::http::Method::GET,
+                &format!("/openreferral/{}/services/{id}", council.id),
+                None,
+                None,
+            )
+            .await;
         assert_eq!(one.status, StatusCode::OK);
         assert_eq!(&one.json, service);
     }
@@ -456,7 +711,10 @@ async fn the_published_directory_is_open_referral_uk_3_0() {
     assert_eq!(york["status"], "inactive");
     let leeds = published.iter().find(|s| s["id"] == LEEDS).unwrap();
     assert_eq!(leeds["cost_options"][0]["amount"], 24.5);
-    assert_eq!(leeds["service_at_locations"][0]["location"]["addresses"][0]["postal_code"], "LS1 1UR");
+    assert_eq!(
+        leeds["service_at_locations"][0]["location"]["addresses"][0]["postal_code"],
+        "LS1 1UR"
+    );
     assert_eq!(leeds["attributes"][0]["taxonomy_term"]["name"], "Home care");
     // The schema is really checked: a service with a status it does not know fails.
     let mut wrong = leeds.clone();
@@ -466,7 +724,14 @@ async fn the_published_directory_is_open_referral_uk_3_0() {
     no_name.as_object_mut().unwrap().remove("name");
     assert!(!errors(&validator, &no_name).is_empty());
     // Bad paging.
-    let bad = app.call(axum::http::Method::GET, &format!("/openreferral/{}/services?per_page=1000", council.id), None, None).await;
+    let bad = app
+        .call(
+            axum::http::Method::GET,
+            &format!("/openreferral/{}/services?per_page=1000", council.id),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
@@ -475,19 +740,70 @@ async fn another_councils_services_are_not_found() {
     let app = TestApp::new().await;
     let council = app.council("Directory Council").await;
     let other = app.council("Other Council").await;
-    let (base, _) = serve(Feed { version: Version::V3, services: three_services(), per_page: 3, broken_page: None }).await;
+    let (base, _) = serve(Feed {
+        version: Version::V3,
+        services: three_services(),
+        per_page: 3,
+        broken_page: None,
+    })
+    .await;
     import_at(&app, &council, &base, day(1)).await.unwrap();
     let other_broker = broker_token(&app, &other).await;
-    let hidden = app.get(&format!("/api/v1/directory/services/{LEEDS}"), &other_broker).await;
-    assert_eq!((hidden.status, hidden.code()), (StatusCode::NOT_FOUND, "not_found"));
+    let hidden = app
+        .get(
+            &format!("/api/v1/directory/services/{LEEDS}"),
+            &other_broker,
+        )
+        .await;
+    assert_eq!(
+        (hidden.status, hidden.code()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
     let none = app.get("/api/v1/directory/services", &other_broker).await;
     assert_eq!(none.json["total_items"], 0);
-    let public = app.call(axum::http::Method::GET, &format!("/openreferral/{}/services/{LEEDS}", other.id), None, None).await;
+    let public = app
+        .call(
+            axum::http::Method::GET,
+            &format!("/openreferral/{}/services/{LEEDS}", other.id),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(public.status, StatusCode::NOT_FOUND);
-    let listed = app.call(axum::http::Method::GET, &format!("/openreferral/{}/services", other.id), None, None).await;
-    assert_eq!((listed.json["total_items"].as_i64(), listed.json["empty"].as_bool()), (Some(0), Some(true)));
-    let nobody = app.call(axum::http::Method::GET, &format!("/openreferral/{}/", uuid::Uuid::new_v4()), None, None).await;
-    assert_eq!((nobody.status, nobody.code()), (StatusCode::NOT_FOUND, "not_found"));
-    let not_an_id = app.call(axum::http::Method::GET, "/openreferral/borsetshire/services", None, None).await;
+    let listed = app
+        .call(
+            axum::http::Method::GET,
+            &format!("/openreferral/{}/services", other.id),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            listed.json["total_items"].as_i64(),
+            listed.json["empty"].as_bool()
+        ),
+        (Some(0), Some(true))
+    );
+    let nobody = app
+        .call(
+            axum::http::Method::GET,
+            &format!("/openreferral/{}/", uuid::Uuid::new_v4()),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (nobody.status, nobody.code()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let not_an_id = app
+        .call(
+            axum::http::Method::GET,
+            "/openreferral/borsetshire/services",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(not_an_id.status, StatusCode::NOT_FOUND);
 }

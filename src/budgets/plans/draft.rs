@@ -246,7 +246,10 @@ async fn priced(
             format!("{name} is not active in the directory"),
         ));
     }
-    let Some(unit_amount) = row.get::<_, Option<Decimal>>(4).filter(|a| *a > Decimal::ZERO) else {
+    let Some(unit_amount) = row
+        .get::<_, Option<Decimal>>(4)
+        .filter(|a| *a > Decimal::ZERO)
+    else {
         return Err(AppError::invalid(
             &field("cost_option_id"),
             "this cost option has no amount to work the weekly amount out from",

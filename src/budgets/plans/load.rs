@@ -92,7 +92,10 @@ async fn lines(tx: &Tx<'_>, council_id: Uuid, plan_id: Uuid) -> AppResult<Vec<Pl
                 deployment: Deployment::from_str(row.get(4))
                     .map_err(|e| AppError::Internal(e.to_string()))?,
                 holder_organisation_id: row.get(5),
-                service: match (row.get::<_, Option<String>>(6), row.get::<_, Option<String>>(8)) {
+                service: match (
+                    row.get::<_, Option<String>>(6),
+                    row.get::<_, Option<String>>(8),
+                ) {
                     (Some(service_id), Some(cost_option_id)) => Some(PlanLineService {
                         service_id,
                         service_name: row.get(7),

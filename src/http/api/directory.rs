@@ -114,9 +114,7 @@ pub async fn oruk_services(
 ) -> ApiResult<Json<serde_json::Value>> {
     let page = state
         .in_tenant_tx(council_id, |tx| {
-            Box::pin(
-                async move { publish::page(tx, council_id, query.page, query.per_page).await },
-            )
+            Box::pin(async move { publish::page(tx, council_id, query.page, query.per_page).await })
         })
         .await?;
     Ok(Json(page))
