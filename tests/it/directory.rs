@@ -807,3 +807,52 @@ async fn another_councils_services_are_not_found() {
         .await;
     assert_eq!(not_an_id.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_directory_page_searches_with_filters_and_keeps_what_was_typed() {
+    let app = TestApp::new().await;
+    let council = app.council("Directory Council").await;
+    let mut services = three_services();
+    services[2]["name"] = json!("York <script>alert(1)</script> Sitters");
+    let (base, _) = serve(Feed {
+        version: Version::V3,
+        services,
+        per_page: 3,
+        broken_page: None,
+    })
+    .await;
+    import_at(&app, &council, &base, day(1)).await.unwrap();
+    let (care_manager, _) = app.user(&council, Role::CareManager, None, None).await;
+    let (cookie, _) = app.session(council.id, care_manager).await;
+    let near = app
+        .page(
+            "/directory?search=&taxonomy_term=&near_postcode=LS1+1UR&within_km=20",
+            &cookie,
+        )
+        .await;
+    assert_eq!(near.status, StatusCode::OK, "{}", near.text);
+    assert!(near.text.contains("Leeds Home Care") && near.text.contains("Bradford Day Centre"));
+    assert!(near.text.contains("km away") && near.text.contains("£24.50 per hour (Weekday)"));
+    assert!(!near.text.contains("Sitters"));
+    let all = app.page("/directory", &cookie).await;
+    assert!(
+        all.text
+            .contains("York &lt;script&gt;alert(1)&lt;/script&gt; Sitters"),
+        "{}",
+        all.text
+    );
+    assert!(!all.text.contains("<script>alert(1)"));
+    let unknown = app
+        .page("/directory?near_postcode=SW1A+1AA&within_km=5", &cookie)
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unknown.text.contains("error-summary") && unknown.text.contains("value=\"SW1A 1AA\""),
+        "{}",
+        unknown.text
+    );
+    let (finance, _) = app.user(&council, Role::FinanceOfficer, None, None).await;
+    let (finance_cookie, _) = app.session(council.id, finance).await;
+    let refused = app.page("/directory", &finance_cookie).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}

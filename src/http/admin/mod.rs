@@ -7,6 +7,7 @@ mod audit;
 mod bank_changes;
 mod budgets;
 mod dashboard;
+mod directory;
 pub mod labels;
 mod ledger;
 mod login;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{id}", get(ledger::account))
         .route("/entries/{id}", get(ledger::entry))
         .route("/reviews", get(reviews::list))
+        .route("/directory", get(directory::list))
         .route(
             "/budgets/{id}/agreement",
             get(agreements::show).post(agreements::record),

@@ -6,6 +6,7 @@ pub mod bank_changes;
 pub mod budget;
 pub mod budgets;
 pub mod dashboard;
+pub mod directory;
 pub mod errors;
 pub mod ledger;
 pub mod login;
