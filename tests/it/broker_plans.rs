@@ -374,3 +374,82 @@ async fn the_brokers_fee_goes_through_an_invoice_and_a_broker_never_pays_themsel
         mismatched.text
     );
 }
+
+#[tokio::test]
+async fn the_budget_page_shows_the_service_and_lets_the_broker_submit_and_the_care_manager_return()
+{
+    let (s, budget) = brokered().await;
+    let drafted = s
+        .app
+        .put(
+            &format!("/api/v1/budgets/{budget}/plan"),
+            &s.broker.token,
+            json!({"lines": [directory_line(LEEDS, &option_of(LEEDS), "3")]}),
+        )
+        .await;
+    assert_eq!(drafted.status, StatusCode::OK, "{}", drafted.text);
+    let (broker_cookie, broker_csrf) = s.app.session(s.council.id, s.broker.id).await;
+    let page = s
+        .app
+        .page(&format!("/budgets/{budget}"), &broker_cookie)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text
+            .contains("Leeds Home Care — Weekday: £24.50 per hour × 3.00 a week"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("to the care manager"));
+    let submitted = s
+        .app
+        .form(
+            &format!("/budgets/{budget}/plan/submit"),
+            &broker_cookie,
+            &[("csrf_token", &broker_csrf)],
+        )
+        .await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.text
+    );
+    let (cm_cookie, cm_csrf) = s.app.session(s.council.id, s.care_manager.id).await;
+    let page = s.app.page(&format!("/budgets/{budget}"), &cm_cookie).await;
+    assert!(
+        page.text.contains("Submitted to the care manager on")
+            && page.text.contains("return-reason")
+    );
+    let returned = s
+        .app
+        .form(
+            &format!("/budgets/{budget}/plan/return"),
+            &cm_cookie,
+            &[
+                ("csrf_token", &cm_csrf),
+                ("reason", "Add the <evening> calls"),
+            ],
+        )
+        .await;
+    assert_eq!(returned.status, StatusCode::SEE_OTHER, "{}", returned.text);
+    let page = s
+        .app
+        .page(&format!("/budgets/{budget}"), &broker_cookie)
+        .await;
+    assert!(
+        page.text.contains("Add the &lt;evening&gt; calls"),
+        "{}",
+        page.text
+    );
+    // Without the CSRF token nothing happens.
+    let forged = s
+        .app
+        .form(
+            &format!("/budgets/{budget}/plan/submit"),
+            &broker_cookie,
+            &[],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}

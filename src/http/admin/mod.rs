@@ -38,6 +38,8 @@ pub fn router() -> Router<AppState> {
         .route("/budgets/{id}", get(budgets::show))
         .route("/budgets/{id}/plan", get(plans::edit).post(plans::save))
         .route("/budgets/{id}/plan/approve", post(plans::approve))
+        .route("/budgets/{id}/plan/submit", post(plans::submit))
+        .route("/budgets/{id}/plan/return", post(plans::return_plan))
         .route("/accounts/{id}", get(ledger::account))
         .route("/entries/{id}", get(ledger::entry))
         .route("/reviews", get(reviews::list))
