@@ -97,9 +97,12 @@ fn line(
     PlanLineInput {
         category,
         need: format!("{} support", category.label()),
-        weekly_amount: amount(weekly),
+        weekly_amount: Some(amount(weekly)),
         deployment,
         holder_organisation_id: holder,
+        directory_service_id: None,
+        cost_option_id: None,
+        units_per_week: None,
     }
 }
 

@@ -159,6 +159,7 @@ async fn setup(pool: &DbPool) -> (Uuid, Uuid, Vec<(Uuid, String)>) {
                     },
                     active: true,
                     bank_verified: true,
+                    organisation_id: None,
                 },
             )
             .await?;
@@ -207,9 +208,12 @@ async fn setup(pool: &DbPool) -> (Uuid, Uuid, Vec<(Uuid, String)>) {
                     lines: vec![PlanLineInput {
                         category: Category::PersonalCare,
                         need: "Personal care".into(),
-                        weekly_amount: amount("500.00"),
+                        weekly_amount: Some(amount("500.00")),
                         deployment: Deployment::DirectPayment,
                         holder_organisation_id: None,
+                        directory_service_id: None,
+                        cost_option_id: None,
+                        units_per_week: None,
                     }],
                     cash_allowed: false,
                 };

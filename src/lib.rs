@@ -14,6 +14,7 @@ pub mod config;
 pub mod dates;
 pub mod db;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod evidence;
 pub mod formats;

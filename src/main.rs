@@ -1,5 +1,5 @@
 //! The `allot` command: serve, demo, migrate, council create, import invoices and statements,
-//! audit verify. Thin: each command opens the database and calls into the library. A failure is
+//! directory import, audit verify. Thin: each command opens the database and calls into the library. A failure is
 //! printed as one `Error: ...` line (with its causes) and exit status 1, never as a backtrace.
 //!
 //! The ledger chain's key never goes on the command line (where `ps` shows it): it comes from
@@ -87,6 +87,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// The service directory (Open Referral UK).
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
     /// Manage card processors.
     Processor {
         #[command(subcommand)]
@@ -137,6 +142,22 @@ enum ImportCommand {
         /// The closing balance, for a CSV without a balance column.
         #[arg(long, allow_hyphen_values = true)]
         closing_balance: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DirectoryCommand {
+    /// Import the council's service directory from an Open Referral UK feed (3.0, or 1.0) or a
+    /// saved JSON file, as the council administrator whose API token is in `ALLOT_TOKEN`:
+    /// services are upserted by id, those gone from the feed become inactive, all in one
+    /// transaction (a malformed page changes nothing).
+    Import {
+        /// The feed's address: its `/services` list hangs from it.
+        #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+        url: Option<String>,
+        /// A saved JSON file: a page of full services, a list of services or one service.
+        #[arg(long)]
+        file: Option<PathBuf>,
     },
 }
 
@@ -302,6 +323,16 @@ async fn run() -> anyhow::Result<()> {
             let pool = database.serving_pool(cli.app_database_url.as_deref(), 2)?;
             let actor = import_actor(&pool).await?;
             import_statement(&pool, &actor, account, &bytes, &source).await
+        }
+        Command::Directory {
+            command: DirectoryCommand::Import { url, file },
+        } => {
+            let database = Database::open(&target, 2).await?;
+            let pool = database.serving_pool(cli.app_database_url.as_deref(), 2)?;
+            let actor = import_actor(&pool).await?;
+            allot::directory::import::require_importer(&actor)
+                .map_err(|_| anyhow::anyhow!("ALLOT_TOKEN must be a council administrator's"))?;
+            import_directory(&pool, &actor, url.as_deref(), file.as_deref()).await
         }
         Command::Processor {
             command: ProcessorCommand::Create { name },
@@ -525,6 +556,67 @@ async fn import_statement(
         view.ledger_balance,
         view.difference,
         view.unexplained
+    );
+    Ok(())
+}
+
+/// Reads the feed (or file) with a progress bar, then stores it in one transaction.
+async fn import_directory(
+    pool: &allot::db::DbPool,
+    actor: &allot::auth::Actor,
+    url: Option<&str>,
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} services")
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .progress_chars("=> "),
+    );
+    let services = match (url, file) {
+        (Some(url), _) => {
+            bar.set_message("Reading");
+            let shown = bar.clone();
+            let progress = move |done: usize, total: usize| {
+                shown.set_length(total as u64);
+                shown.set_position(done as u64);
+            };
+            allot::directory::feed::fetch(url, &progress).await
+        }
+        (None, Some(file)) => {
+            let bytes =
+                std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            allot::directory::feed::read_file(&bytes, &file.display().to_string())
+        }
+        (None, None) => anyhow::bail!("give --url or --file"),
+    };
+    let services = match services {
+        Ok(services) => services,
+        Err(e) => {
+            bar.finish_and_clear();
+            anyhow::bail!("the import stopped and changed nothing: {e}");
+        }
+    };
+    bar.set_message("Storing");
+    let shown = bar.clone();
+    let progress: allot::directory::import::StoreProgress = Arc::new(move |done, total| {
+        shown.set_length(total as u64);
+        shown.set_position(done as u64);
+    });
+    let now = allot::clock::Clock::system().now();
+    let stored =
+        allot::directory::import::store(pool, actor, Arc::new(services), now, progress).await;
+    bar.finish_and_clear();
+    let report = stored.map_err(|e| {
+        let refusal = ApiError::from(e);
+        anyhow::anyhow!(
+            "the import stopped and changed nothing: {} ({})",
+            refusal.message,
+            refusal.code
+        )
+    })?;
+    println!(
+        "{} service(s) added, {} changed, {} unchanged, {} gone from the feed made inactive.",
+        report.added, report.changed, report.unchanged, report.withdrawn
     );
     Ok(())
 }

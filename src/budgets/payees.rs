@@ -36,6 +36,11 @@ pub struct NewPayee {
     /// Set by a finance officer who has verified the account (confirmation of payee, a letter).
     #[serde(default)]
     pub bank_verified: bool,
+    /// The organisation the payee is, recorded by council staff (a broker's organisation, for
+    /// its fee): a broker then cannot pay it (`self_payment`). Provider staff's payees are their
+    /// own organisation's; they may leave this out or name it.
+    #[serde(default)]
+    pub organisation_id: Option<Uuid>,
 }
 
 fn yes() -> bool {
@@ -101,7 +106,27 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewPayee) -> AppResult<Pay
         ));
     }
     let bank = new.bank.normalised();
-    let organisation_id = actor.organisation_id;
+    let organisation_id = match (actor.organisation_id, new.organisation_id) {
+        (Some(own), Some(named)) if own != named => {
+            return Err(AppError::invalid(
+                "organisation_id",
+                "provider staff record payees of their own organisation only",
+            ))
+        }
+        (Some(own), _) => Some(own),
+        (None, Some(named)) => {
+            super::organisations::get(tx, council_id, named)
+                .await
+                .map_err(|e| match e {
+                    AppError::NotFound => {
+                        AppError::invalid("organisation_id", "no such organisation")
+                    }
+                    other => other,
+                })?;
+            Some(named)
+        }
+        (None, None) => None,
+    };
     let id = Uuid::new_v4();
     tx.execute(
         "INSERT INTO payees (council_id, id, name, kind, person_id, relationship, lives_with_person,

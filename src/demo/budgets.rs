@@ -220,6 +220,7 @@ pub async fn load(
             bank: payee.bank.clone(),
             active: true,
             bank_verified: payee.bank_verified,
+            organisation_id: None,
         };
         let created = payees::create(tx, &finance, &new)
             .await
@@ -335,13 +336,16 @@ async fn load_budget(
             lines.push(PlanLineInput {
                 category: line.category,
                 need: line.need.clone(),
-                weekly_amount: line.weekly_amount,
+                weekly_amount: Some(line.weekly_amount),
                 deployment: line.deployment,
                 holder_organisation_id: line
                     .holder
                     .as_deref()
                     .map(|h| Cast::key(cast.organisations, h))
                     .transpose()?,
+                directory_service_id: None,
+                cost_option_id: None,
+                units_per_week: None,
             });
         }
         let input = PlanInput {

@@ -151,6 +151,11 @@ pub fn app(state: AppState) -> Router {
                 async move { extract::Json(openapi.as_ref().clone()) }
             }),
         )
+        // The Open Referral UK root as the standard writes it, with a trailing slash.
+        .route(
+            "/openreferral/{council_id}/",
+            axum::routing::get(api::directory::oruk_root),
+        )
         .merge(admin::router())
         .fallback(fallback)
         .with_state(state)

@@ -25,6 +25,9 @@ string_enum! {
         BlockedMerchant => "blocked_merchant", "blocked merchant";
         NoAuthority => "no_authority", "no authority";
         ApproverConflict => "approver_conflict", "approver conflict";
+        /// A broker paying a payee of the broker's own organisation (their fee goes through an
+        /// invoice paid by someone else).
+        SelfPayment => "self_payment", "payment to oneself";
         CapacityRole => "capacity_role", "capacity and role";
         /// Not a RULES.md rule: the API rejects such amounts before the rules run (422 `invalid_amount`); the
         /// rules refuse them too rather than trust every caller.

@@ -63,6 +63,9 @@ pub struct PayeeFacts {
     pub lives_with_person: bool,
     /// The council has recorded that paying this payee from this budget is necessary (reg 3 exception).
     pub family_payment_necessary: bool,
+    /// The organisation the payee is (a broker's own payee, say); `None` for most payees.
+    #[serde(default)]
+    pub organisation_id: Option<Uuid>,
 }
 
 /// One grant of a decision-making agreement.
@@ -138,4 +141,7 @@ pub struct SpendRequest {
     pub is_cash: bool,
     /// A receipt, invoice or timesheet is attached.
     pub evidence_attached: bool,
+    /// The organisation of the user asking to pay (a broker's, a provider's).
+    #[serde(default)]
+    pub actor_organisation_id: Option<Uuid>,
 }

@@ -56,4 +56,4 @@ pub use types::{
 };
 
 /// The version of these rules, stored with every decision. Change it whenever a rule's outcome can change.
-pub const RULESET_VERSION: &str = "2026-11-30";
+pub const RULESET_VERSION: &str = "2026-11-30.1";

@@ -54,6 +54,7 @@ pub fn decide(facts: &SpendFacts, request: &SpendRequest) -> Decision {
         &previous,
     ));
     refusals.extend(check_council_service(facts, request));
+    refusals.extend(check_self_payment(facts, request));
     refusals.extend(check_merchant_and_cash(facts, request));
     match pay_authority(
         &facts.grants,
@@ -252,4 +253,22 @@ fn flags(facts: &SpendFacts, request: &SpendRequest) -> Vec<Flag> {
         });
     }
     flags
+}
+
+/// A broker never pays themselves: a payer acting under a `broker` grant cannot pay a payee of
+/// the broker's own organisation (the fee is paid from the budget through an invoice, by whoever
+/// else holds the money).
+pub fn check_self_payment(facts: &SpendFacts, request: &SpendRequest) -> Option<Refusal> {
+    let acting_as_broker = facts
+        .grants
+        .iter()
+        .any(|g| g.user_id == request.actor && g.acting_as == super::types::ActingAs::Broker);
+    match (request.actor_organisation_id, facts.payee.organisation_id) {
+        (Some(own), Some(payee)) if acting_as_broker && own == payee => Some(Refusal::new(
+            RuleCode::SelfPayment,
+            "A broker cannot pay their own organisation from the budget: the broker's fee is paid \
+             through an invoice by someone else who holds the money.",
+        )),
+        _ => None,
+    }
 }

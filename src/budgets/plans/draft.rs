@@ -6,13 +6,13 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::load::to_money;
-use super::{annualise, Plan, PlanInput, PlanLine, PlanStatus};
+use super::{annualise, Plan, PlanInput, PlanLine, PlanLineInput, PlanLineService, PlanStatus};
 use crate::auth::{Actor, Role};
 use crate::budgets::budget::load::visible_for_update;
 use crate::budgets::organisations::{self, OrganisationKind};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
-use crate::money::max_amount;
+use crate::money::{max_amount, Money};
 use crate::rules::Deployment;
 
 /// Most lines a plan may have (a plan is for people to read).
@@ -55,8 +55,9 @@ pub async fn put_draft(
     let statement = tx
         .prepare_cached(
             "INSERT INTO support_plan_lines (council_id, plan_id, line_no, category, need, weekly_amount,
-                                             deployment, holder_organisation_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                             deployment, holder_organisation_id, directory_service_id,
+                                             cost_option_id, unit_amount, unit, units_per_week)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .await?;
     for line in &lines {
@@ -71,6 +72,11 @@ pub async fn put_draft(
                 &line.weekly_amount.amount(),
                 &line.deployment.as_str(),
                 &line.holder_organisation_id,
+                &line.service.as_ref().map(|s| s.service_id.clone()),
+                &line.service.as_ref().map(|s| s.cost_option_id.clone()),
+                &line.service.as_ref().map(|s| s.unit_amount),
+                &line.service.as_ref().map(|s| s.unit.clone()),
+                &line.service.as_ref().map(|s| s.units_per_week),
             ],
         )
         .await?;
@@ -88,6 +94,11 @@ pub async fn put_draft(
         drafted_at: row.get(1),
         approved_by: None,
         approved_at: None,
+        submitted_by: None,
+        submitted_at: None,
+        returned_by: None,
+        returned_at: None,
+        return_reason: None,
     })
 }
 
@@ -153,14 +164,16 @@ async fn check_lines(tx: &Tx<'_>, council_id: Uuid, input: &PlanInput) -> AppRes
             }
             (None, None) => {}
         }
+        let (weekly_amount, service) = priced(tx, council_id, line, &field).await?;
         lines.push(PlanLine {
             // At most MAX_LINES lines: the index always fits.
             line_no: i32::try_from(index + 1).unwrap_or(i32::MAX),
             category: line.category,
             need: need.to_string(),
-            weekly_amount: line.weekly_amount.money(),
+            weekly_amount,
             deployment: line.deployment,
             holder_organisation_id: line.holder_organisation_id,
+            service,
         });
     }
     Ok(lines)
@@ -174,4 +187,102 @@ fn kind_label(kind: OrganisationKind) -> &'static str {
         OrganisationKind::CareProvider => "care provider",
         OrganisationKind::UserControlledTrust => "user-controlled trust",
     }
+}
+
+/// A line's weekly amount: as given, or a directory cost option's amount × units a week (to the
+/// penny, halves away from zero).
+async fn priced(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    line: &PlanLineInput,
+    field: &(dyn Fn(&str) -> String + Sync),
+) -> AppResult<(Money, Option<PlanLineService>)> {
+    let Some(service_id) = line.directory_service_id.as_deref() else {
+        if line.cost_option_id.is_some() || line.units_per_week.is_some() {
+            return Err(AppError::invalid(
+                &field("directory_service_id"),
+                "cost_option_id and units_per_week need the directory service they belong to",
+            ));
+        }
+        return line
+            .weekly_amount
+            .map(|w| (w.money(), None))
+            .ok_or_else(|| AppError::invalid(&field("weekly_amount"), "give the weekly amount"));
+    };
+    let Some(cost_option_id) = line.cost_option_id.as_deref() else {
+        return Err(AppError::invalid(
+            &field("cost_option_id"),
+            "choose one of the service's cost options",
+        ));
+    };
+    let units = match line.units_per_week {
+        Some(u) if u > Decimal::ZERO && u <= Decimal::from(168) && u.scale() <= 2 => u,
+        _ => {
+            return Err(AppError::invalid(
+                &field("units_per_week"),
+                "the units a week: more than 0, at most 168, to two places",
+            ))
+        }
+    };
+    let found = tx
+        .query_opt(
+            "SELECT s.name, s.status, s.withdrawn, o.option, o.amount, o.unit
+             FROM directory_cost_options o
+             JOIN directory_services s ON s.council_id = o.council_id AND s.id = o.service_id
+             WHERE o.council_id = $1 AND o.service_id = $2 AND o.id = $3",
+            &[&council_id, &service_id, &cost_option_id],
+        )
+        .await?;
+    let Some(row) = found else {
+        return Err(AppError::invalid(
+            &field("cost_option_id"),
+            "no such cost option of that directory service",
+        ));
+    };
+    let (name, status, withdrawn): (String, String, bool) = (row.get(0), row.get(1), row.get(2));
+    if status != "active" || withdrawn {
+        return Err(AppError::invalid(
+            &field("directory_service_id"),
+            format!("{name} is not active in the directory"),
+        ));
+    }
+    let Some(unit_amount) = row
+        .get::<_, Option<Decimal>>(4)
+        .filter(|a| *a > Decimal::ZERO)
+    else {
+        return Err(AppError::invalid(
+            &field("cost_option_id"),
+            "this cost option has no amount to work the weekly amount out from",
+        ));
+    };
+    let weekly = (unit_amount * units)
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let weekly = Money::parse_positive(&weekly.to_string())
+        .map_err(|e| AppError::invalid_amount(&field("units_per_week"), e.to_string()))?;
+    if let Some(given) = line.weekly_amount {
+        if given.amount() != weekly.amount() {
+            return Err(AppError::invalid(
+                &field("weekly_amount"),
+                format!(
+                    "{unit_amount} × {units} a week is {weekly}: leave weekly_amount out or give that"
+                ),
+            ));
+        }
+    }
+    Ok((
+        weekly,
+        Some(PlanLineService {
+            service_id: service_id.to_string(),
+            service_name: Some(name),
+            cost_option_id: cost_option_id.to_string(),
+            cost_option: row.get(3),
+            unit_amount,
+            unit: row.get(5),
+            units_per_week: {
+                let mut u = units;
+                u.rescale(2);
+                u
+            },
+        }),
+    ))
 }

@@ -5,14 +5,14 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{annualise, Plan, PlanLine, PlanStatus};
+use super::{annualise, Plan, PlanLine, PlanLineService, PlanStatus};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::rules::{Category, Deployment};
 
 const PLAN_COLUMNS: &str = "id, budget_id, version, status, cash_allowed, weekly_total, drafted_by,
-     drafted_at, approved_by, approved_at";
+     drafted_at, approved_by, approved_at, submitted_by, submitted_at, returned_by, returned_at, return_reason";
 
 /// The plan in force (approved), if any.
 pub async fn approved(tx: &Tx<'_>, council_id: Uuid, budget_id: Uuid) -> AppResult<Option<Plan>> {
@@ -68,8 +68,14 @@ async fn lines(tx: &Tx<'_>, council_id: Uuid, plan_id: Uuid) -> AppResult<Vec<Pl
     let rows = tx
         .query(
             &tx.prepare_cached(
-                "SELECT line_no, category, need, weekly_amount, deployment, holder_organisation_id
-             FROM support_plan_lines WHERE council_id = $1 AND plan_id = $2 ORDER BY line_no",
+                "SELECT l.line_no, l.category, l.need, l.weekly_amount, l.deployment, l.holder_organisation_id,
+                    l.directory_service_id, s.name, l.cost_option_id, o.option, l.unit_amount, l.unit,
+                    l.units_per_week
+             FROM support_plan_lines l
+             LEFT JOIN directory_services s ON s.council_id = l.council_id AND s.id = l.directory_service_id
+             LEFT JOIN directory_cost_options o ON o.council_id = l.council_id
+                  AND o.service_id = l.directory_service_id AND o.id = l.cost_option_id
+             WHERE l.council_id = $1 AND l.plan_id = $2 ORDER BY l.line_no",
             )
             .await?,
             &[&council_id, &plan_id],
@@ -86,6 +92,21 @@ async fn lines(tx: &Tx<'_>, council_id: Uuid, plan_id: Uuid) -> AppResult<Vec<Pl
                 deployment: Deployment::from_str(row.get(4))
                     .map_err(|e| AppError::Internal(e.to_string()))?,
                 holder_organisation_id: row.get(5),
+                service: match (
+                    row.get::<_, Option<String>>(6),
+                    row.get::<_, Option<String>>(8),
+                ) {
+                    (Some(service_id), Some(cost_option_id)) => Some(PlanLineService {
+                        service_id,
+                        service_name: row.get(7),
+                        cost_option_id,
+                        cost_option: row.get(9),
+                        unit_amount: row.get(10),
+                        unit: row.get(11),
+                        units_per_week: row.get(12),
+                    }),
+                    _ => None,
+                },
             })
         })
         .collect()
@@ -106,6 +127,11 @@ fn plan_from_row(row: &tokio_postgres::Row) -> AppResult<Plan> {
         drafted_at: row.get(7),
         approved_by: row.get(8),
         approved_at: row.get(9),
+        submitted_by: row.get(10),
+        submitted_at: row.get(11),
+        returned_by: row.get(12),
+        returned_at: row.get(13),
+        return_reason: row.get(14),
     })
 }
 

@@ -6,6 +6,7 @@
 pub mod approve;
 pub mod draft;
 pub mod load;
+pub mod submit;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -56,14 +57,43 @@ pub struct PlanLineInput {
     pub category: Category,
     /// The need this line meets, in the person's words where possible.
     pub need: String,
-    #[schema(value_type = String, example = "120.00")]
-    pub weekly_amount: PositiveMoney,
+    /// Required unless the line names a directory cost option, whose amount × `units_per_week`
+    /// it then is (given as well, it must be that figure).
+    #[schema(value_type = Option<String>, example = "120.00")]
+    #[serde(default)]
+    pub weekly_amount: Option<PositiveMoney>,
     #[schema(value_type = String, example = "direct_payment")]
     pub deployment: Deployment,
     /// The provider holding the money: required for `managed_account` (a managed-account provider)
     /// and `isf` (an ISF provider); absent otherwise.
     #[serde(default)]
     pub holder_organisation_id: Option<Uuid>,
+    /// A service of the council's directory (`GET /api/v1/directory/services`) the line buys.
+    #[serde(default)]
+    pub directory_service_id: Option<String>,
+    /// One of that service's cost options (required with `directory_service_id`).
+    #[serde(default)]
+    pub cost_option_id: Option<String>,
+    /// Units of the cost option a week (hours, sessions, visits...: the option's `unit`), more than
+    /// 0 and at most 168, to two places (required with `directory_service_id`).
+    #[schema(value_type = Option<String>, example = "10")]
+    #[serde(default)]
+    pub units_per_week: Option<Decimal>,
+}
+
+/// The directory service and cost option a line buys, with the price as it was when drafted.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlanLineService {
+    pub service_id: String,
+    /// The service's name now (absent if no longer in the directory).
+    pub service_name: Option<String>,
+    pub cost_option_id: String,
+    pub cost_option: Option<String>,
+    #[schema(value_type = String, example = "24.50")]
+    pub unit_amount: Decimal,
+    pub unit: String,
+    #[schema(value_type = String, example = "10")]
+    pub units_per_week: Decimal,
 }
 
 /// A plan as sent by the caller.
@@ -85,6 +115,8 @@ pub struct PlanLine {
     #[schema(value_type = String, example = "direct_payment")]
     pub deployment: Deployment,
     pub holder_organisation_id: Option<Uuid>,
+    /// The directory service and cost option the weekly amount was worked out from.
+    pub service: Option<PlanLineService>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -102,6 +134,13 @@ pub struct Plan {
     pub drafted_at: DateTime<Utc>,
     pub approved_by: Option<Uuid>,
     pub approved_at: Option<DateTime<Utc>>,
+    /// The draft submitted to the care manager (by the broker), waiting for approval or return.
+    pub submitted_by: Option<Uuid>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// The care manager returned the draft with these reasons (until it is submitted again).
+    pub returned_by: Option<Uuid>,
+    pub returned_at: Option<DateTime<Utc>>,
+    pub return_reason: Option<String>,
 }
 
 impl Plan {

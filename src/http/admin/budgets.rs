@@ -133,6 +133,7 @@ pub async fn show(
         arrears: budget.contributions.arrears.amount(),
         can_edit_plan: matches!(role, Role::CareManager | Role::Broker),
         can_approve_plan: role == Role::CareManager,
+        can_submit_plan: role == Role::Broker,
         csrf_token: session.csrf_token.clone(),
     };
     Ok(page::budget(&shell, &data))
@@ -163,6 +164,19 @@ fn plan_summary(plan: &Plan, names: &HashMap<Uuid, String>) -> PlanSummary {
                     category: labels::category(l.category),
                     need: l.need.clone(),
                     weekly_amount: l.weekly_amount.amount(),
+                    service: l.service.as_ref().map(|s| {
+                        format!(
+                            "{}{}: £{} per {} × {} a week",
+                            s.service_name.as_deref().unwrap_or(&s.service_id),
+                            s.cost_option
+                                .as_deref()
+                                .map(|o| format!(" — {o}"))
+                                .unwrap_or_default(),
+                            s.unit_amount,
+                            s.unit,
+                            s.units_per_week
+                        )
+                    }),
                 })
                 .collect(),
         })
@@ -179,5 +193,7 @@ fn plan_summary(plan: &Plan, names: &HashMap<Uuid, String>) -> PlanSummary {
         weekly_total: plan.weekly_total.amount(),
         annual_total: plan.annual_total.amount(),
         groups,
+        submitted_on: plan.submitted_at.map(|at| at.date_naive()),
+        return_reason: plan.return_reason.clone(),
     }
 }

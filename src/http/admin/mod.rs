@@ -8,6 +8,7 @@ mod bank_changes;
 mod budgets;
 mod cards;
 mod dashboard;
+mod directory;
 pub mod labels;
 mod ledger;
 mod login;
@@ -42,9 +43,12 @@ pub fn router() -> Router<AppState> {
         .route("/budgets/{id}", get(budgets::show))
         .route("/budgets/{id}/plan", get(plans::edit).post(plans::save))
         .route("/budgets/{id}/plan/approve", post(plans::approve))
+        .route("/budgets/{id}/plan/submit", post(plans::submit))
+        .route("/budgets/{id}/plan/return", post(plans::return_plan))
         .route("/accounts/{id}", get(ledger::account))
         .route("/entries/{id}", get(ledger::entry))
         .route("/reviews", get(reviews::list))
+        .route("/directory", get(directory::list))
         .route(
             "/budgets/{id}/review",
             get(reviews::form).post(reviews::complete),

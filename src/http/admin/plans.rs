@@ -13,7 +13,7 @@ use super::session::{AdminSession, CsrfForm};
 use super::{labels, AdminPath, AdminResult};
 use crate::auth::Role;
 use crate::budgets::organisations::{self, OrganisationKind};
-use crate::budgets::plans::{approve, draft, Plan, PlanInput};
+use crate::budgets::plans::{approve, draft, submit, Plan, PlanInput};
 use crate::budgets::{budget, plans};
 use crate::error::AppError;
 use crate::http::error::ApiError;
@@ -83,6 +83,45 @@ pub async fn approve(
             let actor = actor.clone();
             let now = state.clock.now();
             Box::pin(async move { approve::approve(tx, &actor, id, now).await })
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/budgets/{id}")).into_response())
+}
+
+/// Submits the draft to the care manager (the broker).
+pub async fn submit(
+    State(state): State<AppState>,
+    AdminPath(id): AdminPath<Uuid>,
+    CsrfForm { session, .. }: CsrfForm<serde::de::IgnoredAny>,
+) -> AdminResult<Response> {
+    let actor = session.actor.clone();
+    state
+        .write(actor.council_id, |tx| {
+            let actor = actor.clone();
+            Box::pin(async move { submit::submit(tx, &actor, id).await })
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/budgets/{id}")).into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ReturnForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// Returns the submitted draft to the broker with reasons (care managers).
+pub async fn return_plan(
+    State(state): State<AppState>,
+    AdminPath(id): AdminPath<Uuid>,
+    CsrfForm { session, form }: CsrfForm<ReturnForm>,
+) -> AdminResult<Response> {
+    let actor = session.actor.clone();
+    let reason = form.reason;
+    state
+        .write(actor.council_id, |tx| {
+            let (actor, reason) = (actor.clone(), reason.clone());
+            Box::pin(async move { submit::return_draft(tx, &actor, id, &reason).await })
         })
         .await?;
     Ok(Redirect::to(&format!("/budgets/{id}")).into_response())

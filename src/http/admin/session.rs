@@ -82,6 +82,19 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             nav.push(NavItem { label, href });
         }
     }
+    if matches!(
+        role,
+        Role::Broker
+            | Role::CareManager
+            | Role::BudgetHolder
+            | Role::Representative
+            | Role::CouncilAdmin
+    ) {
+        nav.push(NavItem {
+            label: "Directory",
+            href: "/directory",
+        });
+    }
     if role == Role::CareManager {
         nav.push(NavItem {
             label: "Reviews",

@@ -11,6 +11,7 @@ mod budgets;
 mod cards;
 mod charging;
 mod contributions;
+pub(crate) mod directory;
 mod evidence;
 mod family_approvals;
 mod interim;
@@ -99,6 +100,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(budgets::get, budgets::patch))
         .routes(routes!(plans::put))
         .routes(routes!(plans::approve))
+        .routes(routes!(plans::submit))
+        .routes(routes!(plans::return_plan))
         .routes(routes!(interim::create))
         .routes(routes!(family_approvals::create))
         .routes(routes!(contributions::create))
@@ -169,6 +172,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(returns::list))
         .routes(routes!(reports::delivery_mechanism))
         .routes(routes!(reports::cld))
+        .routes(routes!(directory::list))
+        .routes(routes!(directory::get))
+        .routes(routes!(directory::oruk_root))
+        .routes(routes!(directory::oruk_services))
+        .routes(routes!(directory::oruk_service))
         .merge(
             // The only route whose body may be larger than the server-wide limit: a file.
             OpenApiRouter::new()

@@ -2,7 +2,7 @@ use axum::extract::State;
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::budgets::plans::{approve, draft, Plan, PlanInput};
+use crate::budgets::plans::{approve, draft, submit, Plan, PlanInput};
 use crate::http::error::{ApiResult, ErrorEnvelope};
 use crate::http::extract::{Json, Path};
 use crate::http::AppState;
@@ -45,6 +45,55 @@ pub async fn approve(
             let actor = actor.clone();
             let now = state.clock.now();
             Box::pin(async move { approve::approve(tx, &actor, id, now).await })
+        })
+        .await?;
+    Ok(Json(plan))
+}
+
+/// Submit the draft plan to the care manager (the budget's broker, or a care manager).
+#[utoipa::path(post, path = "/api/v1/budgets/{id}/plan/submit", tag = "plans", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Plan), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope, description = "no draft, or already submitted")))]
+pub async fn submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Plan>> {
+    let plan = state
+        .write(actor.council_id, |tx| {
+            let actor = actor.clone();
+            Box::pin(async move { submit::submit(tx, &actor, id).await })
+        })
+        .await?;
+    Ok(Json(plan))
+}
+
+/// The care manager's reasons for returning a plan.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnPlan {
+    pub reason: String,
+}
+
+/// Return the submitted draft to the broker with reasons (care managers).
+#[utoipa::path(post, path = "/api/v1/budgets/{id}/plan/return", tag = "plans", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ReturnPlan,
+    responses((status = 200, body = Plan), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope, description = "no submitted draft"),
+        (status = 422, body = ErrorEnvelope, description = "reason_required")))]
+pub async fn return_plan(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    Json(body): Json<ReturnPlan>,
+) -> ApiResult<Json<Plan>> {
+    let plan = state
+        .write(actor.council_id, |tx| {
+            let (actor, reason) = (actor.clone(), body.reason.clone());
+            Box::pin(async move { submit::return_draft(tx, &actor, id, &reason).await })
         })
         .await?;
     Ok(Json(plan))

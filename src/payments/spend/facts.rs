@@ -52,7 +52,7 @@ SELECT j.n, b.id AS budget_id, b.person_id, p.has_capacity, p.excluded_from_dire
                AND a.deployment = j.deployment
              ORDER BY a.created_at, a.account_id) AS paid_outs,
        y.id AS payee_id, y.name AS payee_name, y.kind AS payee_kind,
-       y.person_id AS payee_person_id, y.relationship, y.lives_with_person, y.active,
+       y.person_id AS payee_person_id, y.organisation_id AS payee_organisation_id, y.relationship, y.lives_with_person, y.active,
        y.bank_verified,
        EXISTS (SELECT 1 FROM family_payment_approvals f
                WHERE f.council_id = $1 AND f.budget_id = j.budget AND f.payee_id = j.payee)
@@ -167,6 +167,7 @@ fn resolve_one(row: &Row, actor: &Actor, new: &NewPayment) -> AppResult<Resolved
             },
             lives_with_person: row.try_get("lives_with_person")?,
             family_payment_necessary: row.try_get("family_payment_necessary")?,
+            organisation_id: row.try_get("payee_organisation_id")?,
         },
         payee_name: row.try_get("payee_name")?,
     })

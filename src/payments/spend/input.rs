@@ -125,5 +125,6 @@ pub fn spend_request(actor: &Actor, new: &NewPayment) -> SpendRequest {
         merchant_category: new.merchant_category.clone(),
         is_cash: new.is_cash,
         evidence_attached: new.evidence_sha256.is_some(),
+        actor_organisation_id: actor.organisation_id,
     }
 }

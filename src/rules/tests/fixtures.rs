@@ -101,6 +101,7 @@ pub fn facts() -> SpendFacts {
             relationship: Relationship::NoRelationship,
             lives_with_person: false,
             family_payment_necessary: false,
+            organisation_id: None,
         },
         grants: vec![grant(PAYER, ActingAs::Person, &[Power::Pay])],
         previous_stays: Vec::new(),
@@ -131,6 +132,7 @@ pub fn request(amount: &str) -> SpendRequest {
         merchant_category: None,
         is_cash: false,
         evidence_attached: true,
+        actor_organisation_id: None,
     }
 }
 

@@ -229,3 +229,22 @@ fn exclusion_is_reported_with_the_other_failures() {
         .message
         .contains("excluded from direct payments"));
 }
+
+#[test]
+fn a_broker_cannot_pay_their_own_organisation() {
+    use crate::rules::{ActingAs, Power};
+    let broker_org = uuid::Uuid::from_u128(0xb0);
+    let mut f = facts();
+    f.grants = vec![grant(PAYER, ActingAs::Broker, &[Power::Pay])];
+    f.payee.organisation_id = Some(broker_org);
+    let mut r = request("100.00");
+    r.actor_organisation_id = Some(broker_org);
+    assert_eq!(codes(&decide(&f, &r)), vec![RuleCode::SelfPayment]);
+    // Another organisation's payee is paid as usual.
+    r.actor_organisation_id = Some(uuid::Uuid::from_u128(0xb1));
+    assert_eq!(decide(&f, &r), Decision::Post { flags: vec![] });
+    // The same payee paid by someone acting as themselves (the person) is not a self-payment.
+    r.actor_organisation_id = Some(broker_org);
+    f.grants = vec![grant(PAYER, ActingAs::Person, &[Power::Pay])];
+    assert_eq!(decide(&f, &r), Decision::Post { flags: vec![] });
+}

@@ -38,7 +38,7 @@ fn every_enum_round_trips() {
     round_trips(PayeeKind::ALL, 6);
     round_trips(Relationship::ALL, 15);
     round_trips(ContributionBasis::ALL, 2);
-    round_trips(RuleCode::ALL, 18);
+    round_trips(RuleCode::ALL, 19);
     round_trips(FlagCode::ALL, 2);
 }
 
@@ -108,5 +108,5 @@ fn policy_defaults_and_partial_json() {
         (3, "100.00".to_owned())
     );
     assert_eq!(partial.hold_expiry_days, 14);
-    assert_eq!(RULESET_VERSION, "2026-11-30");
+    assert_eq!(RULESET_VERSION, "2026-11-30.1");
 }

@@ -38,6 +38,8 @@ pub struct BudgetPage {
     pub arrears: Decimal,
     pub can_edit_plan: bool,
     pub can_approve_plan: bool,
+    /// The broker (or a care manager) may submit the draft to the care manager.
+    pub can_submit_plan: bool,
     pub csrf_token: String,
 }
 
@@ -49,6 +51,10 @@ pub struct PlanSummary {
     pub weekly_total: Decimal,
     pub annual_total: Decimal,
     pub groups: Vec<DeploymentGroup>,
+    /// When the draft was submitted to the care manager.
+    pub submitted_on: Option<NaiveDate>,
+    /// Why the care manager returned the draft.
+    pub return_reason: Option<String>,
 }
 
 /// The lines of one deployment (and holder).
@@ -65,6 +71,8 @@ pub struct PlanLineRow {
     pub category: &'static str,
     pub need: String,
     pub weekly_amount: Decimal,
+    /// The directory service and cost option the amount was worked out from, in words.
+    pub service: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -112,7 +120,11 @@ fn plan_section(plan: &PlanSummary, caption: &str) -> Markup {
                 thead { tr { th scope="col" { "Category" } th scope="col" { "Need" } th.num scope="col" { "A week" } } }
                 tbody {
                     @for line in &group.lines {
-                        tr { td { (line.category) } td { (line.need) } td.num { (Gbp(line.weekly_amount)) } }
+                        tr {
+                            td { (line.category) }
+                            td { (line.need) @if let Some(service) = &line.service { br; (service) } }
+                            td.num { (Gbp(line.weekly_amount)) }
+                        }
                     }
                 }
                 tfoot { tr { th scope="row" colspan="2" { "Total" } td.num { (Gbp(group.weekly_total)) } } }
@@ -158,6 +170,26 @@ pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
             @if let Some(draft) = &data.draft {
                 h2 { "Draft waiting for approval" }
                 (plan_section(draft, "Draft"))
+                @if let Some(on) = draft.submitted_on {
+                    p { "Submitted to the care manager on " (day(on)) "." }
+                }
+                @if let Some(reason) = &draft.return_reason {
+                    p { strong { "Returned by the care manager: " } (reason) }
+                }
+                @if data.can_submit_plan && draft.submitted_on.is_none() {
+                    form method="post" action={ "/budgets/" (data.id) "/plan/submit" } {
+                        (csrf_field(&data.csrf_token))
+                        button.primary type="submit" { "Submit version " (draft.version) " to the care manager" }
+                    }
+                }
+                @if data.can_approve_plan && draft.submitted_on.is_some() {
+                    form method="post" action={ "/budgets/" (data.id) "/plan/return" } {
+                        (csrf_field(&data.csrf_token))
+                        label for="return-reason" { "Why the plan goes back to the broker" }
+                        textarea id="return-reason" name="reason" required maxlength="2000" rows="3" {}
+                        button type="submit" { "Return version " (draft.version) }
+                    }
+                }
                 @if data.can_approve_plan {
                     form method="post" action={ "/budgets/" (data.id) "/plan/approve" } {
                         (csrf_field(&data.csrf_token))

@@ -7,6 +7,7 @@ pub mod budget;
 pub mod budgets;
 pub mod cards;
 pub mod dashboard;
+pub mod directory;
 pub mod errors;
 pub mod ledger;
 pub mod login;
