@@ -39,6 +39,7 @@ mod ledger_chain;
 mod ledger_model;
 mod ledger_races;
 mod ledger_walls;
+mod own_statement;
 mod payment_runs;
 mod payment_runs_files;
 mod payments_api;

@@ -549,7 +549,7 @@ pub async fn invoice_pay(
     let key = form
         .get("idempotency_key")
         .cloned()
-        .filter(|k| crate::ledger::idempotency::valid_key(k))
+        .filter(|k| crate::commands::claims::valid_key(k))
         .unwrap_or_else(token::generate);
     let body = if amount.is_empty() {
         json!({})
@@ -980,7 +980,7 @@ pub async fn payroll_submit(
     let key = form
         .get("idempotency_key")
         .cloned()
-        .filter(|k| crate::ledger::idempotency::valid_key(k))
+        .filter(|k| crate::commands::claims::valid_key(k))
         .unwrap_or_else(token::generate);
     let actor = session.actor.clone();
     let now = state.clock.now();

@@ -16,4 +16,5 @@ pub mod person;
 pub mod plan_editor;
 pub mod provider;
 pub mod reviews;
+pub mod statement;
 pub mod surplus;
