@@ -12,6 +12,7 @@ mod bank_details;
 mod bank_visibility;
 mod browser;
 mod browser_provider;
+mod browser_statement;
 mod budgets_admin;
 mod budgets_api;
 mod cards;

@@ -33,7 +33,7 @@ fn march(t: &Setup) {
 
 /// The setup of the payments tests with payments in three categories and one held for a
 /// co-signature (above 250.00).
-async fn paid() -> Setup {
+pub(crate) async fn paid() -> Setup {
     let t = setup().await;
     march(&t);
     for (category, amount) in [
@@ -413,5 +413,44 @@ async fn the_easy_read_statement_uses_short_sentences_and_no_jargon() {
         bad.text.contains("From must be a real date"),
         "{}",
         bad.text
+    );
+}
+
+#[tokio::test]
+async fn the_council_contact_details_come_from_policy() {
+    let t = paid().await;
+    let admin = &t.s.council.admin_token;
+    let mut body = t.s.app.get("/api/v1/policy", admin).await.json;
+    body.as_object_mut().unwrap().remove("version");
+    let mut bad = body.clone();
+    bad["contact_phone"] = json!("   ");
+    let reply = t.s.app.put("/api/v1/policy", admin, bad).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    body["contact_phone"] = json!("0300 555 0199");
+    body["contact_email"] = json!("budgets@council.example");
+    let reply = t.s.app.put("/api/v1/policy", admin, body).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let s =
+        t.s.app
+            .get(
+                &format!("/api/v1/budgets/{}/statement", t.budget),
+                &t.holder.1,
+            )
+            .await;
+    assert_eq!(s.json["contact"]["phone"], "0300 555 0199");
+    assert_eq!(s.json["contact"]["email"], "budgets@council.example");
+    let (cookie, _) = t.s.app.session(t.s.council.id, t.holder.0).await;
+    let page =
+        t.s.app
+            .page(
+                &format!("/budgets/{}/statement?easy_read=1", t.budget),
+                &cookie,
+            )
+            .await;
+    assert!(page.text.contains("on 0300 555 0199."), "{}", page.text);
+    assert!(
+        page.text.contains("Email budgets@council.example."),
+        "{}",
+        page.text
     );
 }
