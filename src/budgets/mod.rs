@@ -13,6 +13,7 @@ pub mod interim;
 pub mod ledger_view;
 pub mod listing;
 pub mod organisations;
+pub mod own_statement;
 pub mod payees;
 pub mod people;
 pub mod plans;

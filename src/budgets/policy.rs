@@ -129,6 +129,17 @@ fn check(policy: &CouncilPolicy) -> AppResult<()> {
     if !(1..=MAX_FIRST_REVIEW_WEEKS).contains(&policy.first_review_weeks) {
         return Err(AppError::invalid("first_review_weeks", "1 to 26 weeks"));
     }
+    for (field, value) in [
+        ("contact_phone", &policy.contact_phone),
+        ("contact_email", &policy.contact_email),
+    ] {
+        if value
+            .as_deref()
+            .is_some_and(|v| v.trim().is_empty() || v.chars().count() > 200)
+        {
+            return Err(AppError::invalid(field, "1 to 200 characters when given"));
+        }
+    }
     if policy.blocked_merchant_categories.len() > MAX_BLOCKED_CATEGORIES
         || policy
             .blocked_merchant_categories

@@ -63,6 +63,12 @@ pub struct CouncilPolicy {
     pub surplus_notice_weeks: u32,
     /// Weeks after the first approved plan that its first review is due (default 6, at most 26).
     pub first_review_weeks: u32,
+    /// The council's telephone number printed on people's statements ("who to contact").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_phone: Option<String>,
+    /// The council's email address printed on people's statements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
 }
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -154,6 +160,8 @@ impl Default for CouncilPolicy {
             evidence_retention_years: 6,
             surplus_notice_weeks: 4,
             first_review_weeks: 6,
+            contact_phone: None,
+            contact_email: None,
         }
     }
 }

@@ -197,3 +197,109 @@ fn plan_summary(plan: &Plan, names: &HashMap<Uuid, String>) -> PlanSummary {
         return_reason: plan.return_reason.clone(),
     }
 }
+
+/// The period and layout asked for on the statement page (dates left empty mean the default).
+#[derive(Debug, serde::Deserialize)]
+pub struct StatementQuery {
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    easy_read: Option<String>,
+}
+
+fn date_field(
+    value: Option<&str>,
+    label: &str,
+    errors: &mut Vec<String>,
+) -> Option<chrono::NaiveDate> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    match chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push(format!("{label} must be a real date, like 2026-04-01"));
+            None
+        }
+    }
+}
+
+/// The person's own statement of a budget (the person, representatives with a grant, staff who
+/// may see the budget); easy read when the person asked for it or with `?easy_read=1`.
+pub async fn statement(
+    State(state): State<AppState>,
+    session: AdminSession,
+    AdminPath(id): AdminPath<Uuid>,
+    super::AdminQuery(query): super::AdminQuery<StatementQuery>,
+) -> AdminResult<Markup> {
+    use crate::budgets::own_statement;
+    use allot_views::pages::statement::{self as views, SpendRow, StatementPage, WaitingRow};
+    use rust_decimal::prelude::ToPrimitive;
+
+    let shell = session.shell(&state, "/budgets").await?;
+    let today = state.clock.today();
+    let mut errors = Vec::new();
+    let mut from = date_field(query.from.as_deref(), "From", &mut errors);
+    let mut to = date_field(query.to.as_deref(), "To", &mut errors);
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            errors.push("From must be on or before To".to_string());
+            (from, to) = (None, None);
+        }
+    }
+    let actor = session.actor.clone();
+    let s = state
+        .in_tenant_tx(actor.council_id, |tx| {
+            Box::pin(
+                async move { own_statement::own_statement(tx, &actor, id, from, to, today).await },
+            )
+        })
+        .await?;
+    let easy_read = match query.easy_read.as_deref() {
+        Some("1") | Some("true") | Some("on") => true,
+        Some("0") | Some("false") => false,
+        _ => s.easy_read,
+    };
+    let data = StatementPage {
+        budget_id: s.budget_id,
+        reference: s.reference,
+        person_name: s.person_name,
+        easy_read,
+        from: s.from,
+        to: s.to,
+        today,
+        opening_balance: s.opening_balance,
+        money_in: s.money_in,
+        spending: s
+            .spending
+            .into_iter()
+            .map(|l| SpendRow {
+                label: l.label,
+                planned: l.planned,
+                spent: l.spent,
+                planned_value: l.planned_value.to_f64().unwrap_or(0.0),
+                spent_value: l.spent_value.to_f64().unwrap_or(0.0),
+            })
+            .collect(),
+        spent_total: s.spent_total,
+        other_out: s.other_out,
+        left: s.left,
+        weekly_plan: s.weekly_plan,
+        weeks_left: s.weeks_left,
+        waiting: s
+            .waiting
+            .into_iter()
+            .map(|w| WaitingRow {
+                label: w.label,
+                amount: w.amount,
+                service_date: w.service_date,
+            })
+            .collect(),
+        waiting_total: s.waiting_total,
+        council_name: s.contact.council_name,
+        phone: s.contact.phone,
+        email: s.contact.email,
+        errors,
+    };
+    Ok(views::statement(&shell, &data))
+}

@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/people/{id}", get(people::show))
         .route("/budgets", get(budgets::list))
         .route("/budgets/{id}", get(budgets::show))
+        .route("/budgets/{id}/statement", get(budgets::statement))
         .route("/budgets/{id}/plan", get(plans::edit).post(plans::save))
         .route("/budgets/{id}/plan/approve", post(plans::approve))
         .route("/budgets/{id}/plan/submit", post(plans::submit))

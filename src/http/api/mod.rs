@@ -21,6 +21,7 @@ mod ledger;
 mod ledger_views;
 mod me;
 mod organisations;
+mod own_statement;
 mod payees;
 mod payment_runs;
 pub(crate) mod payments;
@@ -98,6 +99,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(people::get, people::patch))
         .routes(routes!(budgets::create))
         .routes(routes!(budgets::get, budgets::patch))
+        .routes(routes!(own_statement::get))
         .routes(routes!(plans::put))
         .routes(routes!(plans::approve))
         .routes(routes!(plans::submit))

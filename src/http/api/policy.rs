@@ -101,6 +101,12 @@ pub struct PolicySettings {
     /// Weeks from the first approved plan to its first review, 1 to 26 (default 6).
     #[serde(default = "default_first_review_weeks")]
     pub first_review_weeks: u32,
+    /// The council's telephone number printed on people's statements (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_phone: Option<String>,
+    /// The council's email address printed on people's statements (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
     /// Why it changed (input only).
     #[serde(default, skip_serializing)]
     pub reason: Option<String>,
@@ -129,6 +135,8 @@ impl PolicySettings {
             evidence_retention_years: policy.evidence_retention_years,
             surplus_notice_weeks: policy.surplus_notice_weeks,
             first_review_weeks: policy.first_review_weeks,
+            contact_phone: policy.contact_phone.clone(),
+            contact_email: policy.contact_email.clone(),
             reason: None,
         })
     }
@@ -153,6 +161,8 @@ impl PolicySettings {
             evidence_retention_years: self.evidence_retention_years,
             surplus_notice_weeks: self.surplus_notice_weeks,
             first_review_weeks: self.first_review_weeks,
+            contact_phone: self.contact_phone.clone(),
+            contact_email: self.contact_email.clone(),
         }
     }
 }

@@ -19,5 +19,6 @@ pub mod plan_editor;
 pub mod provider;
 pub mod reports;
 pub mod reviews;
+pub mod statement;
 pub mod surplus;
 pub mod webhooks;
