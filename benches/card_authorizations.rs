@@ -130,6 +130,7 @@ async fn setup(pool: &DbPool) -> (Uuid, Actor, Vec<(Uuid, Uuid)>) {
                     person_id: None,
                     relationship: None::<Relationship>,
                     lives_with_person: false,
+                    organisation_id: None,
                     bank: BankDetails {
                         sort_code: "300000".into(),
                         account_number: "12345678".into(),
@@ -188,6 +189,9 @@ async fn setup(pool: &DbPool) -> (Uuid, Actor, Vec<(Uuid, Uuid)>) {
                         weekly_amount: amount("500.00"),
                         deployment: Deployment::DirectPayment,
                         holder_organisation_id: None,
+                        directory_service_id: None,
+                        cost_option_id: None,
+                        units_per_week: None,
                     }],
                     cash_allowed: false,
                 };
