@@ -25,7 +25,9 @@ async fn a_hot_no_overdraft_account_never_goes_below_zero() {
     let payee = account(&db.pool, council, "payee", false).await;
     fund(&db.pool, council, funding, holder, "100").await;
 
-    // 60 spends of 3.00 race for 100.00 while 10 top-ups of 1.00 arrive: exactly 36 fit.
+    // 60 spends of 3.00 race for 100.00 while 10 top-ups of 1.00 arrive: at most 36 fit (110.00),
+    // at least 33 (the 100.00 alone); how many beyond 33 depends on when the top-ups land, since a
+    // spend refused before a top-up is not tried again.
     let mut tasks = Vec::new();
     for i in 0..70 {
         let pool = db.pool.clone();
@@ -52,9 +54,11 @@ async fn a_hot_no_overdraft_account_never_goes_below_zero() {
             (false, Err(e)) => panic!("unexpected {e:?}"),
         }
     }
-    assert_eq!((spent, refused), (36, 24));
+    assert_eq!(spent + refused, 60);
+    assert!((33..=36).contains(&spent), "{spent} spends posted");
     let b = balances(&db.pool, council, holder).await;
-    assert_eq!(b.posted_balance, d("2.00"));
+    // Every posted spend and every top-up is in the balance, and it never went below zero.
+    assert_eq!(b.posted_balance, Decimal::from(110 - 3 * spent));
     assert!(b.available_balance >= Decimal::ZERO);
     assert_invariants(&db.pool, council).await;
 }
