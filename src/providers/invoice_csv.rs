@@ -22,6 +22,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::csv_columns::columns;
 use super::invoices::{NewInvoice, NewInvoiceLine};
 use crate::error::{AppError, AppResult, Detail};
 use crate::money::PositiveMoney;
@@ -82,7 +83,7 @@ pub fn parse(bytes: &[u8]) -> AppResult<ParsedFile> {
         Some(Err(e)) => return Err(unreadable(1, &e)),
         None => return Err(AppError::invalid("file", "the file has no header row")),
     };
-    let columns = columns(&header)?;
+    let columns = columns(&header, &REQUIRED, &OPTIONAL)?;
     let mut invoices: Vec<ParsedInvoice> = Vec::new();
     let mut by_key: HashMap<(Uuid, String), usize> = HashMap::new();
     let mut rows = 0;
@@ -156,53 +157,6 @@ pub fn parse(bytes: &[u8]) -> AppResult<ParsedFile> {
 
 fn unreadable(row: usize, e: &csv::Error) -> AppError {
     AppError::invalid("file", format!("row {row} is not well-formed CSV: {e}"))
-}
-
-/// The header's column names, checked: all the required ones, nothing unknown, nothing twice.
-fn columns(header: &csv::ByteRecord) -> AppResult<Vec<&'static str>> {
-    let mut names = Vec::with_capacity(header.len());
-    for raw in header {
-        let text = String::from_utf8_lossy(raw).trim().to_lowercase();
-        let known = REQUIRED
-            .iter()
-            .chain(OPTIONAL.iter())
-            .find(|c| **c == text)
-            .copied();
-        let Some(name) = known else {
-            let shown: String = text
-                .chars()
-                .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-                .take(64)
-                .collect();
-            return Err(AppError::Invalid {
-                message: format!(
-                    "Unknown column \"{shown}\": the columns are {} and optionally {}.",
-                    REQUIRED.join(", "),
-                    OPTIONAL.join(", ")
-                ),
-                details: vec![Detail::field(shown, "unknown column")],
-            });
-        };
-        if names.contains(&name) {
-            return Err(AppError::invalid(name, "this column appears twice"));
-        }
-        names.push(name);
-    }
-    let missing: Vec<&str> = REQUIRED
-        .iter()
-        .filter(|c| !names.contains(c))
-        .copied()
-        .collect();
-    if !missing.is_empty() {
-        return Err(AppError::Invalid {
-            message: format!("The file has no {} column.", missing.join(", ")),
-            details: missing
-                .iter()
-                .map(|c| Detail::field(*c, "missing column"))
-                .collect(),
-        });
-    }
-    Ok(names)
 }
 
 /// One row's fields by column name.

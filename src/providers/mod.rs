@@ -2,6 +2,7 @@
 //! payment path, imported from CSV), personal assistants' timesheets and payroll runs, and the
 //! provider's monthly fee.
 
+pub mod csv_columns;
 pub mod fees;
 pub mod invoice_csv;
 pub mod invoice_import;

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use super::csv_columns::{columns, shown};
 use super::payroll::{NewPayrollRun, Payslip};
 use crate::error::{AppError, AppResult, Detail};
 use crate::money::Money;
@@ -83,7 +84,7 @@ pub fn parse(bytes: &[u8], header: RunHeader) -> AppResult<NewPayrollRun> {
         .from_reader(bytes);
     let mut records = reader.byte_records();
     let names = match records.next() {
-        Some(Ok(h)) => columns(&h)?,
+        Some(Ok(h)) => columns(&h, &REQUIRED, &OPTIONAL)?,
         Some(Err(e)) => return Err(unreadable(1, &e)),
         None => return Err(AppError::invalid("file", "the file has no header row")),
     };
@@ -172,57 +173,8 @@ fn payslip(row: usize, fields: &HashMap<&str, &str>) -> AppResult<Payslip> {
     })
 }
 
-fn shown(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .take(64)
-        .collect()
-}
-
 fn unreadable(row: usize, e: &csv::Error) -> AppError {
     row_error(row, "file", format!("not well-formed CSV: {e}"))
-}
-
-fn columns(header: &csv::ByteRecord) -> AppResult<Vec<&'static str>> {
-    let mut names = Vec::with_capacity(header.len());
-    for raw in header {
-        let text = String::from_utf8_lossy(raw).trim().to_lowercase();
-        let Some(name) = REQUIRED
-            .iter()
-            .chain(OPTIONAL.iter())
-            .find(|c| **c == text)
-            .copied()
-        else {
-            let shown = shown(&text);
-            return Err(AppError::Invalid {
-                message: format!(
-                    "Unknown column \"{shown}\": the columns are {} and optionally {}.",
-                    REQUIRED.join(", "),
-                    OPTIONAL.join(", ")
-                ),
-                details: vec![Detail::field(shown, "unknown column")],
-            });
-        };
-        if names.contains(&name) {
-            return Err(AppError::invalid(name, "this column appears twice"));
-        }
-        names.push(name);
-    }
-    let missing: Vec<&str> = REQUIRED
-        .iter()
-        .filter(|c| !names.contains(c))
-        .copied()
-        .collect();
-    if !missing.is_empty() {
-        return Err(AppError::Invalid {
-            message: format!("The file has no {} column.", missing.join(", ")),
-            details: missing
-                .iter()
-                .map(|c| Detail::field(*c, "missing column"))
-                .collect(),
-        });
-    }
-    Ok(names)
 }
 
 /// The service names a payslip by its place (`payslips[i]`); a file's reader wants its row. Adds
