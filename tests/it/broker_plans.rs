@@ -421,6 +421,29 @@ async fn the_budget_page_shows_the_service_and_lets_the_broker_submit_and_the_ca
         page.text.contains("Submitted to the care manager on")
             && page.text.contains("return-reason")
     );
+    // Refused (too long): the budget's page again, saying why, with what was typed kept.
+    let too_long = format!("Keep <this> {}", "x".repeat(2000));
+    let refused = s
+        .app
+        .form(
+            &format!("/budgets/{budget}/plan/return"),
+            &cm_cookie,
+            &[("csrf_token", &cm_csrf), ("reason", &too_long)],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.text.contains("There is a problem")
+            && refused.text.contains("Say why the plan is returned")
+            && refused.text.contains("Keep &lt;this&gt; xxx"),
+        "{}",
+        refused.text
+    );
     let returned = s
         .app
         .form(

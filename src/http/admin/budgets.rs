@@ -48,7 +48,18 @@ pub async fn show(
     session: AdminSession,
     AdminPath(id): AdminPath<Uuid>,
 ) -> AdminResult<Markup> {
-    let shell = session.shell(&state, "/budgets").await?;
+    render(&state, &session, id, String::new(), Vec::new()).await
+}
+
+/// The budget's page, with what a refused form on it was sent and why it was refused.
+pub async fn render(
+    state: &AppState,
+    session: &AdminSession,
+    id: Uuid,
+    return_reason_typed: String,
+    errors: Vec<String>,
+) -> AdminResult<Markup> {
+    let shell = session.shell(state, "/budgets").await?;
     let actor = session.actor.clone();
     let council_id = actor.council_id;
     let today = state.clock.today();
@@ -134,6 +145,8 @@ pub async fn show(
         can_edit_plan: matches!(role, Role::CareManager | Role::Broker),
         can_approve_plan: role == Role::CareManager,
         can_submit_plan: role == Role::Broker,
+        return_reason_typed,
+        errors,
         csrf_token: session.csrf_token.clone(),
     };
     Ok(page::budget(&shell, &data))

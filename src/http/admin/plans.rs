@@ -118,13 +118,25 @@ pub async fn return_plan(
 ) -> AdminResult<Response> {
     let actor = session.actor.clone();
     let reason = form.reason;
-    state
+    let returned = state
         .write(actor.council_id, |tx| {
             let (actor, reason) = (actor.clone(), reason.clone());
             Box::pin(async move { submit::return_draft(tx, &actor, id, &reason).await })
         })
-        .await?;
-    Ok(Redirect::to(&format!("/budgets/{id}")).into_response())
+        .await;
+    match returned {
+        Ok(_) => Ok(Redirect::to(&format!("/budgets/{id}")).into_response()),
+        // Refused (no reason, too long, nothing submitted): the page again, with what was typed.
+        Err(
+            e @ (AppError::Invalid { .. } | AppError::Refused { .. } | AppError::Conflict { .. }),
+        ) => {
+            let error = ApiError::from(e);
+            let page =
+                super::budgets::render(&state, &session, id, reason, vec![error.message]).await?;
+            Ok((status_or_bad_request(error.status), page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn refused(

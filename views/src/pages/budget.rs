@@ -3,7 +3,7 @@ use maud::{html, Markup};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::components::csrf_field;
+use crate::components::{csrf_field, error_summary};
 use crate::layout::{page, Shell};
 use crate::money::Gbp;
 
@@ -40,6 +40,10 @@ pub struct BudgetPage {
     pub can_approve_plan: bool,
     /// The broker (or a care manager) may submit the draft to the care manager.
     pub can_submit_plan: bool,
+    /// What the care manager typed as the reason for returning the draft, kept when refused.
+    pub return_reason_typed: String,
+    /// Why a form on this page was refused, shown at the top.
+    pub errors: Vec<String>,
     pub csrf_token: String,
 }
 
@@ -139,6 +143,7 @@ pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
         shell,
         &title,
         html! {
+            (error_summary(&data.errors))
             p { "For " a href={ "/people/" (data.person_id) } { (data.person_name) } ". " (data.kind) ", funded by " (data.funder) "." }
             p.actions {
                 a href={ "/budgets/" (data.id) "/pay" } { "Make a payment" }
@@ -186,7 +191,7 @@ pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
                     form method="post" action={ "/budgets/" (data.id) "/plan/return" } {
                         (csrf_field(&data.csrf_token))
                         label for="return-reason" { "Why the plan goes back to the broker" }
-                        textarea id="return-reason" name="reason" required maxlength="2000" rows="3" {}
+                        textarea id="return-reason" name="reason" required maxlength="2000" rows="3" { (data.return_reason_typed) }
                         button type="submit" { "Return version " (draft.version) }
                     }
                 }
