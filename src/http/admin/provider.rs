@@ -1136,53 +1136,19 @@ pub async fn account_statements(
     render_account(&state, &session, id, Vec::new()).await
 }
 
-/// The fields of a `multipart/form-data` body: name and bytes (file or text). None when the body
-/// is not such a form.
-pub fn multipart_fields(content_type: &str, body: &[u8]) -> Option<Vec<(String, Vec<u8>)>> {
-    let (mime, params) = content_type.split_once(';')?;
-    if !mime.trim().eq_ignore_ascii_case("multipart/form-data") {
-        return None;
-    }
-    let boundary = params.split(';').find_map(|p| {
-        let (k, v) = p.trim().split_once('=')?;
-        k.eq_ignore_ascii_case("boundary")
-            .then(|| v.trim_matches('"').to_owned())
-    })?;
-    if boundary.is_empty() || boundary.len() > 200 {
-        return None;
-    }
-    let delimiter = format!("--{boundary}").into_bytes();
-    let find = |hay: &[u8], needle: &[u8], from: usize| {
-        hay.get(from..)?
-            .windows(needle.len())
-            .position(|w| w == needle)
-            .map(|p| p + from)
-    };
+/// The fields of a `multipart/form-data` body, read with `multer`: name and bytes (file or
+/// text). None when the body is not such a form, or is not well-formed.
+pub async fn multipart_fields(content_type: &str, body: Bytes) -> Option<Vec<(String, Vec<u8>)>> {
+    let boundary = multer::parse_boundary(content_type).ok()?;
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
     let mut fields = Vec::new();
-    let mut at = find(body, &delimiter, 0)? + delimiter.len();
-    loop {
-        if body.get(at..at + 2) == Some(b"--") {
-            return Some(fields);
-        }
-        let start = at + 2; // CRLF after the delimiter
-        let headers_end = find(body, b"\r\n\r\n", start)?;
-        let headers = std::str::from_utf8(body.get(start..headers_end)?).ok()?;
-        let name = headers.split("\r\n").find_map(|h| {
-            let (k, v) = h.split_once(':')?;
-            if !k.trim().eq_ignore_ascii_case("content-disposition") {
-                return None;
-            }
-            v.split(';').find_map(|p| {
-                let (k, v) = p.trim().split_once('=')?;
-                (k == "name").then(|| v.trim_matches('"').to_owned())
-            })
-        })?;
-        let mut closing = b"\r\n".to_vec();
-        closing.extend_from_slice(&delimiter);
-        let data_end = find(body, &closing, headers_end + 4)?;
-        fields.push((name, body[headers_end + 4..data_end].to_vec()));
-        at = data_end + closing.len();
+    while let Some(field) = form.next_field().await.ok()? {
+        let name = field.name()?.to_owned();
+        let data = field.bytes().await.ok()?;
+        fields.push((name, data.to_vec()));
     }
+    Some(fields)
 }
 
 /// Uploads a camt.053 statement (a file input; multipart form with the CSRF token).
@@ -1209,11 +1175,13 @@ pub async fn upload_statement(
             title: "The file is too large",
             message: "The statement is larger than this page accepts.".into(),
         })?;
-    let fields = multipart_fields(&content_type, &bytes).ok_or_else(|| AdminError::Page {
-        status: StatusCode::BAD_REQUEST,
-        title: "The form could not be read",
-        message: "Send the statement with the form's file field.".into(),
-    })?;
+    let fields = multipart_fields(&content_type, bytes)
+        .await
+        .ok_or_else(|| AdminError::Page {
+            status: StatusCode::BAD_REQUEST,
+            title: "The form could not be read",
+            message: "Send the statement with the form's file field.".into(),
+        })?;
     let field = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v);
     let sent = field("csrf_token")
         .and_then(|v| std::str::from_utf8(v).ok())
@@ -1673,16 +1641,26 @@ pub async fn return_submit(
 #[cfg(test)]
 mod tests {
     use super::multipart_fields;
+    use bytes::Bytes;
 
-    #[test]
-    fn multipart_fields_are_read() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc\r\n--XyZ\r\nContent-Disposition: form-data; name=\"statement\"; filename=\"s.xml\"\r\nContent-Type: text/xml\r\n\r\n<a>\r\n</a>\r\n--XyZ--\r\n";
-        let fields = multipart_fields("multipart/form-data; boundary=XyZ", body).unwrap();
+    #[tokio::test]
+    async fn multipart_fields_are_read() {
+        let body: &[u8] = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc\r\n--XyZ\r\nContent-Disposition: form-data; name=\"statement\"; filename=\"s.xml\"\r\nContent-Type: text/xml\r\n\r\n<a>\r\n</a>\r\n--XyZ--\r\n";
+        let read = |content_type: &'static str, body: &'static [u8]| {
+            multipart_fields(content_type, Bytes::from_static(body))
+        };
+        let fields = read("multipart/form-data; boundary=XyZ", body)
+            .await
+            .unwrap();
         assert_eq!(fields[0], ("csrf_token".into(), b"abc".to_vec()));
         assert_eq!(fields[1], ("statement".into(), b"<a>\r\n</a>".to_vec()));
-        assert!(multipart_fields("application/x-www-form-urlencoded", body).is_none());
+        assert!(read("application/x-www-form-urlencoded", body)
+            .await
+            .is_none());
         assert!(
-            multipart_fields("multipart/form-data; boundary=XyZ", b"--XyZ\r\nbroken").is_none()
+            read("multipart/form-data; boundary=XyZ", b"--XyZ\r\nbroken")
+                .await
+                .is_none()
         );
     }
 }
