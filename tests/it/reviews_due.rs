@@ -111,6 +111,18 @@ async fn the_first_review_follows_the_policy_and_completing_one_sets_the_next() 
         "{}",
         dashboard.text
     );
+    // The council's administrator sees it too, linked to the budget rather than the form.
+    let (admin_cookie, _) = s.app.session(s.council.id, s.council.admin_id).await;
+    let council_view = s.app.page("/", &admin_cookie).await;
+    assert!(
+        council_view.text.contains("Reviews overdue")
+            && council_view.text.contains("Rhona Review")
+            && council_view
+                .text
+                .contains(&format!("href=\"/budgets/{budget}\"")),
+        "{}",
+        council_view.text
+    );
 
     let path = format!("/api/v1/budgets/{budget}/reviews");
     for body in [

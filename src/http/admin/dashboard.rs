@@ -26,11 +26,14 @@ pub async fn show(State(state): State<AppState>, session: AdminSession) -> Admin
                         &[&council_id, &actor.user_id],
                     )
                     .await?;
-                Ok(Dashboard { people: row.get(0), organisations: row.get(1), users: row.get(2), notes: Vec::new(), reviews_due: Vec::new() })
+                Ok(Dashboard { people: row.get(0), organisations: row.get(1), users: row.get(2), notes: Vec::new(), reviews_due: Vec::new(), can_complete_reviews: false })
             })
         })
         .await?;
-    if session.actor.role == Role::CareManager {
+    // Overdue reviews stay in sight: on the care manager's dashboard, where they are done, and on
+    // the council administrator's.
+    if matches!(session.actor.role, Role::CareManager | Role::CouncilAdmin) {
+        data.can_complete_reviews = session.actor.role == Role::CareManager;
         let today = state.clock.today();
         let due = state
             .in_tenant_tx(council_id, |tx| {

@@ -11,9 +11,11 @@ pub struct Dashboard {
     pub users: i64,
     /// Role-specific lines of guidance ("what needs you today").
     pub notes: Vec<String>,
-    /// Care managers: open reviews past their date or due now (budget id, reference, person,
-    /// due date in words, why).
+    /// Care managers and council administrators: open reviews past their date or due now
+    /// (budget id, reference, person, due date in words, why).
     pub reviews_due: Vec<DueReview>,
+    /// Whether each review links to its completion form (care managers) or to the budget.
+    pub can_complete_reviews: bool,
 }
 
 /// A review on the care manager's dashboard.
@@ -43,7 +45,13 @@ pub fn dashboard(shell: &Shell, data: &Dashboard) -> Markup {
                     thead { tr { th scope="col" { "Due" } th scope="col" { "Person" } th scope="col" { "Budget" } th scope="col" { "Why" } } }
                     tbody { @for r in &data.reviews_due { tr {
                         td { (r.due) } td { (r.person_name) }
-                        td { a href={ "/budgets/" (r.budget_id) "/review" } { (r.reference) } }
+                        td {
+                            @if data.can_complete_reviews {
+                                a href={ "/budgets/" (r.budget_id) "/review" } { (r.reference) }
+                            } @else {
+                                a href={ "/budgets/" (r.budget_id) } { (r.reference) }
+                            }
+                        }
                         td { @for w in &r.why { (w) br; } }
                     } } }
                 }
