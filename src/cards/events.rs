@@ -57,6 +57,8 @@ pub struct Desk<'a> {
     pub pool: &'a DbPool,
     pub clock: &'a Clock,
     pub payments: &'a PaymentDesk,
+    /// The processors' keys, kept in memory.
+    pub processor_keys: &'a processors::KeyCache,
     /// How long a decision may take before the policy answers ([`DECISION_BUDGET`] unless the
     /// settings say otherwise).
     pub decision_budget: Duration,
@@ -173,28 +175,49 @@ fn declined(code: &str, message: &str) -> Value {
 /// recorded); the caller maps [`Received`] to 200 or 401.
 pub async fn receive(desk: &Desk<'_>, signed: &Signed<'_>) -> AppResult<Received> {
     let now = desk.clock.now();
-    let keys = {
-        let mut client = desk.pool.get().await?;
-        let tx = anonymous_tx(&mut client).await?;
-        let keys = processors::keys(&tx).await?;
-        tx.commit().await?;
-        keys
-    };
-    let key_refs: Vec<&[u8]> = keys.iter().map(|k| k.key.as_slice()).collect();
-    let processor_id = match signature::verify(&key_refs, signed, now) {
-        Ok(index) => keys[index].id,
+    let (keys, fresh) = desk.processor_keys.get(desk.pool, false).await?;
+    let processor_id = match verify(&keys, signed, now) {
+        Ok(id) => id,
+        // A processor made since the keys were read: read them again once.
+        Err(SignatureError::Mismatch) if !fresh => {
+            let (keys, _) = desk.processor_keys.get(desk.pool, true).await?;
+            match verify(&keys, signed, now) {
+                Ok(id) => id,
+                Err(e) => return Ok(Received::Unauthenticated(e)),
+            }
+        }
         Err(e) => return Ok(Received::Unauthenticated(e)),
     };
     if signed.id.chars().count() > 255 {
         return Err(AppError::invalid("webhook-id", "at most 255 characters"));
     }
+    // The signature covers the body, so a replayed id always comes with the same body: reading
+    // it before looking for the first answer answers a replay the same way.
+    let envelope: Envelope = serde_json::from_slice(signed.body)
+        .map_err(|e| AppError::invalid("body", format!("a JSON event with type and data: {e}")))?;
+    if envelope.kind == "authorization.request" {
+        // The hot path: the first answer, the card and the policy are looked up together.
+        return Ok(Received::Answer(
+            match authorize(desk, processor_id, signed.id, data(envelope.data)?).await? {
+                Authorized::Replayed(answer) | Authorized::Recorded(answer) => answer,
+                Authorized::Decided(council, answer) => {
+                    record_answer(
+                        desk.pool,
+                        processor_id,
+                        signed.id,
+                        &envelope.kind,
+                        council,
+                        &answer,
+                    )
+                    .await?
+                }
+            },
+        ));
+    }
     if let Some(answer) = stored_answer(desk.pool, processor_id, signed.id).await? {
         return Ok(Received::Answer(answer));
     }
-    let envelope: Envelope = serde_json::from_slice(signed.body)
-        .map_err(|e| AppError::invalid("body", format!("a JSON event with type and data: {e}")))?;
     let (council, answer) = match envelope.kind.as_str() {
-        "authorization.request" => authorize(desk, processor_id, data(envelope.data)?).await?,
         "authorization.incremental" => {
             increment(desk, processor_id, signed.id, data(envelope.data)?).await?
         }
@@ -220,6 +243,16 @@ pub async fn receive(desk: &Desk<'_>, signed: &Signed<'_>) -> AppResult<Received
     )
     .await?;
     Ok(Received::Answer(answer))
+}
+
+/// The processor whose key signed the event.
+fn verify(
+    keys: &[processors::ProcessorKey],
+    signed: &Signed<'_>,
+    now: DateTime<Utc>,
+) -> Result<Uuid, SignatureError> {
+    let key_refs: Vec<&[u8]> = keys.iter().map(|k| k.key.as_slice()).collect();
+    signature::verify(&key_refs, signed, now).map(|index| keys[index].id)
 }
 
 async fn stored_answer(
@@ -291,6 +324,72 @@ async fn card_council(
         Some(row) => Some((row.try_get(0)?, row.try_get(1)?)),
         None => None,
     })
+}
+
+/// What an authorisation request finds: the first answer to its `webhook-id`, or no such card,
+/// or the card with its council's policy.
+enum Lookup {
+    Replayed(Value),
+    UnknownCard,
+    Card(Uuid, Box<CardFacts>, Box<crate::rules::CouncilPolicy>),
+}
+
+/// One transaction for everything an authorisation request reads before it is decided: the
+/// first answer to its `webhook-id` and the card's council (through the `allot_directory`
+/// functions, before the council is known), then, in that council, the card, its cardholder and
+/// the policy.
+async fn lookup(
+    pool: &DbPool,
+    processor: Uuid,
+    webhook_id: &str,
+    card_ref: &str,
+    reference: &str,
+) -> AppResult<Lookup> {
+    let mut client = pool.get().await?;
+    let tx = anonymous_tx(&mut client).await?;
+    let row = tx
+        .query_one(
+            &tx.prepare_cached(
+                "SELECT card_event_answer($1, $2) AS answer, c.council_id, c.card_id
+                 FROM (SELECT 1) one LEFT JOIN card_find($1, $3) c ON true",
+            )
+            .await?,
+            &[&processor, &webhook_id, &card_ref],
+        )
+        .await?;
+    if let Some(answer) = row.try_get::<_, Option<Value>>("answer")? {
+        tx.commit().await?;
+        return Ok(Lookup::Replayed(answer));
+    }
+    let found: (Option<Uuid>, Option<Uuid>) = (row.try_get("council_id")?, row.try_get("card_id")?);
+    let (Some(council_id), Some(card_id)) = found else {
+        tx.commit().await?;
+        return Ok(Lookup::UnknownCard);
+    };
+    tx.execute(
+        &tx.prepare_cached("SELECT set_config('app.council_id', $1, true)")
+            .await?,
+        &[&council_id.to_string()],
+    )
+    .await?;
+    let (card, council_policy) = tokio::try_join!(
+        load_card(&tx, council_id, card_id, processor, reference),
+        policy::current(&tx, council_id),
+    )?;
+    tx.commit().await?;
+    Ok(Lookup::Card(
+        council_id,
+        Box::new(card),
+        Box::new(council_policy),
+    ))
+}
+
+/// What an authorisation request came to: a replay's first answer, or a decision recorded
+/// with its answer in the payment batch's transaction, or an answer still to record.
+enum Authorized {
+    Replayed(Value),
+    Recorded(Value),
+    Decided(Option<Uuid>, Value),
 }
 
 async fn authorization_council(pool: &DbPool, processor: Uuid, reference: &str) -> AppResult<Uuid> {
@@ -385,8 +484,9 @@ pub(crate) fn decline_reason(refusals: &[Refusal]) -> Option<&Refusal> {
 async fn authorize(
     desk: &Desk<'_>,
     processor: Uuid,
+    webhook_id: &str,
     request: AuthorizationRequest,
-) -> AppResult<(Option<Uuid>, Value)> {
+) -> AppResult<Authorized> {
     check_ref("data.authorization_id", &request.authorization_id)?;
     check_ref("data.card_ref", &request.card_ref)?;
     if request.currency != "GBP" {
@@ -406,26 +506,29 @@ async fn authorize(
             "1 to 200 characters",
         ));
     }
-    let Some((council_id, card_id)) = card_council(desk.pool, processor, &request.card_ref).await?
-    else {
-        return Ok((
-            None,
-            declined("unknown_card", "allot does not know this card."),
-        ));
-    };
-    let now = desk.clock.now();
     let reference = request.authorization_id.clone();
-    let (card, council_policy) = in_tenant_tx(desk.pool, council_id, |tx| {
-        let reference = reference.clone();
-        Box::pin(async move {
-            let card = load_card(tx, council_id, card_id, processor, &reference).await?;
-            let council_policy = policy::current(tx, council_id).await?;
-            Ok((card, council_policy))
-        })
-    })
-    .await?;
+    let (council_id, card, council_policy) = match lookup(
+        desk.pool,
+        processor,
+        webhook_id,
+        &request.card_ref,
+        &reference,
+    )
+    .await?
+    {
+        Lookup::Replayed(answer) => return Ok(Authorized::Replayed(answer)),
+        Lookup::UnknownCard => {
+            return Ok(Authorized::Decided(
+                None,
+                declined("unknown_card", "allot does not know this card."),
+            ))
+        }
+        Lookup::Card(council_id, card, council_policy) => (council_id, *card, *council_policy),
+    };
+    let card_id = card.card_id;
+    let now = desk.clock.now();
     if let Some(existing) = card.existing {
-        return Ok((Some(council_id), existing));
+        return Ok(Authorized::Decided(Some(council_id), existing));
     }
     if card.status != "active" {
         let code = if card.status == "frozen" {
@@ -471,7 +574,10 @@ async fn authorize(
             })
         })
         .await?;
-        return Ok((Some(council_id), declined(code, message)));
+        return Ok(Authorized::Decided(
+            Some(council_id),
+            declined(code, message),
+        ));
     }
     if request.stand_in {
         let spec = Forced {
@@ -483,13 +589,14 @@ async fn authorize(
             mcc,
             is_cash: request.is_cash,
         };
-        return forced(desk, council_id, processor, spec).await;
+        let (council, answer) = forced(desk, council_id, processor, spec).await?;
+        return Ok(Authorized::Decided(council, answer));
     }
     let new = card_payment(
         &card,
         &council_policy,
         processor,
-        (reference.clone(), None),
+        (reference.clone(), None, Some(webhook_id.to_owned())),
         (merchant_name.clone(), mcc.clone(), request.is_cash),
         request.amount,
         now,
@@ -503,7 +610,7 @@ async fn authorize(
         mcc,
         is_cash: new.is_cash,
     };
-    let answer = decide_in_time(
+    let (answer, recorded) = decide_in_time(
         desk,
         council_id,
         processor,
@@ -513,7 +620,11 @@ async fn authorize(
         marker,
     )
     .await?;
-    Ok((Some(council_id), answer))
+    Ok(if recorded {
+        Authorized::Recorded(answer)
+    } else {
+        Authorized::Decided(Some(council_id), answer)
+    })
 }
 
 /// A card authorisation (or a further hold on one) as a payment request.
@@ -521,7 +632,7 @@ fn card_payment(
     card: &CardFacts,
     council_policy: &crate::rules::CouncilPolicy,
     processor: Uuid,
-    (reference, increment_ref): (String, Option<String>),
+    (reference, increment_ref, webhook_id): (String, Option<String>, Option<String>),
     (merchant_name, mcc, is_cash): (String, String, bool),
     amount: PositiveMoney,
     now: DateTime<Utc>,
@@ -550,6 +661,7 @@ fn card_payment(
             processor_id: processor,
             authorization_ref: reference,
             increment_ref,
+            webhook_id,
             merchant_name,
             mcc,
             hold_expires_at: now
@@ -589,7 +701,8 @@ async fn decide_in_time(
     new: NewPayment,
     on_timeout: CardTimeoutDecision,
     marker: TimeoutMarker,
-) -> AppResult<Value> {
+) -> AppResult<(Value, bool)> {
+    let in_batch = new.card.as_ref().is_some_and(|c| c.webhook_id.is_some());
     let payments = desk.payments.clone();
     let actor = cardholder.clone();
     let mut task = tokio::spawn(async move { payments.pay(&actor, new, None).await });
@@ -599,40 +712,55 @@ async fn decide_in_time(
         }
         Err(_) => {
             return match on_timeout {
-                CardTimeoutDecision::Decline => {
-                    record_timeout(desk, council_id, processor, marker).await
-                }
-                CardTimeoutDecision::Approve => Ok(json!({"approved": true, "stand_in": true,
-                    "message": "allot could not decide in time; this council approves then."})),
+                CardTimeoutDecision::Decline => Ok((
+                    record_timeout(desk, council_id, processor, marker).await?,
+                    false,
+                )),
+                CardTimeoutDecision::Approve => Ok((
+                    json!({"approved": true, "stand_in": true,
+                    "message": "allot could not decide in time; this council approves then."}),
+                    false,
+                )),
             }
         }
     };
     Ok(match decided {
         Ok(ran) => match ran.value {
-            PaymentOutcome::Authorized(payment) => json!({"approved": true,
-                "payment_id": payment.id, "message": "Approved."}),
+            PaymentOutcome::Authorized(payment) => (answer(payment.id, true, None), in_batch),
             PaymentOutcome::Refused {
                 payment_id,
                 refusals,
-            } => {
-                let reason = decline_reason(&refusals);
-                json!({"approved": false,
-                       "decline_reason": reason.map_or("declined", |r| r.code.as_str()),
-                       "message": reason.map_or("Declined.", |r| r.message.as_str()),
-                       "payment_id": payment_id})
-            }
+            } => (
+                answer(payment_id, false, decline_reason(&refusals)),
+                in_batch,
+            ),
             PaymentOutcome::Posted(_) | PaymentOutcome::Held(_) => {
                 return Err(AppError::Internal(
                     "a card authorisation was posted or held".into(),
                 ))
             }
         },
-        Err(AppError::NotFound) => declined(
-            "no_authority",
-            "The cardholder may not spend from this budget.",
+        Err(AppError::NotFound) => (
+            declined(
+                "no_authority",
+                "The cardholder may not spend from this budget.",
+            ),
+            false,
         ),
         Err(e) => return Err(e),
     })
+}
+
+/// The answer to an authorisation the rules decided (as its payment `payment_id`): approved, or
+/// declined with the refusal that names it.
+pub(crate) fn answer(payment_id: Uuid, approved: bool, refusal: Option<&Refusal>) -> Value {
+    if approved {
+        return json!({"approved": true, "payment_id": payment_id, "message": "Approved."});
+    }
+    json!({"approved": false,
+           "decline_reason": refusal.map_or("declined", |r| r.code.as_str()),
+           "message": refusal.map_or("Declined.", |r| r.message.as_str()),
+           "payment_id": payment_id})
 }
 
 /// Records the timeout's decline unless a decision was recorded first; the answer that stands.
@@ -1331,7 +1459,7 @@ async fn increment(
         &card,
         &council_policy,
         processor,
-        (reference.clone(), Some(increment_ref.clone())),
+        (reference.clone(), Some(increment_ref.clone()), None),
         (merchant_name.clone(), mcc.clone(), is_cash),
         event.amount,
         now,
@@ -1345,7 +1473,7 @@ async fn increment(
         mcc,
         is_cash: new.is_cash,
     };
-    let answer = decide_in_time(
+    let (answer, _) = decide_in_time(
         desk,
         council_id,
         processor,
@@ -1511,7 +1639,7 @@ async fn forced_in_tx(
         &card,
         &council_policy,
         processor,
-        (spec.reference.clone(), None),
+        (spec.reference.clone(), None, None),
         (spec.merchant_name.clone(), spec.mcc.clone(), spec.is_cash),
         spec.amount,
         now,

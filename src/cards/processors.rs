@@ -84,3 +84,41 @@ pub async fn list(tx: &Tx<'_>) -> AppResult<Vec<(Uuid, String)>> {
         .map(|row| Ok((row.try_get("id")?, row.try_get("name")?)))
         .collect()
 }
+
+/// How long the processors' keys are kept in memory before they are read again. A processor
+/// made since is found at once (a signature no kept key checks is tried again with the keys read
+/// afresh); one made inactive stops being accepted within this time.
+pub const KEYS_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The active processors' keys, kept in memory for [`KEYS_KEPT_FOR`] so that an event's
+/// signature is checked without a round trip to the database.
+#[derive(Default)]
+pub struct KeyCache {
+    kept: tokio::sync::RwLock<Option<(tokio::time::Instant, std::sync::Arc<Vec<ProcessorKey>>)>>,
+}
+
+impl KeyCache {
+    /// The kept keys while they are fresh; read afresh (through `card_processor_keys()`, as the
+    /// serving role) when they are not or when `afresh` is asked for. Whether they were read now
+    /// is returned beside them.
+    pub async fn get(
+        &self,
+        pool: &DbPool,
+        afresh: bool,
+    ) -> AppResult<(std::sync::Arc<Vec<ProcessorKey>>, bool)> {
+        if !afresh {
+            if let Some((at, keys)) = self.kept.read().await.as_ref() {
+                if at.elapsed() < KEYS_KEPT_FOR {
+                    return Ok((keys.clone(), false));
+                }
+            }
+        }
+        let mut kept = self.kept.write().await;
+        let mut client = pool.get().await?;
+        let tx = crate::db::anonymous_tx(&mut client).await?;
+        let keys = std::sync::Arc::new(keys(&tx).await?);
+        tx.commit().await?;
+        *kept = Some((tokio::time::Instant::now(), keys.clone()));
+        Ok((keys, true))
+    }
+}

@@ -56,6 +56,8 @@ pub struct AppState {
     pub chain_key: ChainKey,
     /// Where evidence files are kept (see [`crate::evidence::store`]).
     pub evidence: crate::evidence::SharedEvidenceStore,
+    /// The card processors' keys, kept in memory (see [`crate::cards::processors::KeyCache`]).
+    pub processor_keys: Arc<crate::cards::processors::KeyCache>,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
             clock,
             chain_key: ChainKey::fixed_for_tests(),
             evidence: Arc::new(crate::evidence::PgEvidenceStore),
+            processor_keys: Arc::default(),
         }
     }
 

@@ -538,3 +538,79 @@ async fn captures_reversals_refunds_and_expiry() {
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
+
+/// The processors' keys are kept in memory: a processor made after they were read is accepted at
+/// once; an authorisation's answer is recorded with its decision; and one whose stored answer is
+/// gone is answered from the decision, holding nothing twice.
+#[tokio::test]
+async fn a_new_processor_is_heard_at_once_and_a_lost_answer_is_rebuilt_from_the_decision() {
+    let c = cards().await;
+    // The first event reads and keeps the keys.
+    let first = c.authorize("auth-kept", "4.00", "4121").await;
+    assert_eq!(first.json["approved"], true, "{}", first.text);
+
+    let second = allot::cards::processors::create(&c.p.s.app.db.pool, "Second Processor")
+        .await
+        .expect("processor");
+    let key = signature::parse_secret(&second.secret).expect("secret");
+    let body = json!({"type": "authorization.request", "data": {"authorization_id": "auth-other",
+        "card_ref": "card-1", "amount": "1.00", "currency": "GBP",
+        "merchant": {"name": "Taxi", "category_code": "4121"}}})
+    .to_string();
+    let now = c.now();
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/card-events")
+        .header("content-type", "application/json")
+        .header("webhook-id", "msg_second")
+        .header("webhook-timestamp", now.to_string())
+        .header(
+            "webhook-signature",
+            signature::sign(&key, "msg_second", now, body.as_bytes()),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let reply = c.p.s.app.send(request).await;
+    // The second processor does not know card-1 (it is the first processor's reference).
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(declined(&reply), "unknown_card");
+
+    // An approved authorisation whose stored answer was lost.
+    let body = json!({"type": "authorization.request", "data": {"authorization_id": "auth-lost",
+        "card_ref": "card-1", "amount": "6.00", "currency": "GBP",
+        "merchant": {"name": "Taxi", "category_code": "4121"}}});
+    let answered = c.send_signed("msg_lost", c.now(), None, &body).await;
+    assert_eq!(answered.json["approved"], true, "{}", answered.text);
+    let available = c.available().await;
+    let owner = c.p.s.app.db.pool.get().await.unwrap();
+    let stored: Value = owner
+        .query_one(
+            "SELECT answer FROM card_event_receipts WHERE webhook_id = 'msg_lost'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, answered.json);
+    let gone = owner
+        .execute(
+            "DELETE FROM card_event_receipts WHERE webhook_id = 'msg_lost'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(gone, 1);
+    let replay = c.send_signed("msg_lost", c.now(), None, &body).await;
+    assert_eq!(replay.status, StatusCode::OK, "{}", replay.text);
+    assert_eq!(replay.json["approved"], true, "{}", replay.text);
+    assert_eq!(c.available().await, available, "held once");
+    let holds: i64 = owner
+        .query_one(
+            "SELECT count(*) FROM card_authorizations WHERE authorization_ref = 'auth-lost'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(holds, 1);
+}

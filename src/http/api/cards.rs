@@ -214,6 +214,7 @@ pub async fn card_events(
         pool: &state.pool,
         clock: &state.clock,
         payments: &state.payments,
+        processor_keys: &state.processor_keys,
         decision_budget: state.settings.card_decision_budget,
     };
     match events::receive(&desk, &signed).await? {

@@ -65,6 +65,9 @@ pub struct CardSpend {
     /// For an incremental authorisation: the event asking for it (its `webhook-id`); the
     /// further hold is recorded on `authorization_ref`'s authorisation.
     pub increment_ref: Option<String>,
+    /// For an authorisation request: its event's `webhook-id`, under which the answer is recorded
+    /// in the batch's transaction (for replays).
+    pub webhook_id: Option<String>,
     pub merchant_name: String,
     /// The merchant category code (four digits).
     pub mcc: String,

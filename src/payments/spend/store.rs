@@ -300,6 +300,32 @@ pub(super) async fn insert_card_authorizations(
         ],
     )
     .await?;
+    let receipts: Vec<(Uuid, &str, serde_json::Value)> = cards
+        .iter()
+        .filter_map(|(r, c)| {
+            c.webhook_id.as_deref().map(|id| {
+                let refusal = crate::cards::events::decline_reason(r.payment.decision.refusals());
+                (
+                    c.processor_id,
+                    id,
+                    crate::cards::events::answer(r.payment.id, refusal.is_none(), refusal),
+                )
+            })
+        })
+        .collect();
+    if !receipts.is_empty() {
+        let processors: Vec<Uuid> = receipts.iter().map(|r| r.0).collect();
+        let ids: Vec<&str> = receipts.iter().map(|r| r.1).collect();
+        let answers: Vec<&serde_json::Value> = receipts.iter().map(|r| &r.2).collect();
+        tx.execute(
+            &tx.prepare_cached(
+                "SELECT card_event_record_many($1, $2, 'authorization.request', $3, $4)",
+            )
+            .await?,
+            &[&processors, &ids, &council_id, &answers],
+        )
+        .await?;
+    }
     Ok(())
 }
 
