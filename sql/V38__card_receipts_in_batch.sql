@@ -21,3 +21,8 @@ GRANT CREATE ON SCHEMA public TO allot_directory;
 ALTER FUNCTION card_event_record_many(uuid[], text[], text, uuid, jsonb[]) OWNER TO allot_directory;
 REVOKE CREATE ON SCHEMA public FROM allot_directory;
 REVOKE allot_directory FROM CURRENT_USER;
+
+-- Only declines are reported: approved authorisations no longer call the trigger's function.
+DROP TRIGGER webhook_card_authorizations ON card_authorizations;
+CREATE TRIGGER webhook_card_authorizations AFTER INSERT ON card_authorizations
+    FOR EACH ROW WHEN (NOT NEW.approved) EXECUTE FUNCTION webhook_on_card_authorization();

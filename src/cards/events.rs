@@ -346,17 +346,18 @@ async fn lookup(
     reference: &str,
 ) -> AppResult<Lookup> {
     let mut client = pool.get().await?;
-    let tx = anonymous_tx(&mut client).await?;
-    let row = tx
-        .query_one(
-            &tx.prepare_cached(
-                "SELECT card_event_answer($1, $2) AS answer, c.council_id, c.card_id
-                 FROM (SELECT 1) one LEFT JOIN card_find($1, $3) c ON true",
-            )
-            .await?,
-            &[&processor, &webhook_id, &card_ref],
+    let tx = client.transaction().await?;
+    // Sent together (the connection keeps their order): the role first, then the lookup.
+    let find = tx
+        .prepare_cached(
+            "SELECT card_event_answer($1, $2) AS answer, c.council_id, c.card_id
+             FROM (SELECT 1) one LEFT JOIN card_find($1, $3) c ON true",
         )
         .await?;
+    let (_, row) = tokio::try_join!(tx.batch_execute("SET LOCAL ROLE allot_app"), async {
+        tx.query_one(&find, &[&processor, &webhook_id, &card_ref])
+            .await
+    },)?;
     if let Some(answer) = row.try_get::<_, Option<Value>>("answer")? {
         tx.commit().await?;
         return Ok(Lookup::Replayed(answer));
@@ -366,13 +367,17 @@ async fn lookup(
         tx.commit().await?;
         return Ok(Lookup::UnknownCard);
     };
-    tx.execute(
-        &tx.prepare_cached("SELECT set_config('app.council_id', $1, true)")
-            .await?,
-        &[&council_id.to_string()],
-    )
-    .await?;
-    let (card, council_policy) = tokio::try_join!(
+    // The council first, then what is read in it, sent together.
+    let council = tx
+        .prepare_cached("SELECT set_config('app.council_id', $1, true)")
+        .await?;
+    let council_text = council_id.to_string();
+    let (_, card, council_policy) = tokio::try_join!(
+        async {
+            tx.execute(&council, &[&council_text])
+                .await
+                .map_err(AppError::from)
+        },
         load_card(&tx, council_id, card_id, processor, reference),
         policy::current(&tx, council_id),
     )?;
@@ -422,8 +427,8 @@ async fn load_card(
     processor: Uuid,
     reference: &str,
 ) -> AppResult<CardFacts> {
-    let row = tx
-        .query_one(
+    let card = tx
+        .prepare_cached(
             "SELECT c.id, c.status, c.budget_id, c.deployment, a.holder_organisation_id,
                     u.id AS user_id, u.role, u.email, u.name, u.organisation_id, u.person_id,
                     (SELECT payee_id FROM card_merchant_payees m WHERE m.council_id = $1)
@@ -432,16 +437,21 @@ async fn load_card(
              JOIN budget_accounts a ON a.council_id = c.council_id AND a.account_id = c.account_id
              JOIN users u ON u.council_id = c.council_id AND u.id = c.cardholder_user_id
              WHERE c.council_id = $1 AND c.id = $2",
-            &[&council_id, &card_id],
         )
         .await?;
-    let existing = tx
-        .query_opt(
+    let decided = tx
+        .prepare_cached(
             "SELECT approved, decline_reason FROM card_authorizations
              WHERE council_id = $1 AND processor_id = $2 AND authorization_ref = $3",
-            &[&council_id, &processor, &reference],
         )
         .await?;
+    let (row, existing) = tokio::try_join!(
+        async { tx.query_one(&card, &[&council_id, &card_id]).await },
+        async {
+            tx.query_opt(&decided, &[&council_id, &processor, &reference])
+                .await
+        },
+    )?;
     let role: &str = row.try_get("role")?;
     let deployment: &str = row.try_get("deployment")?;
     let stored = |what: &str| AppError::Internal(format!("stored card has a bad {what}"));
