@@ -22,6 +22,8 @@
 mod durable;
 #[path = "support/pgbench.rs"]
 mod pgbench;
+#[path = "support/statements.rs"]
+mod statements;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -469,7 +471,12 @@ async fn serve(state: allot::AppState) -> String {
 fn main() {
     let settings = Settings::from_env();
     let clients = settings.clients;
-    let cluster = DurableCluster::start();
+    let statements = statements::wanted();
+    let cluster = if statements {
+        DurableCluster::start_with(&statements::preload())
+    } else {
+        DurableCluster::start()
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -506,6 +513,9 @@ fn main() {
         durable::superuser_execute(&db.config, "VACUUM ANALYZE").await;
 
         durable::superuser_execute(&superuser, "CHECKPOINT").await;
+        if statements {
+            statements::reset_statements(&db.config).await;
+        }
         let state = allot::AppState::new(pool.clone(), app_settings());
         let url = serve(state.clone()).await;
         let postmaster = cluster.postmaster_pid();
@@ -514,6 +524,11 @@ fn main() {
         let run = drive(clients, &url, &key, &cards, "spread", deadline).await;
         let cpu = CpuSample::now(postmaster).since(&cpu_before);
         let (batches, mean_batch, p99_batch) = state.payments.batch_sizes().summary();
+        let top = if statements {
+            statements::top_statements(&db.config, run.latencies.len() as u64).await
+        } else {
+            Vec::new()
+        };
 
         let pgbench_after = baseline_run().await;
         pgbench::drop_database(&superuser, PGBENCH_DB).await;
@@ -568,6 +583,9 @@ fn main() {
             run.failed
         );
         println!("      {}", cpu.describe(answered, "an authorisation", "allot (server and clients)"));
+        for line in &top {
+            println!("      {line}");
+        }
     });
     drop(runtime);
     drop(cluster);

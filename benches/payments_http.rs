@@ -42,6 +42,8 @@
 mod durable;
 #[path = "support/pgbench.rs"]
 mod pgbench;
+#[path = "support/statements.rs"]
+mod statements;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -523,48 +525,6 @@ async fn checkpoint(config: &tokio_postgres::Config) {
     durable::superuser_execute(config, "CHECKPOINT").await;
 }
 
-async fn reset_statements(config: &tokio_postgres::Config) {
-    durable::superuser_execute(
-        config,
-        "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset();",
-    )
-    .await;
-}
-
-/// The statements that took the most server time (pg_stat_statements), per payment.
-async fn top_statements(config: &tokio_postgres::Config, payments: u64) -> Vec<String> {
-    let rows = connect(config)
-        .await
-        .query(
-            "SELECT calls, total_exec_time, total_plan_time, regexp_replace(query, '\\s+', ' ', 'g')
-               FROM pg_stat_statements
-              WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-              ORDER BY total_exec_time + total_plan_time DESC LIMIT 15",
-            &[],
-        )
-        .await
-        .expect("pg_stat_statements");
-    let per = payments.max(1) as f64;
-    let mut lines = vec![format!(
-        "statements by server wall time (pg_stat_statements, nested ones too): µs a payment \
-         (executing + planning), calls a payment, mean µs"
-    )];
-    for row in rows {
-        let (calls, exec_ms, plan_ms, query): (i64, f64, f64, String) =
-            (row.get(0), row.get(1), row.get(2), row.get(3));
-        let total_ms = exec_ms + plan_ms;
-        let query: String = query.chars().take(100).collect();
-        lines.push(format!(
-            "  {:>5.0} + {:<5.0} {:>6.2} {:>8.0}  {query}",
-            exec_ms * 1000.0 / per,
-            plan_ms * 1000.0 / per,
-            calls as f64 / per,
-            total_ms * 1000.0 / calls.max(1) as f64,
-        ));
-    }
-    lines
-}
-
 /// A measured case: its run, the desk's batch sizes, CPU and WAL written.
 struct Case {
     run: Run,
@@ -634,8 +594,8 @@ fn print_case_details(case: &Case, operations: u64) {
 fn main() {
     let settings = Settings::from_env();
     let clients = settings.clients;
-    let statements = std::env::var("BENCH_STATEMENTS").is_ok_and(|v| v == "1")
-        || std::env::var("BENCH_EXPLAIN").is_ok_and(|v| !v.is_empty());
+    let statements =
+        statements::wanted() || std::env::var("BENCH_EXPLAIN").is_ok_and(|v| !v.is_empty());
     let explain = std::env::var("BENCH_EXPLAIN")
         .ok()
         .filter(|d| !d.is_empty());
@@ -655,11 +615,7 @@ fn main() {
             ("log_filename", "explain.log"),
         ])
     } else if statements {
-        DurableCluster::start_with(&[
-            ("shared_preload_libraries", "pg_stat_statements"),
-            ("pg_stat_statements.track", "all"),
-            ("pg_stat_statements.track_planning", "on"),
-        ])
+        DurableCluster::start_with(&statements::preload())
     } else {
         DurableCluster::start()
     };
@@ -710,7 +666,7 @@ fn main() {
         // Spread.
         checkpoint(&superuser).await;
         if statements {
-            reset_statements(&db.config).await;
+            statements::reset_statements(&db.config).await;
         }
         let spread_state = allot::AppState::new(pool.clone(), app_settings());
         let url = serve(spread_state.clone()).await;
@@ -724,7 +680,7 @@ fn main() {
         .await;
         let spread_posted = spread.run.posted();
         let statement_lines = if statements {
-            top_statements(&db.config, spread_posted).await
+            statements::top_statements(&db.config, spread_posted).await
         } else {
             Vec::new()
         };
@@ -746,7 +702,7 @@ fn main() {
         let total = expected as u64 + HOT_EXTRA;
         checkpoint(&superuser).await;
         if statements {
-            reset_statements(&db.config).await;
+            statements::reset_statements(&db.config).await;
         }
         // However slow, the case stops by itself.
         let give_up = Instant::now() + Duration::from_secs_f64((settings.secs * 10.0).max(60.0));
@@ -766,7 +722,7 @@ fn main() {
         .await;
         let final_balance = available_pence(&db.config, hot_budget).await;
         let hot_statement_lines = if statements {
-            top_statements(&db.config, hot.run.posted()).await
+            statements::top_statements(&db.config, hot.run.posted()).await
         } else {
             Vec::new()
         };
