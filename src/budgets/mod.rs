@@ -3,10 +3,12 @@
 
 pub mod accounts;
 pub mod agreements;
+pub mod assessments;
 pub mod arrears;
 pub mod bank;
 pub mod bank_changes;
 pub mod budget;
+pub mod carers;
 pub mod charging;
 pub mod family_approvals;
 pub mod interim;
