@@ -114,7 +114,11 @@ pub struct RasVersion {
     pub created_at: Option<DateTime<Utc>>,
 }
 
-fn from_stored(version: i32, settings: serde_json::Value) -> AppResult<Ras> {
+fn from_stored(version: i32, mut settings: serde_json::Value) -> AppResult<Ras> {
+    // The version is the row's (the settings carry it too, which input refuses).
+    if let Some(object) = settings.as_object_mut() {
+        object.remove("version");
+    }
     let mut ras: Ras = serde_json::from_value(settings)
         .map_err(|e| AppError::Internal(format!("stored RAS version {version}: {e}")))?;
     ras.version = version;

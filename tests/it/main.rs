@@ -6,6 +6,7 @@ mod ledger_support;
 mod support;
 
 mod admin_pages;
+mod assessments;
 mod agreements_api;
 mod audit_samples;
 mod bank_csv;
