@@ -54,6 +54,7 @@ mod payment_runs;
 mod payment_runs_files;
 mod payments_api;
 mod payroll_api;
+mod plan_picker;
 mod provider_fee;
 mod provider_pages;
 mod provider_workspace;
