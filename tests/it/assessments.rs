@@ -406,3 +406,163 @@ async fn another_councils_care_manager_finds_nothing() {
     assert_eq!(cross.status, StatusCode::NOT_FOUND, "{}", cross.text);
     assert_eq!(assessments_of(&s, person).await.len(), 1);
 }
+
+fn fields<'a>(pairs: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+    pairs.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+#[tokio::test]
+async fn the_person_page_records_assessments_and_carers_and_keeps_what_was_typed() {
+    let s = Scenario::new().await;
+    let person = s.person("Page Person", true, false).await;
+    let carer = s.person("Page Carer", true, false).await;
+    let (cookie, csrf) = s.app.session(s.council.id, s.care_manager.id).await;
+    let page = s.app.page(&format!("/people/{person}"), &cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("No assessment is recorded."));
+    assert!(page.text.contains(r#"<label for="points_nutrition">"#), "{}", page.text);
+    assert!(page.text.contains(r#"<label for="carer_person_id">"#));
+
+    // Points out of range: the page again with the error beside the field and what was typed.
+    let path = format!("/people/{person}/assessments");
+    let bad = [
+        ("csrf_token", csrf.clone()),
+        ("kind", "needs".to_owned()),
+        ("points_nutrition", "11".to_owned()),
+        ("points_dressing", "2".to_owned()),
+        ("notes", "Typed notes".to_owned()),
+    ];
+    let refused = s.app.form(&path, &cookie, &fields(&bad)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert!(refused.text.contains(r##"href="#points_nutrition""##), "{}", refused.text);
+    assert!(refused.text.contains(r#"id="points_nutrition-error""#));
+    assert!(refused.text.contains(r#"value="11""#));
+    assert!(refused.text.contains("Typed notes</textarea>"));
+    let words = [
+        ("csrf_token", csrf.clone()),
+        ("kind", "needs".to_owned()),
+        ("points_nutrition", "four".to_owned()),
+    ];
+    let refused = s.app.form(&path, &cookie, &fields(&words)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert!(refused.text.contains(r##"href="#points_nutrition""##));
+    assert!(assessments_of(&s, person).await.is_empty());
+
+    let good = [
+        ("csrf_token", csrf.clone()),
+        ("kind", "needs".to_owned()),
+        ("points_nutrition", "4".to_owned()),
+        ("points_dressing", "".to_owned()),
+        ("notes", "Help with meals".to_owned()),
+    ];
+    let saved = s.app.form(&path, &cookie, &fields(&good)).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let page = s.app.page(&format!("/people/{person}"), &cookie).await;
+    assert!(
+        page.text
+            .contains("Managing and maintaining nutrition: 4 × £10.00 = £40.00"),
+        "{}",
+        page.text
+    );
+    assert_eq!(assessments_of(&s, person).await.len(), 1);
+
+    // The carer link, shown on both pages; the same link again is refused beside the field.
+    let carers = format!("/people/{person}/carers");
+    let link = [("csrf_token", csrf.clone()), ("carer_person_id", carer.to_string())];
+    let linked = s.app.form(&carers, &cookie, &fields(&link)).await;
+    assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.text);
+    let page = s.app.page(&format!("/people/{person}"), &cookie).await;
+    assert!(page.text.contains("Cared for by"), "{}", page.text);
+    assert!(page.text.contains(&format!(r#"<a href="/people/{carer}">Page Carer</a>"#)));
+    let theirs = s.app.page(&format!("/people/{carer}"), &cookie).await;
+    assert!(theirs.text.contains("Cares for"), "{}", theirs.text);
+    assert!(theirs.text.contains(&format!(r#"<a href="/people/{person}">Page Person</a>"#)));
+    let again = s.app.form(&carers, &cookie, &fields(&link)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    assert!(again.text.contains(r##"href="#carer_person_id""##), "{}", again.text);
+    let none = [("csrf_token", csrf.clone()), ("carer_person_id", String::new())];
+    let none = s.app.form(&carers, &cookie, &fields(&none)).await;
+    assert_eq!(none.status, StatusCode::BAD_REQUEST, "{}", none.text);
+    assert!(none.text.contains(r##"href="#carer_person_id""##));
+}
+
+#[tokio::test]
+async fn the_ras_page_shows_versions_and_makes_a_new_one() {
+    let s = Scenario::new().await;
+    let admin_id = s.council.admin_id;
+    let (cookie, csrf) = s.app.session(s.council.id, admin_id).await;
+    let page = s.app.page("/council/ras", &cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("Version 1 (in force)"), "{}", page.text);
+    assert!(page.text.contains("Managing and maintaining nutrition"));
+    assert!(page.text.contains(r#"<label for="name_0">"#));
+
+    // A most-points that is not a number: the form again with what was typed.
+    let bad = [
+        ("csrf_token", csrf.clone()),
+        ("name_0", "meals".to_owned()),
+        ("label_0", "Meals".to_owned()),
+        ("max_0", "lots".to_owned()),
+        ("price_0", "".to_owned()),
+        ("price_per_point", "9.50".to_owned()),
+        ("reason", "New prices".to_owned()),
+    ];
+    let refused = s.app.form("/council/ras", &cookie, &fields(&bad)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert!(refused.text.contains(r##"href="#max_0""##), "{}", refused.text);
+    assert!(refused.text.contains(r#"value="lots""#));
+    assert!(refused.text.contains("New prices</textarea>"));
+    // A need without a price when there is none for every need: refused beside its price.
+    let unpriced = [
+        ("csrf_token", csrf.clone()),
+        ("name_0", "".to_owned()),
+        ("max_0", "".to_owned()),
+        ("name_1", "meals".to_owned()),
+        ("max_1", "5".to_owned()),
+        ("price_1", "".to_owned()),
+        ("price_per_point", "".to_owned()),
+    ];
+    let refused = s.app.form("/council/ras", &cookie, &fields(&unpriced)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert!(refused.text.contains(r##"href="#price_1""##), "{}", refused.text);
+    let ras = s.app.get("/api/v1/ras", &s.council.admin_token).await;
+    assert_eq!(ras.json["version"], 1);
+
+    let good = [
+        ("csrf_token", csrf.clone()),
+        ("name_0", "meals".to_owned()),
+        ("label_0", "Meals".to_owned()),
+        ("max_0", "8".to_owned()),
+        ("price_0", "12.00".to_owned()),
+        ("name_1", "washing".to_owned()),
+        ("label_1", "".to_owned()),
+        ("max_1", "6".to_owned()),
+        ("price_1", "".to_owned()),
+        ("price_per_point", "9.50".to_owned()),
+        ("reason", "New prices".to_owned()),
+    ];
+    let saved = s.app.form("/council/ras", &cookie, &fields(&good)).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let ras = s.app.get("/api/v1/ras", &s.council.admin_token).await;
+    assert_eq!(ras.json["version"], 2, "{}", ras.text);
+    assert_eq!(ras.json["domains"][0]["price_per_point"], "12.00");
+    assert_eq!(ras.json["domains"][1]["name"], "washing");
+    assert_eq!(ras.json["price_per_point"], "9.50");
+    let page = s.app.page("/council/ras", &cookie).await;
+    assert!(page.text.contains("Version 2 (in force)"), "{}", page.text);
+    assert!(page.text.contains("New prices"));
+    assert!(page.text.contains(r#"href="/council/ras?version=1""#));
+    let old = s.app.page("/council/ras?version=1", &cookie).await;
+    assert!(old.text.contains("Version 1,") || old.text.contains("Version 1."), "{}", old.text);
+    assert!(!old.text.contains("Version 1 (in force)"));
+
+    // A care manager reads it without the form and cannot post it.
+    let (cm_cookie, cm_csrf) = s.app.session(s.council.id, s.care_manager.id).await;
+    let read = s.app.page("/council/ras", &cm_cookie).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    assert!(!read.text.contains(r#"action="/council/ras""#));
+    let mut post = good.to_vec();
+    post[0] = ("csrf_token", cm_csrf);
+    let refused = s.app.form("/council/ras", &cm_cookie, &fields(&post)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+}
