@@ -84,8 +84,14 @@ impl Default for Ras {
             ("home_safety", "Being able to make use of the home safely"),
             ("habitable_home", "Maintaining a habitable home environment"),
             ("relationships", "Family and other personal relationships"),
-            ("work_and_learning", "Work, training, education or volunteering"),
-            ("community", "Using facilities and services in the community"),
+            (
+                "work_and_learning",
+                "Work, training, education or volunteering",
+            ),
+            (
+                "community",
+                "Using facilities and services in the community",
+            ),
             ("caring_for_a_child", "Caring responsibilities for a child"),
         ];
         Ras {
@@ -269,7 +275,11 @@ pub async fn change(tx: &Tx<'_>, actor: &Actor, change: &RasChange) -> AppResult
         price_per_point: change.price_per_point,
     };
     check(&ras)?;
-    let reason = change.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let reason = change
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
     if reason.is_some_and(|r| r.chars().count() > 2000) {
         return Err(AppError::invalid("reason", "at most 2000 characters"));
     }
@@ -319,7 +329,9 @@ impl AssessmentKind {
         match text {
             "needs" => Ok(AssessmentKind::Needs),
             "carer" => Ok(AssessmentKind::Carer),
-            other => Err(AppError::Internal(format!("unknown assessment kind {other}"))),
+            other => Err(AppError::Internal(format!(
+                "unknown assessment kind {other}"
+            ))),
         }
     }
 }
@@ -378,12 +390,16 @@ pub fn work_out(ras: &Ras, points: &BTreeMap<String, u32>) -> AppResult<(Vec<Wor
     }
     for (name, given) in points {
         let field = format!("domains.{name}");
-        let domain = ras.domains.iter().find(|d| &d.name == name).ok_or_else(|| {
-            AppError::invalid(
-                &field,
-                format!("not a need domain of RAS version {}", ras.version),
-            )
-        })?;
+        let domain = ras
+            .domains
+            .iter()
+            .find(|d| &d.name == name)
+            .ok_or_else(|| {
+                AppError::invalid(
+                    &field,
+                    format!("not a need domain of RAS version {}", ras.version),
+                )
+            })?;
         if *given > domain.max_points {
             return Err(AppError::invalid(
                 &field,
@@ -427,9 +443,11 @@ pub async fn record(
     }
     let ras = current(tx, actor.council_id).await?;
     let (workings, total) = work_out(&ras, &new.domains)?;
-    let indicative = Money::new(total).map_err(|e| AppError::invalid_amount("domains", e.to_string()))?;
+    let indicative =
+        Money::new(total).map_err(|e| AppError::invalid_amount("domains", e.to_string()))?;
     let id = Uuid::new_v4();
-    let points = serde_json::to_value(&new.domains).map_err(|e| AppError::Internal(e.to_string()))?;
+    let points =
+        serde_json::to_value(&new.domains).map_err(|e| AppError::Internal(e.to_string()))?;
     let workings_json =
         serde_json::to_value(&workings).map_err(|e| AppError::Internal(e.to_string()))?;
     let row = tx
@@ -478,8 +496,7 @@ fn from_row(row: &tokio_postgres::Row) -> AppResult<Assessment> {
         ras_version: row.get(3),
         domains: serde_json::from_value(row.get(4)).map_err(internal)?,
         workings: serde_json::from_value(row.get(5)).map_err(internal)?,
-        indicative_weekly: Money::new(indicative)
-            .map_err(|e| AppError::Internal(e.to_string()))?,
+        indicative_weekly: Money::new(indicative).map_err(|e| AppError::Internal(e.to_string()))?,
         notes: row.get(7),
         created_by: row.get(8),
         created_at: row.get(9),
@@ -522,7 +539,10 @@ mod tests {
     fn points_are_priced_per_domain() {
         let mut ras = Ras::default();
         ras.domains[1].price_per_point = Money::new(Decimal::new(1250, 2)).ok();
-        let points = BTreeMap::from([("nutrition".to_owned(), 4), ("personal_hygiene".to_owned(), 3)]);
+        let points = BTreeMap::from([
+            ("nutrition".to_owned(), 4),
+            ("personal_hygiene".to_owned(), 3),
+        ]);
         let (workings, total) = work_out(&ras, &points).unwrap();
         assert_eq!(workings.len(), 2);
         assert_eq!(workings[0].amount, Decimal::new(4000, 2));
@@ -538,7 +558,10 @@ mod tests {
             BTreeMap::from([("nutrition".to_owned(), 11)]),
             BTreeMap::new(),
         ] {
-            assert!(matches!(work_out(&ras, &points), Err(AppError::Invalid { .. })));
+            assert!(matches!(
+                work_out(&ras, &points),
+                Err(AppError::Invalid { .. })
+            ));
         }
     }
 }

@@ -3,8 +3,8 @@
 
 pub mod accounts;
 pub mod agreements;
-pub mod assessments;
 pub mod arrears;
+pub mod assessments;
 pub mod bank;
 pub mod bank_changes;
 pub mod budget;

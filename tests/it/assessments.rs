@@ -127,7 +127,12 @@ async fn the_ras_is_versioned_and_assessments_keep_the_version_they_were_priced_
         json!({"domains": [{"name": "a", "max_points": 5}], "price_per_point": "1.00", "colour": "red"}),
     ] {
         let reply = s.app.put("/api/v1/ras", &admin, bad.clone()).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}: {}", reply.text);
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            reply.text
+        );
     }
     let still = s.app.get("/api/v1/ras", &admin).await;
     assert_eq!(still.json["version"], 2);
@@ -149,7 +154,12 @@ async fn bad_domains_points_and_fields_are_refused_and_write_nothing() {
         json!({"notes": "no domains"}),
     ] {
         let reply = assess(&s, person, bad.clone()).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}: {}", reply.text);
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            reply.text
+        );
     }
     assert!(assessments_of(&s, person).await.is_empty());
     // Only care managers assess.
@@ -182,14 +192,24 @@ async fn a_budget_citing_an_assessment_says_why_its_cost_differs() {
         .app
         .post("/api/v1/budgets", &s.care_manager.token, body.clone())
         .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
     assert!(refused.text.contains("reason_required"), "{}", refused.text);
     body["cost_reason"] = json!("   ");
     let blank = s
         .app
         .post("/api/v1/budgets", &s.care_manager.token, body.clone())
         .await;
-    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", blank.text);
+    assert_eq!(
+        blank.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        blank.text
+    );
 
     // Another person's assessment: 400.
     let mut theirs = Scenario::budget_body(other);
@@ -230,6 +250,17 @@ async fn a_budget_citing_an_assessment_says_why_its_cost_differs() {
         "Two carers are needed for every visit"
     );
     assert_eq!(budget.json["is_carer_budget"], false);
+    let (cookie, _) = s.app.session(s.council.id, s.care_manager.id).await;
+    let page = s
+        .app
+        .page(&format!("/budgets/{}", id(&created)), &cookie)
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(
+        page.text.contains("Two carers are needed for every visit"),
+        "{}",
+        page.text
+    );
 
     // The same cost as the indicative amount needs no reason: 2600.00 a year is 50.00 a week.
     let mut same = Scenario::budget_body(person);
@@ -259,14 +290,21 @@ async fn carers_are_linked_both_ways() {
     let path = format!("/api/v1/people/{cared_for}/carers");
     let linked = s
         .app
-        .post(&path, &s.care_manager.token, json!({"carer_person_id": carer}))
+        .post(
+            &path,
+            &s.care_manager.token,
+            json!({"carer_person_id": carer}),
+        )
         .await;
     assert_eq!(linked.status, StatusCode::CREATED, "{}", linked.text);
     assert_eq!(names(&linked.json["carers"]), ["Carer"]);
 
     let theirs = s
         .app
-        .get(&format!("/api/v1/people/{cared_for}"), &s.care_manager.token)
+        .get(
+            &format!("/api/v1/people/{cared_for}"),
+            &s.care_manager.token,
+        )
         .await;
     assert_eq!(theirs.json["name"], "Cared For");
     assert_eq!(names(&theirs.json["carers"]), ["Carer"]);
@@ -281,12 +319,20 @@ async fn carers_are_linked_both_ways() {
 
     let again = s
         .app
-        .post(&path, &s.care_manager.token, json!({"carer_person_id": carer}))
+        .post(
+            &path,
+            &s.care_manager.token,
+            json!({"carer_person_id": carer}),
+        )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
     let own = s
         .app
-        .post(&path, &s.care_manager.token, json!({"carer_person_id": cared_for}))
+        .post(
+            &path,
+            &s.care_manager.token,
+            json!({"carer_person_id": cared_for}),
+        )
         .await;
     assert_eq!(own.status, StatusCode::BAD_REQUEST, "{}", own.text);
     let extra = s
@@ -325,8 +371,17 @@ async fn a_carers_budget_carries_no_contribution_unless_the_policy_charges_carer
         .app
         .post("/api/v1/budgets", &s.care_manager.token, body.clone())
         .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
-    assert!(refused.text.contains("carer_not_charged"), "{}", refused.text);
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.text.contains("carer_not_charged"),
+        "{}",
+        refused.text
+    );
 
     body["weekly_contribution"] = json!("0");
     let created = s
@@ -420,7 +475,11 @@ async fn the_person_page_records_assessments_and_carers_and_keeps_what_was_typed
     let page = s.app.page(&format!("/people/{person}"), &cookie).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert!(page.text.contains("No assessment is recorded."));
-    assert!(page.text.contains(r#"<label for="points_nutrition">"#), "{}", page.text);
+    assert!(
+        page.text.contains(r#"<label for="points_nutrition">"#),
+        "{}",
+        page.text
+    );
     assert!(page.text.contains(r#"<label for="carer_person_id">"#));
 
     // Points out of range: the page again with the error beside the field and what was typed.
@@ -434,7 +493,11 @@ async fn the_person_page_records_assessments_and_carers_and_keeps_what_was_typed
     ];
     let refused = s.app.form(&path, &cookie, &fields(&bad)).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
-    assert!(refused.text.contains(r##"href="#points_nutrition""##), "{}", refused.text);
+    assert!(
+        refused.text.contains(r##"href="#points_nutrition""##),
+        "{}",
+        refused.text
+    );
     assert!(refused.text.contains(r#"id="points_nutrition-error""#));
     assert!(refused.text.contains(r#"value="11""#));
     assert!(refused.text.contains("Typed notes</textarea>"));
@@ -468,19 +531,33 @@ async fn the_person_page_records_assessments_and_carers_and_keeps_what_was_typed
 
     // The carer link, shown on both pages; the same link again is refused beside the field.
     let carers = format!("/people/{person}/carers");
-    let link = [("csrf_token", csrf.clone()), ("carer_person_id", carer.to_string())];
+    let link = [
+        ("csrf_token", csrf.clone()),
+        ("carer_person_id", carer.to_string()),
+    ];
     let linked = s.app.form(&carers, &cookie, &fields(&link)).await;
     assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.text);
     let page = s.app.page(&format!("/people/{person}"), &cookie).await;
     assert!(page.text.contains("Cared for by"), "{}", page.text);
-    assert!(page.text.contains(&format!(r#"<a href="/people/{carer}">Page Carer</a>"#)));
+    assert!(page
+        .text
+        .contains(&format!(r#"<a href="/people/{carer}">Page Carer</a>"#)));
     let theirs = s.app.page(&format!("/people/{carer}"), &cookie).await;
     assert!(theirs.text.contains("Cares for"), "{}", theirs.text);
-    assert!(theirs.text.contains(&format!(r#"<a href="/people/{person}">Page Person</a>"#)));
+    assert!(theirs
+        .text
+        .contains(&format!(r#"<a href="/people/{person}">Page Person</a>"#)));
     let again = s.app.form(&carers, &cookie, &fields(&link)).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
-    assert!(again.text.contains(r##"href="#carer_person_id""##), "{}", again.text);
-    let none = [("csrf_token", csrf.clone()), ("carer_person_id", String::new())];
+    assert!(
+        again.text.contains(r##"href="#carer_person_id""##),
+        "{}",
+        again.text
+    );
+    let none = [
+        ("csrf_token", csrf.clone()),
+        ("carer_person_id", String::new()),
+    ];
     let none = s.app.form(&carers, &cookie, &fields(&none)).await;
     assert_eq!(none.status, StatusCode::BAD_REQUEST, "{}", none.text);
     assert!(none.text.contains(r##"href="#carer_person_id""##));
@@ -509,7 +586,11 @@ async fn the_ras_page_shows_versions_and_makes_a_new_one() {
     ];
     let refused = s.app.form("/council/ras", &cookie, &fields(&bad)).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
-    assert!(refused.text.contains(r##"href="#max_0""##), "{}", refused.text);
+    assert!(
+        refused.text.contains(r##"href="#max_0""##),
+        "{}",
+        refused.text
+    );
     assert!(refused.text.contains(r#"value="lots""#));
     assert!(refused.text.contains("New prices</textarea>"));
     // A need without a price when there is none for every need: refused beside its price.
@@ -522,9 +603,16 @@ async fn the_ras_page_shows_versions_and_makes_a_new_one() {
         ("price_1", "".to_owned()),
         ("price_per_point", "".to_owned()),
     ];
-    let refused = s.app.form("/council/ras", &cookie, &fields(&unpriced)).await;
+    let refused = s
+        .app
+        .form("/council/ras", &cookie, &fields(&unpriced))
+        .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
-    assert!(refused.text.contains(r##"href="#price_1""##), "{}", refused.text);
+    assert!(
+        refused.text.contains(r##"href="#price_1""##),
+        "{}",
+        refused.text
+    );
     let ras = s.app.get("/api/v1/ras", &s.council.admin_token).await;
     assert_eq!(ras.json["version"], 1);
 
@@ -553,7 +641,11 @@ async fn the_ras_page_shows_versions_and_makes_a_new_one() {
     assert!(page.text.contains("New prices"));
     assert!(page.text.contains(r#"href="/council/ras?version=1""#));
     let old = s.app.page("/council/ras?version=1", &cookie).await;
-    assert!(old.text.contains("Version 1,") || old.text.contains("Version 1."), "{}", old.text);
+    assert!(
+        old.text.contains("Version 1,") || old.text.contains("Version 1."),
+        "{}",
+        old.text
+    );
     assert!(!old.text.contains("Version 1 (in force)"));
 
     // A care manager reads it without the form and cannot post it.

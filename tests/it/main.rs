@@ -6,8 +6,8 @@ mod ledger_support;
 mod support;
 
 mod admin_pages;
-mod assessments;
 mod agreements_api;
+mod assessments;
 mod audit_samples;
 mod bank_csv;
 mod bank_details;

@@ -91,7 +91,9 @@ async fn a_broker_picks_a_service_and_units_on_the_page_and_sees_the_weekly_amou
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
     assert!(refused.text.contains("units_per_week"), "{}", refused.text);
     assert!(
-        refused.text.contains(r#"id="units_0" name="units_0" value="200""#),
+        refused
+            .text
+            .contains(r#"id="units_0" name="units_0" value="200""#),
         "{}",
         refused.text
     );
@@ -159,5 +161,7 @@ async fn a_line_saved_through_the_api_shows_its_worked_out_amount_in_the_editor(
         maud::html! { (picked(YORK)) }.into_string()
     );
     assert!(editor.text.contains(&selected), "{}", editor.text);
-    assert!(editor.text.contains(r#"id="units_0" name="units_0" value="4""#));
+    assert!(editor
+        .text
+        .contains(r#"id="units_0" name="units_0" value="4""#));
 }

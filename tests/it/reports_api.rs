@@ -422,9 +422,7 @@ async fn the_cld_rows_reconcile_with_the_plan_lines_in_force() {
         .map(|r| r.unwrap().iter().map(str::to_owned).collect())
         .collect();
     assert_eq!(rows.len(), 15, "{}", reply.text);
-    let (carers, others): (Vec<_>, Vec<_>) = rows
-        .iter()
-        .partition(|r| r[0] == carer.to_string());
+    let (carers, others): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r[0] == carer.to_string());
     assert_eq!(carers.len(), 1, "{}", reply.text);
     assert_eq!(carers[0][6], "Carer support: Direct to carer");
     assert_eq!(carers[0][8], "50.00");

@@ -10,8 +10,8 @@ use super::{disclosure, Budget, BudgetKind, DirectPaymentTerms, DpRecipient, New
 use crate::auth::{Actor, Role};
 use crate::budgets::assessments::{self, AssessmentKind};
 use crate::budgets::bank_changes::{self, Subject};
-use crate::budgets::policy;
 use crate::budgets::organisations::{self, OrganisationKind};
+use crate::budgets::policy;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::rules::{grants::capacity_role_misfit, PersonFacts};

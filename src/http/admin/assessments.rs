@@ -24,8 +24,7 @@ use crate::http::extract::parse_json;
 use crate::http::AppState;
 use allot_views::components::FieldError;
 use allot_views::pages::assessments::{
-    assessments_section, ras_page, AssessmentRow, AssessmentsSection, DomainChoice, RasPage,
-    RasRow,
+    assessments_section, ras_page, AssessmentRow, AssessmentsSection, DomainChoice, RasPage, RasRow,
 };
 
 /// Blank rows offered on the RAS form for new domains.
@@ -279,9 +278,9 @@ pub async fn record_carer(
     let linked = state
         .write(actor.council_id, |tx| {
             let actor = actor.clone();
-            Box::pin(async move {
-                carers::link(tx, &actor, id, &NewCarer { carer_person_id }).await
-            })
+            Box::pin(
+                async move { carers::link(tx, &actor, id, &NewCarer { carer_person_id }).await },
+            )
         })
         .await;
     match linked {

@@ -3,8 +3,8 @@ use axum::http::StatusCode;
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::budgets::people::update::{self, PersonChanges};
 use crate::budgets::carers::{self, CarerLinks};
+use crate::budgets::people::update::{self, PersonChanges};
 use crate::budgets::people::{self, NewPerson, Person};
 use crate::http::api::List;
 use crate::http::error::{ApiResult, ErrorEnvelope};
