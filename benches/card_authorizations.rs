@@ -181,6 +181,8 @@ async fn setup(pool: &DbPool) -> (Uuid, Actor, Vec<(Uuid, Uuid)>) {
                             consent_recorded: true,
                             ..Default::default()
                         }),
+                        assessment_id: None,
+                        cost_reason: None,
                     },
                 )
                 .await?;

@@ -255,6 +255,8 @@ async fn setup(pool: &DbPool, budgets: usize) -> (Uuid, Actor, Actor) {
                             consent_recorded: true,
                             ..Default::default()
                         }),
+                        assessment_id: None,
+                        cost_reason: None,
                     };
                     let budget = budget_create::create(tx, &care_manager, &new).await?;
                     let input = PlanInput {

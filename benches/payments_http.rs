@@ -203,6 +203,8 @@ async fn setup(pool: &DbPool) -> (Uuid, Uuid, Vec<(Uuid, String)>) {
                             consent_recorded: true,
                             ..Default::default()
                         }),
+                        assessment_id: None,
+                        cost_reason: None,
                     },
                 )
                 .await?;

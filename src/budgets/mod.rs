@@ -4,9 +4,11 @@
 pub mod accounts;
 pub mod agreements;
 pub mod arrears;
+pub mod assessments;
 pub mod bank;
 pub mod bank_changes;
 pub mod budget;
+pub mod carers;
 pub mod charging;
 pub mod family_approvals;
 pub mod interim;

@@ -326,6 +326,8 @@ async fn load_budget(
             .transpose()?,
         bank: item.bank.clone(),
         direct_payment: terms,
+        assessment_id: None,
+        cost_reason: None,
     };
     let created = budget::create::create(tx, care_manager, &new)
         .await

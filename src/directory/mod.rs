@@ -4,6 +4,7 @@
 
 pub mod feed;
 pub mod import;
+pub mod options;
 pub mod publish;
 pub mod search;
 

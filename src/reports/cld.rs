@@ -29,6 +29,8 @@ pub const HEADINGS: [&str; 11] = [
 
 pub const EVENT_TYPE: &str = "Service";
 pub const SERVICE_TYPE: &str = "Long term support: Community";
+/// The R2 service type of support bought with a carer's own budget.
+pub const CARER_SERVICE_TYPE: &str = "Carer support: Direct to carer";
 pub const COST_FREQUENCY: &str = "Weekly";
 
 /// The CLD `Delivery_Mechanism` of a line's deployment.
@@ -54,6 +56,19 @@ pub struct CldRow {
     /// still in force at the end of the period).
     pub end: Option<NaiveDate>,
     pub weekly_amount: Decimal,
+    /// A line of a carer's own budget: the carer service type.
+    pub is_carer: bool,
+}
+
+impl CldRow {
+    /// The R2 `Service_Type` of the row.
+    pub fn service_type(&self) -> &'static str {
+        if self.is_carer {
+            CARER_SERVICE_TYPE
+        } else {
+            SERVICE_TYPE
+        }
+    }
 }
 
 /// The longest period asked for at once.
@@ -84,6 +99,7 @@ pub async fn rows(
                 start: r.try_get("line_start")?,
                 end: end.filter(|e| *e <= to),
                 weekly_amount: r.try_get("weekly_amount")?,
+                is_carer: r.try_get("is_carer_budget")?,
             })
         })
         .collect()
@@ -118,7 +134,7 @@ pub fn to_csv(from: NaiveDate, to: NaiveDate, rows: &[CldRow]) -> AppResult<Stri
             EVENT_TYPE.to_owned(),
             r.start.to_string(),
             r.end.map(|d| d.to_string()).unwrap_or_default(),
-            SERVICE_TYPE.to_owned(),
+            r.service_type().to_owned(),
             delivery_mechanism(&r.deployment).to_owned(),
             format!("{:.2}", r.weekly_amount),
             COST_FREQUENCY.to_owned(),

@@ -27,7 +27,7 @@ pub const REPORT_ROLES: &[Role] = &[
 pub(crate) const LINES_IN_FORCE: &str = "
     WITH spans AS (
         SELECT b.person_id, pe.name AS person_name, pe.date_of_birth, l.deployment, l.weekly_amount, p.id AS plan_id,
-               l.line_no,
+               l.line_no, b.is_carer_budget,
                greatest(b.start_date, (p.approved_at AT TIME ZONE 'Europe/London')::date)
                    AS line_start,
                CASE
@@ -43,7 +43,7 @@ pub(crate) const LINES_IN_FORCE: &str = "
           AND b.funder = 'council' AND b.kind = 'standard'
     )
     SELECT person_id, person_name, date_of_birth, deployment, weekly_amount, line_start, line_end,
-           plan_id, line_no
+           plan_id, line_no, is_carer_budget
     FROM spans
     WHERE (line_end IS NULL OR line_end >= line_start)
       AND line_start <= $3 AND (line_end IS NULL OR line_end >= $2)

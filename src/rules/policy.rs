@@ -63,6 +63,9 @@ pub struct CouncilPolicy {
     pub surplus_notice_weeks: u32,
     /// Weeks after the first approved plan that its first review is due (default 6, at most 26).
     pub first_review_weeks: u32,
+    /// Whether a carer's own budget may carry a contribution (default false: carers are not
+    /// charged, and a contribution on a carer's budget is refused).
+    pub charge_carers: bool,
     /// The council's telephone number printed on people's statements ("who to contact").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_phone: Option<String>,
@@ -160,6 +163,7 @@ impl Default for CouncilPolicy {
             evidence_retention_years: 6,
             surplus_notice_weeks: 4,
             first_review_weeks: 6,
+            charge_carers: false,
             contact_phone: None,
             contact_email: None,
         }

@@ -7,6 +7,7 @@ mod support;
 
 mod admin_pages;
 mod agreements_api;
+mod assessments;
 mod audit_samples;
 mod bank_csv;
 mod bank_details;
@@ -53,6 +54,7 @@ mod payment_runs;
 mod payment_runs_files;
 mod payments_api;
 mod payroll_api;
+mod plan_picker;
 mod provider_fee;
 mod provider_pages;
 mod provider_workspace;

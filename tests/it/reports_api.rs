@@ -391,6 +391,44 @@ async fn the_cld_rows_reconcile_with_the_plan_lines_in_force() {
             .await;
     assert_eq!(earlier.status, StatusCode::OK, "{}", earlier.text);
     assert_eq!(earlier.text.lines().count(), 1, "{}", earlier.text);
+
+    // A carer's own budget (from a carer's assessment) is a row with the carer service type;
+    // the other rows keep theirs.
+    let carer = b.person("Carer", years_before(b.as_of, 50)).await;
+    let assessed =
+        b.s.app
+            .post(
+                &format!("/api/v1/people/{carer}/assessments"),
+                &b.s.care_manager.token,
+                json!({"domains": {"relationships": 5}, "kind": "carer"}),
+            )
+            .await;
+    assert_eq!(assessed.status, StatusCode::CREATED, "{}", assessed.text);
+    let mut body = Scenario::budget_body(carer);
+    body["annual_cost"] = json!("2600.00");
+    body["assessment_id"] = assessed.json["id"].clone();
+    b.s.approved_budget(body, json!([b.line("direct_payment", "50.00")]))
+        .await;
+    let reply =
+        b.s.app
+            .get(
+                &format!("/api/v1/reports/cld?from={}&to={}", b.today, b.as_of),
+                &b.s.care_manager.token,
+            )
+            .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(reply.text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(rows.len(), 15, "{}", reply.text);
+    let (carers, others): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r[0] == carer.to_string());
+    assert_eq!(carers.len(), 1, "{}", reply.text);
+    assert_eq!(carers[0][6], "Carer support: Direct to carer");
+    assert_eq!(carers[0][8], "50.00");
+    assert!(others
+        .iter()
+        .all(|r| r[6] == "Long term support: Community"));
 }
 
 #[tokio::test]

@@ -8,8 +8,10 @@ use uuid::Uuid;
 use super::statement::statement;
 use super::{disclosure, Budget, BudgetKind, DirectPaymentTerms, DpRecipient, NewBudget};
 use crate::auth::{Actor, Role};
+use crate::budgets::assessments::{self, AssessmentKind};
 use crate::budgets::bank_changes::{self, Subject};
 use crate::budgets::organisations::{self, OrganisationKind};
+use crate::budgets::policy;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::rules::{grants::capacity_role_misfit, PersonFacts};
@@ -32,6 +34,7 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewBudget) -> AppResult<Bu
     }
     let terms = new.direct_payment.clone().unwrap_or_default();
     check_terms(tx, council_id, &terms, &person, new.start_date).await?;
+    let cited = check_assessment(tx, actor, new).await?;
 
     let id = Uuid::new_v4();
     let bank = new.bank.as_ref().map(|b| b.normalised());
@@ -44,9 +47,9 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewBudget) -> AppResult<Bu
                                   weekly_contribution, contribution_basis, start_date, end_date,
                                   broker_organisation_id, bank_sort_code, bank_account_number, bank_account_name,
                                   dp_consent_recorded, dp_recipient, dp_recipient_user_id, dp_recipient_agreed,
-                                  created_by, bank_verified)
+                                  created_by, bank_verified, assessment_id, cost_reason, is_carer_budget)
              VALUES ($1, $2, 'PB' || lpad(next_council_counter($1, 'budget_reference')::text, 6, '0'), $3, $4, $5, $6,
-                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
              RETURNING reference",
             &[
                 &council_id,
@@ -69,6 +72,9 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewBudget) -> AppResult<Bu
                 &terms.recipient_agreed,
                 &created_by,
                 &bank_verified,
+                &new.assessment_id,
+                &cited.cost_reason,
+                &cited.is_carer_budget,
             ],
         )
         .await?;
@@ -98,9 +104,76 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewBudget) -> AppResult<Bu
         cost: s26.cost,
         person_amount: s26.person_amount,
         council_amount: s26.council_amount,
+        assessment_id: new.assessment_id,
+        cost_reason: cited.cost_reason,
+        is_carer_budget: cited.is_carer_budget,
     };
     disclosure::disclose(actor, &mut budget);
     Ok(budget)
+}
+
+/// What citing an assessment adds to a budget.
+#[derive(Debug, Default)]
+struct Cited {
+    cost_reason: Option<String>,
+    is_carer_budget: bool,
+}
+
+/// A cited assessment must be of the same person (another council's: 404). When the weekly cost
+/// differs from its indicative amount a reason is required (422 `reason_required`). A carer's
+/// assessment makes a carer's budget, which carries no contribution unless the policy charges
+/// carers (422 `carer_not_charged`).
+async fn check_assessment(tx: &Tx<'_>, actor: &Actor, new: &NewBudget) -> AppResult<Cited> {
+    let reason = new
+        .cost_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > 2000) {
+        return Err(AppError::invalid("cost_reason", "at most 2000 characters"));
+    }
+    let Some(assessment_id) = new.assessment_id else {
+        if new.cost_reason.is_some() {
+            return Err(AppError::invalid(
+                "cost_reason",
+                "a reason is given only with the assessment it differs from (`assessment_id`)",
+            ));
+        }
+        return Ok(Cited::default());
+    };
+    let assessment = assessments::get(tx, actor.council_id, assessment_id).await?;
+    if assessment.person_id != new.person_id {
+        return Err(AppError::invalid(
+            "assessment_id",
+            "the assessment is of another person",
+        ));
+    }
+    let weekly = super::statement::weekly_cost(new.annual_cost.amount());
+    let indicative = assessment.indicative_weekly.amount();
+    if weekly != indicative && reason.is_none() {
+        return Err(AppError::refused(
+            "reason_required",
+            format!(
+                "The weekly cost ({weekly:.2}) differs from the assessment's indicative amount \
+                 ({indicative:.2}): say why in `cost_reason`."
+            ),
+        ));
+    }
+    let is_carer_budget = assessment.kind == AssessmentKind::Carer;
+    if is_carer_budget
+        && !new.weekly_contribution.amount().is_zero()
+        && !policy::current(tx, actor.council_id).await?.charge_carers
+    {
+        return Err(AppError::refused(
+            "carer_not_charged",
+            "Carers are not charged for their own support under the council's policy: the \
+             contribution on a carer's budget must be \"0\".",
+        ));
+    }
+    Ok(Cited {
+        cost_reason: reason.map(str::to_owned),
+        is_carer_budget,
+    })
 }
 
 /// The person's capacity record (404 if they are not one of this council's people).

@@ -21,7 +21,8 @@ const COLUMNS: &str =
     "b.id, b.reference, b.person_id, b.funder, b.kind, b.annual_cost, b.weekly_contribution,
      b.contribution_basis, b.start_date, b.end_date, b.broker_organisation_id, b.bank_sort_code,
      b.bank_account_number, b.bank_account_name, b.dp_consent_recorded, b.dp_recipient,
-     b.dp_recipient_user_id, b.dp_recipient_agreed, b.bank_verified";
+     b.dp_recipient_user_id, b.dp_recipient_agreed, b.bank_verified, b.assessment_id,
+     b.cost_reason, b.is_carer_budget";
 
 /// A budget the actor may see.
 pub async fn visible(tx: &Tx<'_>, actor: &Actor, id: Uuid) -> AppResult<Budget> {
@@ -119,5 +120,8 @@ pub(crate) fn from_row(row: &tokio_postgres::Row) -> AppResult<Budget> {
         cost: s26.cost,
         person_amount: s26.person_amount,
         council_amount: s26.council_amount,
+        assessment_id: row.get(19),
+        cost_reason: row.get(20),
+        is_carer_budget: row.get(21),
     })
 }

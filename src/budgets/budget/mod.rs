@@ -172,6 +172,14 @@ pub struct NewBudget {
     pub bank: Option<BankDetails>,
     #[serde(default)]
     pub direct_payment: Option<DirectPaymentTerms>,
+    /// The assessment (of this person) the budget comes from. A carer's assessment makes a
+    /// carer's budget.
+    #[serde(default)]
+    pub assessment_id: Option<Uuid>,
+    /// Why the weekly cost differs from the assessment's indicative amount (required then:
+    /// 422 `reason_required`).
+    #[serde(default)]
+    pub cost_reason: Option<String>,
 }
 
 /// A budget as stored, with its s.26 statement.
@@ -203,6 +211,13 @@ pub struct Budget {
     pub person_amount: Money,
     /// Care Act s.26: what the council (or NHS body) pays, a year.
     pub council_amount: Money,
+    /// The assessment the budget comes from, when it cites one.
+    pub assessment_id: Option<Uuid>,
+    /// Why the weekly cost differs from the assessment's indicative amount.
+    pub cost_reason: Option<String>,
+    /// A carer's own budget (from a carer's assessment): no contribution unless the policy
+    /// charges carers, and the carer service type in the returns.
+    pub is_carer_budget: bool,
 }
 
 impl Budget {

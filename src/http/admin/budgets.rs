@@ -95,6 +95,8 @@ pub async fn render(
             crate::rules::ContributionBasis::Net => "net: paid into the person's account",
             crate::rules::ContributionBasis::Gross => "gross: recovered by the council",
         },
+        cost_reason: budget.budget.cost_reason.clone(),
+        is_carer_budget: budget.budget.is_carer_budget,
         dp_bank: budget
             .budget
             .bank

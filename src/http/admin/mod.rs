@@ -3,6 +3,7 @@
 //! Errors render an HTML page with the right status; nothing here leaks whether a thing exists.
 
 mod agreements;
+mod assessments;
 mod audit;
 mod bank_changes;
 mod budgets;
@@ -156,6 +157,16 @@ pub fn router() -> Router<AppState> {
             get(provider::return_show).post(provider::return_submit),
         )
         .route("/static/allot.css", get(stylesheet))
+        // Assessments, carers and the council's RAS.
+        .route(
+            "/people/{id}/assessments",
+            post(assessments::record_assessment),
+        )
+        .route("/people/{id}/carers", post(assessments::record_carer))
+        .route(
+            "/council/ras",
+            get(assessments::ras_show).post(assessments::ras_save),
+        )
 }
 
 async fn stylesheet() -> Response {

@@ -31,13 +31,25 @@ pub async fn list(State(state): State<AppState>, session: AdminSession) -> Admin
     Ok(people_page(&shell, &rows))
 }
 
-/// One person, with how to reach them and their budgets.
+/// One person, with how to reach them, their budgets, assessments and carers.
 pub async fn show(
     State(state): State<AppState>,
     session: AdminSession,
     AdminPath(id): AdminPath<Uuid>,
 ) -> AdminResult<Markup> {
-    let shell = session.shell(&state, "/people").await?;
+    render(&state, &session, id, super::assessments::Typed::default()).await
+}
+
+/// The person's page, with what was typed into its assessment and carer forms.
+pub(super) async fn render(
+    state: &AppState,
+    session: &AdminSession,
+    id: Uuid,
+    typed: super::assessments::Typed,
+) -> AdminResult<Markup> {
+    let errors = typed.errors.clone();
+    let section = super::assessments::section(state, session, id, typed).await?;
+    let shell = session.shell(state, "/people").await?;
     let actor = session.actor.clone();
     let (person, budgets) = state
         .in_tenant_tx(actor.council_id, |tx| {
@@ -91,6 +103,8 @@ pub async fn show(
                 plan: labels::plan_state(b.approved_version, b.has_draft),
             })
             .collect(),
+        errors,
+        assessments: section,
     };
     Ok(person_page(&shell, &data))
 }

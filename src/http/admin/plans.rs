@@ -182,8 +182,15 @@ fn rows_from_form(form: &HashMap<String, String>) -> Vec<EditorRow> {
             weekly_amount: field("weekly", index),
             deployment: field("deployment", index),
             holder: field("holder", index),
+            service: field("service", index),
+            units: field("units", index),
+            worked_out: None,
         })
-        .filter(|row| !row.need.trim().is_empty() || !row.weekly_amount.trim().is_empty())
+        .filter(|row| {
+            !row.need.trim().is_empty()
+                || !row.weekly_amount.trim().is_empty()
+                || !row.service.is_empty()
+        })
         .collect()
 }
 
@@ -199,6 +206,21 @@ fn form_to_json(rows: &[EditorRow], cash_allowed: bool) -> Value {
             });
             if !row.holder.is_empty() {
                 line["holder_organisation_id"] = json!(row.holder);
+            }
+            if !row.service.is_empty() {
+                // The picked option's value is `["service id", "cost option id"]`; anything else
+                // is sent as it came, for the plan's own checks to refuse.
+                let (service, option) = serde_json::from_str::<(String, String)>(&row.service)
+                    .unwrap_or_else(|_| (row.service.clone(), String::new()));
+                line["directory_service_id"] = json!(service);
+                line["cost_option_id"] = json!(option);
+                let units = row.units.trim();
+                if !units.is_empty() {
+                    line["units_per_week"] = json!(units);
+                }
+                if row.weekly_amount.trim().is_empty() {
+                    line.as_object_mut().map(|l| l.remove("weekly_amount"));
+                }
             }
             line
         })
@@ -218,8 +240,41 @@ fn rows_from_plan(plan: &Plan) -> Vec<EditorRow> {
                 .holder_organisation_id
                 .map(|h| h.to_string())
                 .unwrap_or_default(),
+            service: l
+                .service
+                .as_ref()
+                .map(|sv| service_value(&sv.service_id, &sv.cost_option_id))
+                .unwrap_or_default(),
+            units: l
+                .service
+                .as_ref()
+                .map(|sv| sv.units_per_week.normalize().to_string())
+                .unwrap_or_default(),
+            worked_out: l.service.as_ref().map(|sv| {
+                format!(
+                    "{} {} × £{:.2} per {} = £{} a week",
+                    sv.units_per_week.normalize(),
+                    plural(&sv.unit, sv.units_per_week),
+                    sv.unit_amount,
+                    sv.unit,
+                    l.weekly_amount
+                )
+            }),
         })
         .collect()
+}
+
+/// The picker's value for a service's cost option.
+fn service_value(service_id: &str, cost_option_id: &str) -> String {
+    json!([service_id, cost_option_id]).to_string()
+}
+
+fn plural(unit: &str, units: rust_decimal::Decimal) -> String {
+    if units == rust_decimal::Decimal::ONE {
+        unit.to_owned()
+    } else {
+        format!("{unit}s")
+    }
 }
 
 async fn editor(
@@ -258,10 +313,25 @@ async fn editor(
                         _ => None,
                     })
                     .collect();
-                Ok(((budget, person), plan, holders))
+                let services = crate::directory::options::priced(tx, council_id)
+                    .await?
+                    .into_iter()
+                    .map(|o| {
+                        let label = format!(
+                            "{} — {}£{:.2} per {}",
+                            o.service_name,
+                            o.option.map(|n| format!("{n}, ")).unwrap_or_default(),
+                            o.amount,
+                            o.unit
+                        );
+                        (service_value(&o.service_id, &o.cost_option_id), label)
+                    })
+                    .collect::<Vec<_>>();
+                Ok(((budget, person), plan, (holders, services)))
             })
         })
         .await?;
+    let (holders, services) = holders;
     let ((budget, person_name), cash_allowed) =
         (budget, plan.as_ref().is_some_and(|p| p.cash_allowed));
     let mut rows = rows.unwrap_or_else(|| plan.as_ref().map(rows_from_plan).unwrap_or_default());
@@ -283,6 +353,7 @@ async fn editor(
                 .map(|d| (d.as_str(), labels::deployment(*d)))
                 .collect(),
             holders,
+            services,
             cash_allowed,
             errors,
             csrf_token: session.csrf_token.clone(),

@@ -161,6 +161,12 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             href: "/reports/delivery-mechanism",
         });
     }
+    if role == Role::CouncilAdmin {
+        nav.push(NavItem {
+            label: "Resource allocation",
+            href: "/council/ras",
+        });
+    }
     nav
 }
 

@@ -2,6 +2,7 @@
 //! `utoipa_axum::routes!`, so the published description is generated from the handlers themselves.
 
 mod agreements;
+mod assessments;
 mod audit_samples;
 mod auth;
 mod bank_changes;
@@ -195,4 +196,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::get, webhooks::delete))
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::get_http_hosts, webhooks::put_http_hosts))
+        // Assessment to indicative budget; carers.
+        .routes(routes!(assessments::get_ras, assessments::put_ras))
+        .routes(routes!(assessments::ras_versions))
+        .routes(routes!(assessments::create, assessments::list))
+        .routes(routes!(assessments::link_carer))
 }

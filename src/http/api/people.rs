@@ -3,6 +3,7 @@ use axum::http::StatusCode;
 use uuid::Uuid;
 
 use crate::auth::Actor;
+use crate::budgets::carers::{self, CarerLinks};
 use crate::budgets::people::update::{self, PersonChanges};
 use crate::budgets::people::{self, NewPerson, Person};
 use crate::http::api::List;
@@ -42,19 +43,32 @@ pub async fn list(State(state): State<AppState>, actor: Actor) -> ApiResult<Json
     Ok(Json(List::all(items)))
 }
 
-/// One person.
+/// A person with their carer links both ways.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PersonWithCarers {
+    #[serde(flatten)]
+    pub person: Person,
+    #[serde(flatten)]
+    pub links: CarerLinks,
+}
+
+/// One person, with `cares_for` and `carers`.
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = Person), (status = 401, body = ErrorEnvelope),
+    responses((status = 200, body = PersonWithCarers), (status = 401, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope)))]
 pub async fn get(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<Uuid>,
-) -> ApiResult<Json<Person>> {
+) -> ApiResult<Json<PersonWithCarers>> {
     let person = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { people::get(tx, &actor, id).await })
+            Box::pin(async move {
+                let person = people::get(tx, &actor, id).await?;
+                let links = carers::of_person(tx, &actor, id).await?;
+                Ok(PersonWithCarers { person, links })
+            })
         })
         .await?;
     Ok(Json(person))

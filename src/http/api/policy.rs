@@ -101,6 +101,10 @@ pub struct PolicySettings {
     /// Weeks from the first approved plan to its first review, 1 to 26 (default 6).
     #[serde(default = "default_first_review_weeks")]
     pub first_review_weeks: u32,
+    /// Whether a carer's own budget may carry a contribution (default false: 422
+    /// `carer_not_charged` for a contribution on a carer's budget).
+    #[serde(default)]
+    pub charge_carers: bool,
     /// The council's telephone number printed on people's statements (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_phone: Option<String>,
@@ -135,6 +139,7 @@ impl PolicySettings {
             evidence_retention_years: policy.evidence_retention_years,
             surplus_notice_weeks: policy.surplus_notice_weeks,
             first_review_weeks: policy.first_review_weeks,
+            charge_carers: policy.charge_carers,
             contact_phone: policy.contact_phone.clone(),
             contact_email: policy.contact_email.clone(),
             reason: None,
@@ -161,6 +166,7 @@ impl PolicySettings {
             evidence_retention_years: self.evidence_retention_years,
             surplus_notice_weeks: self.surplus_notice_weeks,
             first_review_weeks: self.first_review_weeks,
+            charge_carers: self.charge_carers,
             contact_phone: self.contact_phone.clone(),
             contact_email: self.contact_email.clone(),
         }

@@ -23,6 +23,10 @@ pub struct BudgetPage {
     pub council_amount: Decimal,
     pub weekly_contribution: Decimal,
     pub contribution_basis: &'static str,
+    /// Why the cost differs from the assessment it cites.
+    pub cost_reason: Option<String>,
+    /// A carer's own budget.
+    pub is_carer_budget: bool,
     /// The account the direct payment is paid into, as the viewer may see it (in full, masked),
     /// or none (none recorded, or not theirs to see).
     pub dp_bank: Option<String>,
@@ -157,6 +161,8 @@ pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
                 dt { "Cost of meeting needs, a year" } dd { (Gbp(data.cost)) }
                 dt { "Paid by the person, a year" } dd { (Gbp(data.person_amount)) " (" (Gbp(data.weekly_contribution)) " a week, " (data.contribution_basis) ")" }
                 dt { "Paid by the council, a year" } dd { (Gbp(data.council_amount)) }
+                @if data.is_carer_budget { dt { "Whose budget" } dd { "A carer's own budget (from a carer's assessment)" } }
+                @if let Some(reason) = &data.cost_reason { dt { "Why the cost differs from the assessment" } dd { (reason) } }
                 @if let Some(start) = data.start_date { dt { "From" } dd { (day(start)) } }
                 @if let Some(end) = data.end_date { dt { "Until" } dd { (day(end)) } }
                 @if let Some(bank) = &data.dp_bank {

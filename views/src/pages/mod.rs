@@ -1,6 +1,7 @@
 //! One module per page or group of pages.
 
 pub mod agreement;
+pub mod assessments;
 pub mod audit;
 pub mod bank_changes;
 pub mod budget;

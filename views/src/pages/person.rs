@@ -21,6 +21,10 @@ pub struct PersonPage {
     pub language: Option<String>,
     pub communication_notes: Option<String>,
     pub budgets: Vec<PersonBudgetRow>,
+    /// Refusals of the page's forms, summarised at the top.
+    pub errors: Vec<crate::components::FieldError>,
+    /// Assessments and carers (council staff), after the budgets.
+    pub assessments: Option<Markup>,
 }
 
 #[derive(Debug, Clone)]
@@ -39,6 +43,7 @@ pub fn person(shell: &Shell, data: &PersonPage) -> Markup {
         shell,
         &data.name,
         html! {
+            (crate::components::field_error_summary(&data.errors))
             dl.summary {
                 @if let Some(dob) = data.date_of_birth {
                     dt { "Date of birth" } dd { (dob.format("%-d %B %Y")) }
@@ -93,6 +98,7 @@ pub fn person(shell: &Shell, data: &PersonPage) -> Markup {
                     }
                 }
             }
+            @if let Some(section) = &data.assessments { (section) }
         },
     )
 }

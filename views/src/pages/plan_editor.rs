@@ -19,6 +19,8 @@ pub struct PlanEditor {
     pub deployments: Vec<(&'static str, &'static str)>,
     /// (id, label) of organisations that can hold money.
     pub holders: Vec<(Uuid, String)>,
+    /// (value, label) of the directory's priced cost options a line may buy.
+    pub services: Vec<(String, String)>,
     pub cash_allowed: bool,
     pub errors: Vec<String>,
     pub csrf_token: String,
@@ -32,6 +34,12 @@ pub struct EditorRow {
     pub weekly_amount: String,
     pub deployment: String,
     pub holder: String,
+    /// The directory cost option picked (a value of `PlanEditor::services`), or empty.
+    pub service: String,
+    /// Units of the cost option a week.
+    pub units: String,
+    /// How the weekly amount was worked out from the service, when it was.
+    pub worked_out: Option<String>,
 }
 
 pub fn plan_editor(shell: &Shell, data: &PlanEditor) -> Markup {
@@ -46,6 +54,7 @@ pub fn plan_editor(shell: &Shell, data: &PlanEditor) -> Markup {
                 (Gbp(data.annual_cost)) " a year. Saving makes a new draft; a care manager approves it."
             }
             p.hint { "Leave a row's need empty to drop it. Managed accounts and ISFs need the organisation holding the money." }
+            p.hint { "A line may buy a service from the directory: pick the service and its price, and the units a week. The amount a week is then the price × the units (leave the amount empty)." }
             form method="post" action={ "/budgets/" (data.budget_id) "/plan" } novalidate {
                 (csrf_field(&data.csrf_token))
                 @for (index, row) in data.rows.iter().enumerate() {
@@ -62,6 +71,25 @@ pub fn plan_editor(shell: &Shell, data: &PlanEditor) -> Markup {
                         div.field {
                             label for={ "need_" (index) } { "Need this meets" }
                             input type="text" id={ "need_" (index) } name={ "need_" (index) } value=(row.need);
+                        }
+                        div.field {
+                            label for={ "service_" (index) } { "Directory service and price" }
+                            select id={ "service_" (index) } name={ "service_" (index) } {
+                                option value="" selected[row.service.is_empty()] { "None" }
+                                @if !row.service.is_empty() && !data.services.iter().any(|(v, _)| *v == row.service) {
+                                    option value=(row.service) selected { "As drafted (no longer offered)" }
+                                }
+                                @for (value, label) in &data.services {
+                                    option value=(value) selected[row.service == *value] { (label) }
+                                }
+                            }
+                        }
+                        div.field {
+                            label for={ "units_" (index) } { "Units a week" }
+                            input type="text" inputmode="decimal" id={ "units_" (index) } name={ "units_" (index) } value=(row.units);
+                        }
+                        @if let Some(worked_out) = &row.worked_out {
+                            p.hint id={ "worked_out_" (index) } { (worked_out) }
                         }
                         div.field {
                             label for={ "weekly_" (index) } { "Amount a week (£)" }
