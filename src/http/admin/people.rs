@@ -28,7 +28,8 @@ pub async fn list(State(state): State<AppState>, session: AdminSession) -> Admin
             excluded_from_direct_payments: p.excluded_from_direct_payments,
         })
         .collect();
-    Ok(people_page(&shell, &rows))
+    let can_add = session.actor.role == crate::auth::Role::CareManager;
+    Ok(people_page(&shell, &rows, can_add))
 }
 
 /// One person, with how to reach them and their budgets.
@@ -91,6 +92,14 @@ pub async fn show(
                 plan: labels::plan_state(b.approved_version, b.has_draft),
             })
             .collect(),
+        actions: if session.actor.role == crate::auth::Role::CareManager {
+            vec![
+                (format!("/budgets/new?person_id={id}"), "Add a budget".to_owned()),
+                (format!("/people/{id}/capacity"), "Record a change in capacity".to_owned()),
+            ]
+        } else {
+            Vec::new()
+        },
     };
     Ok(person_page(&shell, &data))
 }

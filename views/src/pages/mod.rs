@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bank_changes;
 pub mod budget;
 pub mod budgets;
+pub mod casework;
 pub mod cards;
 pub mod dashboard;
 pub mod directory;

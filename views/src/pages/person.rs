@@ -21,6 +21,8 @@ pub struct PersonPage {
     pub language: Option<String>,
     pub communication_notes: Option<String>,
     pub budgets: Vec<PersonBudgetRow>,
+    /// `(href, text)` of what the viewer may do for the person (care managers' casework).
+    pub actions: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -39,6 +41,11 @@ pub fn person(shell: &Shell, data: &PersonPage) -> Markup {
         shell,
         &data.name,
         html! {
+            @if !data.actions.is_empty() {
+                ul.actions {
+                    @for (href, text) in &data.actions { li { a href=(href) { (text) } } }
+                }
+            }
             dl.summary {
                 @if let Some(dob) = data.date_of_birth {
                     dt { "Date of birth" } dd { (dob.format("%-d %B %Y")) }
