@@ -22,6 +22,7 @@ mod card_exceptions;
 mod card_holds;
 mod card_pages;
 mod cards;
+mod casework_pages;
 mod chain_records;
 mod cli_lifecycle;
 mod clock;

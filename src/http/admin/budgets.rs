@@ -150,9 +150,18 @@ pub async fn render(
         csrf_token: session.csrf_token.clone(),
         actions: match role {
             Role::CareManager => vec![
-                (format!("/budgets/{}/urgent-interim", budget.budget.id), "Urgent interim support".to_owned()),
-                (format!("/budgets/{}/family-payments", budget.budget.id), "Family-payment decisions".to_owned()),
-                (format!("/people/{}/capacity", budget.person.id), "Change in capacity".to_owned()),
+                (
+                    format!("/budgets/{}/urgent-interim", budget.budget.id),
+                    "Urgent interim support".to_owned(),
+                ),
+                (
+                    format!("/budgets/{}/family-payments", budget.budget.id),
+                    "Family-payment decisions".to_owned(),
+                ),
+                (
+                    format!("/people/{}/capacity", budget.person.id),
+                    "Change in capacity".to_owned(),
+                ),
             ],
             Role::BudgetHolder => vec![(
                 "/payee-requests/new".to_owned(),

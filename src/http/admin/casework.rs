@@ -20,9 +20,9 @@ use crate::auth::Role;
 use crate::budgets::budget::{self, create as budget_create, NewBudget};
 use crate::budgets::family_approvals::{self, NewFamilyPaymentApproval};
 use crate::budgets::interim::{self, NewUrgentInterim};
+use crate::budgets::payees::{self, NewPayee};
 use crate::budgets::people::update::{self, PersonChanges};
 use crate::budgets::people::{self, NewPerson};
-use crate::budgets::payees::{self, NewPayee};
 use crate::budgets::{agreements, organisations};
 use crate::error::AppError;
 use crate::http::error::ApiError;
@@ -35,14 +35,13 @@ use allot_views::pages::casework::{case_form, CaseForm, FieldGroup, FormField, I
 type Typed = HashMap<String, String>;
 
 fn typed(form: &Typed, id: &str) -> String {
-    form.get(id).map(|v| v.trim().to_owned()).unwrap_or_default()
+    form.get(id)
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_default()
 }
 
 fn yes_no(yes: &str, no: &str) -> Input {
-    Input::Select(vec![
-        ("yes".into(), yes.into()),
-        ("no".into(), no.into()),
-    ])
+    Input::Select(vec![("yes".into(), yes.into()), ("no".into(), no.into())])
 }
 
 fn choices(items: &[(&str, &str)]) -> Input {
@@ -72,7 +71,10 @@ fn missing(groups: &[FieldGroup], form: &Typed, required: &[&str]) -> Vec<FieldE
         .map(|id| {
             FieldError::new(
                 *id,
-                format!("{}: enter this", label_of(groups, id).trim_end_matches(" (optional)")),
+                format!(
+                    "{}: enter this",
+                    label_of(groups, id).trim_end_matches(" (optional)")
+                ),
             )
         })
         .collect()
@@ -87,14 +89,22 @@ fn field_errors(
     by_code: &[(&str, &str)],
     fallback: &str,
 ) -> Vec<FieldError> {
-    let known = |id: &str| groups.iter().flat_map(|g| g.fields.iter()).any(|f| f.id == id);
+    let known = |id: &str| {
+        groups
+            .iter()
+            .flat_map(|g| g.fields.iter())
+            .any(|f| f.id == id)
+    };
     let mut out: Vec<FieldError> = error
         .details
         .iter()
         .filter_map(|d| {
             let id = d.field.as_deref()?.replace('.', "_");
             known(&id).then(|| {
-                FieldError::new(id.clone(), format!("{}: {}", label_of(groups, &id), d.message))
+                FieldError::new(
+                    id.clone(),
+                    format!("{}: {}", label_of(groups, &id), d.message),
+                )
             })
         })
         .collect();
@@ -169,7 +179,12 @@ fn person_groups(form: &Typed) -> Vec<FieldGroup> {
             legend: None,
             fields: vec![
                 FormField::new("name", "Full name", Input::Text, &v("name")),
-                FormField::new("date_of_birth", "Date of birth", Input::Date, &v("date_of_birth")),
+                FormField::new(
+                    "date_of_birth",
+                    "Date of birth",
+                    Input::Date,
+                    &v("date_of_birth"),
+                ),
                 FormField::new(
                     "has_capacity",
                     "Mental capacity to manage their money",
@@ -187,18 +202,39 @@ fn person_groups(form: &Typed) -> Vec<FieldGroup> {
         FieldGroup {
             legend: Some("Contact (optional)".into()),
             fields: vec![
-                FormField::new("contact_phone", "Phone (optional)", Input::Tel, &v("contact_phone")),
-                FormField::new("contact_email", "Email (optional)", Input::Email, &v("contact_email")),
-                FormField::new("contact_address", "Address (optional)", Input::TextArea, &v("contact_address")),
+                FormField::new(
+                    "contact_phone",
+                    "Phone (optional)",
+                    Input::Tel,
+                    &v("contact_phone"),
+                ),
+                FormField::new(
+                    "contact_email",
+                    "Email (optional)",
+                    Input::Email,
+                    &v("contact_email"),
+                ),
+                FormField::new(
+                    "contact_address",
+                    "Address (optional)",
+                    Input::TextArea,
+                    &v("contact_address"),
+                ),
             ],
         },
     ]
 }
 
 fn person_form(session: &AdminSession, form: &Typed) -> CaseForm {
-    let mut page = base_form(session, "Add a person", "/people/new".into(), "Add the person");
+    let mut page = base_form(
+        session,
+        "Add a person",
+        "/people/new".into(),
+        "Add the person",
+    );
     page.back = Some(("/people".into(), "Back to people".into()));
-    page.intro = vec!["Record someone with eligible needs. Their budgets are added from their page.".into()];
+    page.intro =
+        vec!["Record someone with eligible needs. Their budgets are added from their page.".into()];
     page.groups = person_groups(form);
     page
 }
@@ -213,7 +249,16 @@ pub async fn person_new_form(
     form.insert("has_capacity".into(), "yes".into());
     form.insert("excluded_from_direct_payments".into(), "no".into());
     let page = person_form(&session, &form);
-    render(&state, &session, "/people", Rendered { status: StatusCode::OK, form: page }).await
+    render(
+        &state,
+        &session,
+        "/people",
+        Rendered {
+            status: StatusCode::OK,
+            form: page,
+        },
+    )
+    .await
 }
 
 /// Adds the person through `people::record`, as `POST /api/v1/people` does.
@@ -226,7 +271,16 @@ pub async fn person_new(
     let errors = missing(&page.groups, &form, &["name", "date_of_birth"]);
     if !errors.is_empty() {
         page.errors = errors;
-        return render(&state, &session, "/people", Rendered { status: StatusCode::BAD_REQUEST, form: page }).await;
+        return render(
+            &state,
+            &session,
+            "/people",
+            Rendered {
+                status: StatusCode::BAD_REQUEST,
+                form: page,
+            },
+        )
+        .await;
     }
     let mut body = Map::new();
     put(&mut body, "name", typed(&form, "name"));
@@ -261,7 +315,16 @@ pub async fn person_new(
         Err(e) if e.status == StatusCode::FORBIDDEN => Err(AppError::Forbidden.into()),
         Err(e) => {
             page.errors = field_errors(&page.groups, &e, &[], "name");
-            render(&state, &session, "/people", Rendered { status: e.status, form: page }).await
+            render(
+                &state,
+                &session,
+                "/people",
+                Rendered {
+                    status: e.status,
+                    form: page,
+                },
+            )
+            .await
         }
     }
 }
@@ -325,7 +388,16 @@ pub async fn capacity_form_page(
         yes(person.excluded_from_direct_payments),
     );
     let page = capacity_form(&session, id, &person.name, &form);
-    render(&state, &session, "/people", Rendered { status: StatusCode::OK, form: page }).await
+    render(
+        &state,
+        &session,
+        "/people",
+        Rendered {
+            status: StatusCode::OK,
+            form: page,
+        },
+    )
+    .await
 }
 
 /// Records the change through `people::update::update`, as `PATCH /api/v1/people/{id}` does.
@@ -368,7 +440,16 @@ pub async fn capacity_submit(
         Err(e) if e.status == StatusCode::FORBIDDEN => Err(AppError::Forbidden.into()),
         Err(e) => {
             page.errors = field_errors(&page.groups, &e, &[], "has_capacity");
-            render(&state, &session, "/people", Rendered { status: e.status, form: page }).await
+            render(
+                &state,
+                &session,
+                "/people",
+                Rendered {
+                    status: e.status,
+                    form: page,
+                },
+            )
+            .await
         }
     }
 }
@@ -397,7 +478,12 @@ async fn budget_choices(state: &AppState, session: &AdminSession) -> AdminResult
                 let people = people::list(tx, &actor)
                     .await?
                     .into_iter()
-                    .map(|p| (p.id.to_string(), format!("{} (born {})", p.name, p.date_of_birth.format("%-d %B %Y"))))
+                    .map(|p| {
+                        (
+                            p.id.to_string(),
+                            format!("{} (born {})", p.name, p.date_of_birth.format("%-d %B %Y")),
+                        )
+                    })
                     .collect();
                 let mut brokers = vec![(String::new(), "No broker".to_owned())];
                 brokers.extend(
@@ -407,7 +493,8 @@ async fn budget_choices(state: &AppState, session: &AdminSession) -> AdminResult
                         .filter(|o| o.kind == organisations::OrganisationKind::Broker)
                         .map(|o| (o.id.to_string(), o.name)),
                 );
-                let mut recipients = vec![(String::new(), "Nobody (the person receives it)".to_owned())];
+                let mut recipients =
+                    vec![(String::new(), "Nobody (the person receives it)".to_owned())];
                 let rows = tx
                     .query(
                         "SELECT id, name, email FROM users
@@ -420,7 +507,11 @@ async fn budget_choices(state: &AppState, session: &AdminSession) -> AdminResult
                     let (id, name, email): (Uuid, String, String) = (r.get(0), r.get(1), r.get(2));
                     (id.to_string(), format!("{name} ({email})"))
                 }));
-                Ok(BudgetChoices { people, brokers, recipients })
+                Ok(BudgetChoices {
+                    people,
+                    brokers,
+                    recipients,
+                })
             })
         })
         .await?;
@@ -429,10 +520,16 @@ async fn budget_choices(state: &AppState, session: &AdminSession) -> AdminResult
 
 fn budget_form(session: &AdminSession, c: &BudgetChoices, form: &Typed) -> CaseForm {
     let v = |id| typed(form, id);
-    let mut page = base_form(session, "Add a budget", "/budgets/new".into(), "Add the budget");
+    let mut page = base_form(
+        session,
+        "Add a budget",
+        "/budgets/new".into(),
+        "Add the budget",
+    );
     page.back = Some(("/budgets".into(), "Back to budgets".into()));
     page.intro = vec![
-        "The personal budget (Care Act section 26). Accounts are opened when a plan is approved.".into(),
+        "The personal budget (Care Act section 26). Accounts are opened when a plan is approved."
+            .into(),
     ];
     page.groups = vec![
         FieldGroup {
@@ -536,11 +633,23 @@ pub async fn budget_new_form(
         form.insert("person_id".into(), person.to_string());
     }
     form.insert("weekly_contribution".into(), "0".into());
-    form.insert("start_date".into(), state.clock.today().format("%Y-%m-%d").to_string());
+    form.insert(
+        "start_date".into(),
+        state.clock.today().format("%Y-%m-%d").to_string(),
+    );
     form.insert("direct_payment_consent_recorded".into(), "no".into());
     form.insert("direct_payment_recipient_agreed".into(), "no".into());
     let page = budget_form(&session, &c, &form);
-    render(&state, &session, "/budgets", Rendered { status: StatusCode::OK, form: page }).await
+    render(
+        &state,
+        &session,
+        "/budgets",
+        Rendered {
+            status: StatusCode::OK,
+            form: page,
+        },
+    )
+    .await
 }
 
 fn budget_body(form: &Typed) -> Value {
@@ -569,10 +678,24 @@ fn budget_body(form: &Typed) -> Value {
         body.insert("bank".into(), Value::Object(bank));
     }
     let mut terms = Map::new();
-    terms.insert("consent_recorded".into(), flag(form, "direct_payment_consent_recorded"));
-    put(&mut terms, "recipient", typed(form, "direct_payment_recipient"));
-    put(&mut terms, "recipient_user_id", typed(form, "direct_payment_recipient_user_id"));
-    terms.insert("recipient_agreed".into(), flag(form, "direct_payment_recipient_agreed"));
+    terms.insert(
+        "consent_recorded".into(),
+        flag(form, "direct_payment_consent_recorded"),
+    );
+    put(
+        &mut terms,
+        "recipient",
+        typed(form, "direct_payment_recipient"),
+    );
+    put(
+        &mut terms,
+        "recipient_user_id",
+        typed(form, "direct_payment_recipient_user_id"),
+    );
+    terms.insert(
+        "recipient_agreed".into(),
+        flag(form, "direct_payment_recipient_agreed"),
+    );
     body.insert("direct_payment".into(), Value::Object(terms));
     Value::Object(body)
 }
@@ -588,11 +711,27 @@ pub async fn budget_new(
     let errors = missing(
         &page.groups,
         &form,
-        &["person_id", "funder", "annual_cost", "weekly_contribution", "contribution_basis", "start_date"],
+        &[
+            "person_id",
+            "funder",
+            "annual_cost",
+            "weekly_contribution",
+            "contribution_basis",
+            "start_date",
+        ],
     );
     if !errors.is_empty() {
         page.errors = errors;
-        return render(&state, &session, "/budgets", Rendered { status: StatusCode::BAD_REQUEST, form: page }).await;
+        return render(
+            &state,
+            &session,
+            "/budgets",
+            Rendered {
+                status: StatusCode::BAD_REQUEST,
+                form: page,
+            },
+        )
+        .await;
     }
     let result = match parse::<NewBudget>(&budget_body(&form)) {
         Ok(new) => {
@@ -617,7 +756,16 @@ pub async fn budget_new(
                 ("invalid_amount", "annual_cost"),
             ];
             page.errors = field_errors(&page.groups, &e, &by_code, "person_id");
-            render(&state, &session, "/budgets", Rendered { status: e.status, form: page }).await
+            render(
+                &state,
+                &session,
+                "/budgets",
+                Rendered {
+                    status: e.status,
+                    form: page,
+                },
+            )
+            .await
         }
     }
 }
@@ -642,7 +790,13 @@ async fn budget_heading(
     Ok(found)
 }
 
-fn interim_form(session: &AdminSession, id: Uuid, reference: &str, name: &str, form: &Typed) -> CaseForm {
+fn interim_form(
+    session: &AdminSession,
+    id: Uuid,
+    reference: &str,
+    name: &str,
+    form: &Typed,
+) -> CaseForm {
     let v = |k| typed(form, k);
     let mut page = base_form(
         session,
@@ -650,7 +804,10 @@ fn interim_form(session: &AdminSession, id: Uuid, reference: &str, name: &str, f
         format!("/budgets/{id}/urgent-interim"),
         "Record the support",
     );
-    page.back = Some((format!("/budgets/{id}"), format!("Back to budget {reference}")));
+    page.back = Some((
+        format!("/budgets/{id}"),
+        format!("Back to budget {reference}"),
+    ));
     page.intro = vec![
         format!("{name}, budget {reference}: support the council arranges itself while the plan is agreed."),
         "It is council-managed, at most the budget's weekly cost, and lasts at most the council's limit in weeks.".into(),
@@ -658,8 +815,13 @@ fn interim_form(session: &AdminSession, id: Uuid, reference: &str, name: &str, f
     page.groups = vec![FieldGroup {
         legend: None,
         fields: vec![
-            FormField::new("weekly_amount", "Amount a week, in pounds", Input::Money, &v("weekly_amount"))
-                .hint("For example 250.00"),
+            FormField::new(
+                "weekly_amount",
+                "Amount a week, in pounds",
+                Input::Money,
+                &v("weekly_amount"),
+            )
+            .hint("For example 250.00"),
             FormField::new("start_date", "Starts on", Input::Date, &v("start_date")),
             FormField::new("reason", "Why it is urgent", Input::TextArea, &v("reason"))
                 .hint("Hospital discharge, a carer's breakdown, ..."),
@@ -677,9 +839,21 @@ pub async fn interim_form_page(
     session.actor.require(&[Role::CareManager])?;
     let (reference, name, _) = budget_heading(&state, &session, id).await?;
     let mut form = Typed::new();
-    form.insert("start_date".into(), state.clock.today().format("%Y-%m-%d").to_string());
+    form.insert(
+        "start_date".into(),
+        state.clock.today().format("%Y-%m-%d").to_string(),
+    );
     let page = interim_form(&session, id, &reference, &name, &form);
-    render(&state, &session, "/budgets", Rendered { status: StatusCode::OK, form: page }).await
+    render(
+        &state,
+        &session,
+        "/budgets",
+        Rendered {
+            status: StatusCode::OK,
+            form: page,
+        },
+    )
+    .await
 }
 
 /// Records it through `interim::record`, as `POST /api/v1/budgets/{id}/urgent-interim` does.
@@ -691,10 +865,23 @@ pub async fn interim_submit(
     session.actor.require(&[Role::CareManager])?;
     let (reference, name, _) = budget_heading(&state, &session, id).await?;
     let mut page = interim_form(&session, id, &reference, &name, &form);
-    let errors = missing(&page.groups, &form, &["weekly_amount", "start_date", "reason"]);
+    let errors = missing(
+        &page.groups,
+        &form,
+        &["weekly_amount", "start_date", "reason"],
+    );
     if !errors.is_empty() {
         page.errors = errors;
-        return render(&state, &session, "/budgets", Rendered { status: StatusCode::BAD_REQUEST, form: page }).await;
+        return render(
+            &state,
+            &session,
+            "/budgets",
+            Rendered {
+                status: StatusCode::BAD_REQUEST,
+                form: page,
+            },
+        )
+        .await;
     }
     let body = json!({
         "weekly_amount": typed(&form, "weekly_amount"),
@@ -719,9 +906,21 @@ pub async fn interim_submit(
         Err(e) if e.status == StatusCode::NOT_FOUND => Err(AppError::NotFound.into()),
         Err(e) if e.status == StatusCode::FORBIDDEN => Err(AppError::Forbidden.into()),
         Err(e) => {
-            let by_code = [("plan_not_approved", "weekly_amount"), ("conflict", "start_date")];
+            let by_code = [
+                ("plan_not_approved", "weekly_amount"),
+                ("conflict", "start_date"),
+            ];
             page.errors = field_errors(&page.groups, &e, &by_code, "weekly_amount");
-            render(&state, &session, "/budgets", Rendered { status: e.status, form: page }).await
+            render(
+                &state,
+                &session,
+                "/budgets",
+                Rendered {
+                    status: e.status,
+                    form: page,
+                },
+            )
+            .await
         }
     }
 }
@@ -753,27 +952,45 @@ async fn family_form(
         format!("/budgets/{id}/family-payments"),
         "Record the decision",
     );
-    page.back = Some((format!("/budgets/{id}"), format!("Back to budget {reference}")));
+    page.back = Some((
+        format!("/budgets/{id}"),
+        format!("Back to budget {reference}"),
+    ));
     page.intro = vec![
         format!("{name}, budget {reference}."),
         "A direct payment may pay a close relative who lives with the person only when the council has decided it is necessary (Direct Payments Regulations, regulation 3).".into(),
     ];
     let mut options = vec![(String::new(), "Choose the payee".to_owned())];
     options.extend(payee_choices.iter().map(|p| {
-        (p.id.to_string(), format!("{} ({})", p.name, p.relationship.label()))
+        (
+            p.id.to_string(),
+            format!("{} ({})", p.name, p.relationship.label()),
+        )
     }));
     page.groups = vec![FieldGroup {
         legend: None,
         fields: vec![
             FormField::new("payee_id", "Payee", Input::Select(options), &v("payee_id")),
-            FormField::new("reason", "Why paying them is necessary", Input::TextArea, &v("reason"))
-                .hint("For the person's care, or to administer the payment"),
+            FormField::new(
+                "reason",
+                "Why paying them is necessary",
+                Input::TextArea,
+                &v("reason"),
+            )
+            .hint("For the person's care, or to administer the payment"),
         ],
     }];
     page.recorded_heading = Some("Decisions recorded".into());
     page.recorded = recorded
         .iter()
-        .map(|f| format!("{} — {} ({})", f.payee_name, f.reason, f.approved_at.format("%-d %B %Y")))
+        .map(|f| {
+            format!(
+                "{} — {} ({})",
+                f.payee_name,
+                f.reason,
+                f.approved_at.format("%-d %B %Y")
+            )
+        })
         .collect();
     Ok(page)
 }
@@ -786,7 +1003,16 @@ pub async fn family_form_page(
 ) -> AdminResult<Response> {
     session.actor.require(&[Role::CareManager])?;
     let page = family_form(&state, &session, id, &Typed::new()).await?;
-    render(&state, &session, "/budgets", Rendered { status: StatusCode::OK, form: page }).await
+    render(
+        &state,
+        &session,
+        "/budgets",
+        Rendered {
+            status: StatusCode::OK,
+            form: page,
+        },
+    )
+    .await
 }
 
 /// Records it through `family_approvals::record`, as
@@ -801,7 +1027,16 @@ pub async fn family_submit(
     let errors = missing(&page.groups, &form, &["payee_id", "reason"]);
     if !errors.is_empty() {
         page.errors = errors;
-        return render(&state, &session, "/budgets", Rendered { status: StatusCode::BAD_REQUEST, form: page }).await;
+        return render(
+            &state,
+            &session,
+            "/budgets",
+            Rendered {
+                status: StatusCode::BAD_REQUEST,
+                form: page,
+            },
+        )
+        .await;
     }
     let body = json!({"payee_id": typed(&form, "payee_id"), "reason": typed(&form, "reason")});
     let result = match parse::<NewFamilyPaymentApproval>(&body) {
@@ -824,7 +1059,16 @@ pub async fn family_submit(
             // The budget is visible (the form was drawn): a 404 here is the payee.
             let by_code = [("not_found", "payee_id"), ("conflict", "payee_id")];
             page.errors = field_errors(&page.groups, &e, &by_code, "payee_id");
-            render(&state, &session, "/budgets", Rendered { status: e.status, form: page }).await
+            render(
+                &state,
+                &session,
+                "/budgets",
+                Rendered {
+                    status: e.status,
+                    form: page,
+                },
+            )
+            .await
         }
     }
 }
@@ -878,11 +1122,26 @@ fn pa_form(session: &AdminSession, form: &Typed, done: Option<String>) -> CaseFo
         FieldGroup {
             legend: Some("Their bank account".into()),
             fields: vec![
-                FormField::new("bank_sort_code", "Sort code", Input::Text, &v("bank_sort_code"))
-                    .hint("Six digits, like 12-34-56"),
-                FormField::new("bank_account_number", "Account number", Input::Text, &v("bank_account_number"))
-                    .hint("Eight digits"),
-                FormField::new("bank_account_name", "Name on the account", Input::Text, &v("bank_account_name")),
+                FormField::new(
+                    "bank_sort_code",
+                    "Sort code",
+                    Input::Text,
+                    &v("bank_sort_code"),
+                )
+                .hint("Six digits, like 12-34-56"),
+                FormField::new(
+                    "bank_account_number",
+                    "Account number",
+                    Input::Text,
+                    &v("bank_account_number"),
+                )
+                .hint("Eight digits"),
+                FormField::new(
+                    "bank_account_name",
+                    "Name on the account",
+                    Input::Text,
+                    &v("bank_account_name"),
+                ),
             ],
         },
     ];
@@ -911,7 +1170,16 @@ pub async fn pa_request_form(
         "Your request was sent. A finance officer will check the bank details; you can pay them once they have.".to_owned()
     });
     let page = pa_form(&session, &form, done);
-    render(&state, &session, "/budgets", Rendered { status: StatusCode::OK, form: page }).await
+    render(
+        &state,
+        &session,
+        "/budgets",
+        Rendered {
+            status: StatusCode::OK,
+            form: page,
+        },
+    )
+    .await
 }
 
 /// Records the payee through `payees::create`, as `POST /api/v1/payees` does for a budget holder:
@@ -925,11 +1193,25 @@ pub async fn pa_request_submit(
     let errors = missing(
         &page.groups,
         &form,
-        &["name", "bank_sort_code", "bank_account_number", "bank_account_name"],
+        &[
+            "name",
+            "bank_sort_code",
+            "bank_account_number",
+            "bank_account_name",
+        ],
     );
     if !errors.is_empty() {
         page.errors = errors;
-        return render(&state, &session, "/budgets", Rendered { status: StatusCode::BAD_REQUEST, form: page }).await;
+        return render(
+            &state,
+            &session,
+            "/budgets",
+            Rendered {
+                status: StatusCode::BAD_REQUEST,
+                form: page,
+            },
+        )
+        .await;
     }
     let body = json!({
         "name": typed(&form, "name"),
@@ -961,7 +1243,16 @@ pub async fn pa_request_submit(
         Err(e) if e.status == StatusCode::FORBIDDEN => Err(AppError::Forbidden.into()),
         Err(e) => {
             page.errors = field_errors(&page.groups, &e, &[], "name");
-            render(&state, &session, "/budgets", Rendered { status: e.status, form: page }).await
+            render(
+                &state,
+                &session,
+                "/budgets",
+                Rendered {
+                    status: e.status,
+                    form: page,
+                },
+            )
+            .await
         }
     }
 }

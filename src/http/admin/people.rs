@@ -94,8 +94,14 @@ pub async fn show(
             .collect(),
         actions: if session.actor.role == crate::auth::Role::CareManager {
             vec![
-                (format!("/budgets/new?person_id={id}"), "Add a budget".to_owned()),
-                (format!("/people/{id}/capacity"), "Record a change in capacity".to_owned()),
+                (
+                    format!("/budgets/new?person_id={id}"),
+                    "Add a budget".to_owned(),
+                ),
+                (
+                    format!("/people/{id}/capacity"),
+                    "Record a change in capacity".to_owned(),
+                ),
             ]
         } else {
             Vec::new()

@@ -171,7 +171,13 @@ pub struct PayValues {
     pub stay_to: String,
 }
 
-fn select(id: &str, label: &str, choices: &[Choice], chosen: &str, errors: &[FieldError]) -> Markup {
+fn select(
+    id: &str,
+    label: &str,
+    choices: &[Choice],
+    chosen: &str,
+    errors: &[FieldError],
+) -> Markup {
     let options: Vec<(String, String)> = choices
         .iter()
         .map(|c| (c.value.clone(), c.label.clone()))
