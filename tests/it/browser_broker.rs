@@ -43,7 +43,7 @@ async fn a_broker_drafts_a_plan_and_submits_it_to_the_care_manager() {
         wait_heading(&browser, "Bo Brokered").await;
         assert_accessible(&browser).await;
         browser
-            .find(By::Css(&format!("a[href='/budgets/{budget}']")))
+            .find(By::Css(format!("a[href='/budgets/{budget}']")))
             .await?
             .click()
             .await?;

@@ -24,7 +24,7 @@ async fn a_budget_holder_is_refused_in_plain_words_then_pays_and_asks_for_their_
         wait_heading(&browser, "Budgets").await;
         assert_accessible(&browser).await;
         browser
-            .find(By::Css(&format!("main a[href='/budgets/{}']", t.budget)))
+            .find(By::Css(format!("main a[href='/budgets/{}']", t.budget)))
             .await?
             .click()
             .await?;

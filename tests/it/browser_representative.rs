@@ -57,7 +57,7 @@ async fn a_representative_cosigns_a_held_payment_and_opens_the_person() {
             "{queue}"
         );
         browser
-            .find(By::Css(&format!(
+            .find(By::Css(format!(
                 "form[action='/payments/{payment}/approve'] button"
             )))
             .await?
@@ -65,7 +65,7 @@ async fn a_representative_cosigns_a_held_payment_and_opens_the_person() {
             .await?;
         wait_heading(&browser, "Payments waiting for your approval").await;
         assert!(browser
-            .find_all(By::Css(&format!(
+            .find_all(By::Css(format!(
                 "form[action='/payments/{payment}/approve']"
             )))
             .await?
@@ -83,7 +83,7 @@ async fn a_representative_cosigns_a_held_payment_and_opens_the_person() {
         wait_heading(&browser, "Pat Payer").await;
         assert_accessible(&browser).await;
         browser
-            .find(By::Css(&format!("main a[href='/budgets/{}']", t.budget)))
+            .find(By::Css(format!("main a[href='/budgets/{}']", t.budget)))
             .await?
             .click()
             .await?;
