@@ -5,7 +5,9 @@ use serde_json::json;
 use thirtyfour::prelude::*;
 
 use crate::browser_care_manager::{email_of, press, set, type_into, wait_heading_starting};
-use crate::support::browser::{assert_accessible, browser, serve, sign_in, wait_heading, Driver};
+use crate::support::browser::{
+    assert_accessible, browser, journey, serve, sign_in, wait_heading, Driver,
+};
 use crate::support::scenario::Scenario;
 use crate::support::PASSWORD;
 
@@ -24,7 +26,8 @@ async fn a_broker_drafts_a_plan_and_submits_it_to_the_care_manager() {
     let driver = Driver::start();
     let profile = tempfile::tempdir().unwrap();
     let browser = browser(&driver, profile.path()).await;
-    let result = async {
+    let driven = browser.clone();
+    let steps = async move {
         sign_in(&browser, &base, &email, PASSWORD).await?;
         assert_accessible(&browser).await;
         browser.find(By::LinkText("People")).await?.click().await?;
@@ -78,10 +81,8 @@ async fn a_broker_drafts_a_plan_and_submits_it_to_the_care_manager() {
         assert!(main.contains("Submitted to the care manager on"), "{main}");
         assert_accessible(&browser).await;
         WebDriverResult::Ok(())
-    }
-    .await;
-    browser.quit().await.ok();
-    result.expect("browser steps");
+    };
+    journey(driven, "broker", steps).await;
 
     // The care manager sees it submitted.
     let view = s.budget_view(budget).await;

@@ -5,7 +5,9 @@ use thirtyfour::prelude::*;
 
 use crate::browser_care_manager::{email_of, press, set, type_into, wait_heading_starting};
 use crate::payments_api::setup;
-use crate::support::browser::{assert_accessible, browser, serve, sign_in, wait_heading, Driver};
+use crate::support::browser::{
+    assert_accessible, browser, journey, serve, sign_in, wait_heading, Driver,
+};
 use crate::support::PASSWORD;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -17,14 +19,16 @@ async fn a_budget_holder_is_refused_in_plain_words_then_pays_and_asks_for_their_
     let driver = Driver::start();
     let profile = tempfile::tempdir().unwrap();
     let browser = browser(&driver, profile.path()).await;
-    let result = async {
+    let driven = browser.clone();
+    let (budget, agency) = (t.budget, t.agency);
+    let steps = async move {
         sign_in(&browser, &base, &email, PASSWORD).await?;
         assert_accessible(&browser).await;
         browser.find(By::LinkText("Budgets")).await?.click().await?;
         wait_heading(&browser, "Budgets").await;
         assert_accessible(&browser).await;
         browser
-            .find(By::Css(format!("main a[href='/budgets/{}']", t.budget)))
+            .find(By::Css(format!("main a[href='/budgets/{}']", budget)))
             .await?
             .click()
             .await?;
@@ -39,7 +43,7 @@ async fn a_budget_holder_is_refused_in_plain_words_then_pays_and_asks_for_their_
         assert_accessible(&browser).await;
 
         // Equipment is not in the plan: refused, the reason in plain words beside "What it is for".
-        set(&browser, "payee_id", &t.agency.to_string()).await?;
+        set(&browser, "payee_id", &agency.to_string()).await?;
         set(&browser, "category", "equipment").await?;
         set(&browser, "deployment", "direct_payment").await?;
         type_into(&browser, "amount", "40.00").await?;
@@ -126,10 +130,8 @@ async fn a_budget_holder_is_refused_in_plain_words_then_pays_and_asks_for_their_
         assert!(done.contains("Your request was sent"), "{done}");
         assert_accessible(&browser).await;
         WebDriverResult::Ok(())
-    }
-    .await;
-    browser.quit().await.ok();
-    result.expect("browser steps");
+    };
+    journey(driven, "budget_holder", steps).await;
 
     // The request waits for a finance officer.
     let queue =

@@ -5,7 +5,9 @@ use allot::auth::Role;
 use serde_json::json;
 use thirtyfour::prelude::*;
 
-use crate::support::browser::{assert_accessible, browser, serve, sign_in, wait_heading, Driver};
+use crate::support::browser::{
+    assert_accessible, browser, journey, serve, sign_in, wait_heading, Driver,
+};
 use crate::support::{TestApp, PASSWORD};
 
 /// Sets a field's value as a person choosing it would (dates and drop-downs).
@@ -75,7 +77,8 @@ async fn a_care_manager_adds_a_person_and_a_budget_and_approves_the_plan() {
     let driver = Driver::start();
     let profile = tempfile::tempdir().unwrap();
     let browser = browser(&driver, profile.path()).await;
-    let result = async {
+    let driven = browser.clone();
+    let steps = async move {
         sign_in(&browser, &base, &email, PASSWORD).await?;
         assert_accessible(&browser).await;
         browser.find(By::LinkText("People")).await?.click().await?;
@@ -147,8 +150,6 @@ async fn a_care_manager_adds_a_person_and_a_budget_and_approves_the_plan() {
         assert!(main.contains("Help getting up and washed"), "{main}");
         assert_accessible(&browser).await;
         WebDriverResult::Ok(())
-    }
-    .await;
-    browser.quit().await.ok();
-    result.expect("browser steps");
+    };
+    journey(driven, "care_manager", steps).await;
 }

@@ -8,7 +8,9 @@ use allot::auth::Role;
 
 use crate::browser_care_manager::{email_of, wait_heading_starting};
 use crate::payments_api::{grant, setup};
-use crate::support::browser::{assert_accessible, browser, serve, sign_in, wait_heading, Driver};
+use crate::support::browser::{
+    assert_accessible, browser, journey, serve, sign_in, wait_heading, Driver,
+};
 use crate::support::PASSWORD;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,7 +43,10 @@ async fn a_representative_cosigns_a_held_payment_and_opens_the_person() {
     let driver = Driver::start();
     let profile = tempfile::tempdir().unwrap();
     let browser = browser(&driver, profile.path()).await;
-    let result = async {
+    let driven = browser.clone();
+    let budget = t.budget;
+    let payment_id = payment.clone();
+    let steps = async move {
         sign_in(&browser, &base, &email, PASSWORD).await?;
         assert_accessible(&browser).await;
         browser
@@ -58,7 +63,7 @@ async fn a_representative_cosigns_a_held_payment_and_opens_the_person() {
         );
         browser
             .find(By::Css(format!(
-                "form[action='/payments/{payment}/approve'] button"
+                "form[action='/payments/{payment_id}/approve'] button"
             )))
             .await?
             .click()
@@ -66,7 +71,7 @@ async fn a_representative_cosigns_a_held_payment_and_opens_the_person() {
         wait_heading(&browser, "Payments waiting for your approval").await;
         assert!(browser
             .find_all(By::Css(format!(
-                "form[action='/payments/{payment}/approve']"
+                "form[action='/payments/{payment_id}/approve']"
             )))
             .await?
             .is_empty());
@@ -83,7 +88,7 @@ async fn a_representative_cosigns_a_held_payment_and_opens_the_person() {
         wait_heading(&browser, "Pat Payer").await;
         assert_accessible(&browser).await;
         browser
-            .find(By::Css(format!("main a[href='/budgets/{}']", t.budget)))
+            .find(By::Css(format!("main a[href='/budgets/{}']", budget)))
             .await?
             .click()
             .await?;
@@ -95,10 +100,8 @@ async fn a_representative_cosigns_a_held_payment_and_opens_the_person() {
             .await?;
         wait_heading(&browser, "Pat Payer").await;
         WebDriverResult::Ok(())
-    }
-    .await;
-    browser.quit().await.ok();
-    result.expect("browser steps");
+    };
+    journey(driven, "representative", steps).await;
 
     let after = s
         .app
