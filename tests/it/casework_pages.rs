@@ -185,6 +185,8 @@ async fn a_care_manager_adds_a_budget_with_direct_payment_terms() {
         .user(&s.council, Role::Representative, None, None)
         .await;
     let (cookie, csrf) = s.app.session(s.council.id, s.care_manager.id).await;
+    let list = s.app.page("/budgets", &cookie).await;
+    assert!(list.text.contains("href=\"/budgets/new\""), "{}", list.text);
     let form = s
         .app
         .page(&format!("/budgets/new?person_id={person}"), &cookie)

@@ -39,7 +39,11 @@ pub async fn list(State(state): State<AppState>, session: AdminSession) -> Admin
             review_overdue: b.next_review.is_some_and(|d| d < today),
         })
         .collect();
-    Ok(budgets(&shell, &rows))
+    Ok(budgets(
+        &shell,
+        &rows,
+        session.actor.role == Role::CareManager,
+    ))
 }
 
 /// One budget.
