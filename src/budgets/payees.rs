@@ -75,8 +75,16 @@ fn checked_name(name: &str) -> AppResult<&str> {
     Ok(name)
 }
 
+/// Records a payee: care managers, finance officers and provider staff; and a budget holder,
+/// only their own personal assistant (a payee of their own record, with bank details that wait,
+/// like anyone's but a finance officer's, for a finance officer to verify them: until then every
+/// payment to it is refused `payee_not_approved`).
 pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewPayee) -> AppResult<Payee> {
-    actor.require(RECORDERS)?;
+    if actor.role == Role::BudgetHolder {
+        own_personal_assistant(actor, new)?;
+    } else {
+        actor.require(RECORDERS)?;
+    }
     let council_id = actor.council_id;
     let name = checked_name(&new.name)?;
     new.bank.validate("bank")?;
@@ -164,6 +172,29 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewPayee) -> AppResult<Pay
         bank_verified: new.bank_verified,
         organisation_id,
     })
+}
+
+/// What a budget holder may ask for: their own personal assistant, nothing else.
+fn own_personal_assistant(actor: &Actor, new: &NewPayee) -> AppResult<()> {
+    if new.person_id.is_none() || new.person_id != actor.person_id {
+        return Err(AppError::invalid(
+            "person_id",
+            "a budget holder asks for a payee of their own: give your own person id",
+        ));
+    }
+    if new.kind != PayeeKind::PersonalAssistant {
+        return Err(AppError::invalid(
+            "kind",
+            "a budget holder asks only for their own personal assistant (personal_assistant)",
+        ));
+    }
+    if new.organisation_id.is_some() {
+        return Err(AppError::invalid(
+            "organisation_id",
+            "a personal assistant is a person, not an organisation",
+        ));
+    }
+    Ok(())
 }
 
 /// What may change about a payee. Anything left out stays as it is.

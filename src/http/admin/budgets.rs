@@ -39,7 +39,11 @@ pub async fn list(State(state): State<AppState>, session: AdminSession) -> Admin
             review_overdue: b.next_review.is_some_and(|d| d < today),
         })
         .collect();
-    Ok(budgets(&shell, &rows))
+    Ok(budgets(
+        &shell,
+        &rows,
+        session.actor.role == Role::CareManager,
+    ))
 }
 
 /// One budget.
@@ -150,6 +154,27 @@ pub async fn render(
         return_reason_typed,
         errors,
         csrf_token: session.csrf_token.clone(),
+        actions: match role {
+            Role::CareManager => vec![
+                (
+                    format!("/budgets/{}/urgent-interim", budget.budget.id),
+                    "Urgent interim support".to_owned(),
+                ),
+                (
+                    format!("/budgets/{}/family-payments", budget.budget.id),
+                    "Family-payment decisions".to_owned(),
+                ),
+                (
+                    format!("/people/{}/capacity", budget.person.id),
+                    "Change in capacity".to_owned(),
+                ),
+            ],
+            Role::BudgetHolder => vec![(
+                "/payee-requests/new".to_owned(),
+                "Ask for your personal assistant to be paid".to_owned(),
+            )],
+            _ => Vec::new(),
+        },
     };
     Ok(page::budget(&shell, &data))
 }

@@ -8,6 +8,7 @@ mod audit;
 mod bank_changes;
 mod budgets;
 mod cards;
+mod casework;
 mod dashboard;
 mod directory;
 pub mod labels;
@@ -166,6 +167,32 @@ pub fn router() -> Router<AppState> {
         .route(
             "/council/ras",
             get(assessments::ras_show).post(assessments::ras_save),
+        )
+        // Casework: care managers' people, budgets, interim support, family payments, capacity;
+        // a budget holder's request for their own personal assistant.
+        .route(
+            "/people/new",
+            get(casework::person_new_form).post(casework::person_new),
+        )
+        .route(
+            "/people/{id}/capacity",
+            get(casework::capacity_form_page).post(casework::capacity_submit),
+        )
+        .route(
+            "/budgets/new",
+            get(casework::budget_new_form).post(casework::budget_new),
+        )
+        .route(
+            "/budgets/{id}/urgent-interim",
+            get(casework::interim_form_page).post(casework::interim_submit),
+        )
+        .route(
+            "/budgets/{id}/family-payments",
+            get(casework::family_form_page).post(casework::family_submit),
+        )
+        .route(
+            "/payee-requests/new",
+            get(casework::pa_request_form).post(casework::pa_request_submit),
         )
 }
 

@@ -19,6 +19,7 @@ use crate::http::extract::parse_json;
 use crate::http::AppState;
 use crate::payments::spend::{self, NewPayment, Payment, PaymentOutcome};
 use crate::rules::{Category, Decision, RuleCode};
+use allot_views::components::FieldError;
 use allot_views::pages::payments::{
     approvals as approvals_page, decisions as decisions_page, pay as pay_page, ApprovalsPage,
     Choice, DecisionsPage, PayPage, PayValues, PaymentRow,
@@ -242,9 +243,52 @@ fn to_json(budget_id: Uuid, v: &PayValues) -> Value {
     Value::Object(body)
 }
 
+/// Each refusal beside the field it concerns: what its code means in plain words, then the
+/// rule's own sentence.
+fn refusal_fields(refusals: &[crate::rules::Refusal]) -> Vec<FieldError> {
+    refusals
+        .iter()
+        .map(|r| {
+            let (field, plain) = labels::refusal(r.code);
+            FieldError::new(field, format!("{plain} {}", r.message))
+        })
+        .collect()
+}
+
+/// The payment form's fields an API error's details name go beside those fields; the rest stay
+/// in the summary.
+fn split_errors(error: &ApiError) -> (Vec<String>, Vec<FieldError>) {
+    const FIELDS: [&str; 8] = [
+        "payee_id",
+        "category",
+        "deployment",
+        "amount",
+        "service_date",
+        "memo",
+        "stay_from",
+        "stay_to",
+    ];
+    let beside: Vec<FieldError> = error
+        .details
+        .iter()
+        .filter_map(|d| {
+            let field = d.field.as_deref()?;
+            FIELDS
+                .contains(&field)
+                .then(|| FieldError::new(field, d.message.clone()))
+        })
+        .collect();
+    if beside.is_empty() {
+        (messages(error), beside)
+    } else {
+        (Vec::new(), beside)
+    }
+}
+
 struct PayState {
     values: PayValues,
     errors: Vec<String>,
+    field_errors: Vec<FieldError>,
     outcome: Option<(String, Vec<String>)>,
     may_send: bool,
     key: String,
@@ -324,6 +368,7 @@ async fn render_pay(
             errors: pay.errors,
             outcome: pay.outcome,
             may_send: pay.may_send,
+            field_errors: pay.field_errors,
         },
     ))
 }
@@ -340,6 +385,7 @@ pub async fn pay_form(
             ..PayValues::default()
         },
         errors: Vec::new(),
+        field_errors: Vec::new(),
         outcome: None,
         may_send: false,
         key: token::generate(),
@@ -367,9 +413,11 @@ pub async fn pay_submit(
         Ok(new) => new,
         Err(e) => {
             let status = e.status;
+            let (errors, field_errors) = split_errors(&e);
             let pay = PayState {
                 values: v,
-                errors: messages(&e),
+                errors,
+                field_errors,
                 outcome: None,
                 may_send: false,
                 key,
@@ -391,18 +439,26 @@ pub async fn pay_submit(
             Ok(decision) => PayState {
                 may_send: !matches!(decision, Decision::Refuse { .. }),
                 outcome: Some(explain(&decision)),
+                field_errors: match &decision {
+                    Decision::Refuse { refusals } => refusal_fields(refusals),
+                    _ => Vec::new(),
+                },
                 values: v,
                 errors: Vec::new(),
                 key,
             },
             Err(AppError::NotFound) => return Err(AppError::NotFound.into()),
-            Err(e) => PayState {
-                errors: messages(&ApiError::from(e)),
-                values: v,
-                outcome: None,
-                may_send: false,
-                key,
-            },
+            Err(e) => {
+                let (errors, field_errors) = split_errors(&ApiError::from(e));
+                PayState {
+                    errors,
+                    field_errors,
+                    values: v,
+                    outcome: None,
+                    may_send: false,
+                    key,
+                }
+            }
         };
         return Ok(render_pay(&state, &session, id, pay).await?.into_response());
     }
@@ -429,6 +485,7 @@ pub async fn pay_submit(
                 let pay = PayState {
                     values: v,
                     errors: Vec::new(),
+                    field_errors: refusal_fields(&refusals),
                     outcome: Some(("This payment was refused".into(), sentences)),
                     may_send: false,
                     key: token::generate(),
@@ -446,8 +503,10 @@ pub async fn pay_submit(
         Err(e) => {
             let error = ApiError::from(e);
             let status = error.status;
+            let (errors, field_errors) = split_errors(&error);
             let pay = PayState {
-                errors: messages(&error),
+                errors,
+                field_errors,
                 values: v,
                 outcome: None,
                 may_send: false,

@@ -28,7 +28,8 @@ pub async fn list(State(state): State<AppState>, session: AdminSession) -> Admin
             excluded_from_direct_payments: p.excluded_from_direct_payments,
         })
         .collect();
-    Ok(people_page(&shell, &rows))
+    let can_add = session.actor.role == crate::auth::Role::CareManager;
+    Ok(people_page(&shell, &rows, can_add))
 }
 
 /// One person, with how to reach them, their budgets, assessments and carers.
@@ -105,6 +106,20 @@ pub(super) async fn render(
             .collect(),
         errors,
         assessments: section,
+        actions: if session.actor.role == crate::auth::Role::CareManager {
+            vec![
+                (
+                    format!("/budgets/new?person_id={id}"),
+                    "Add a budget".to_owned(),
+                ),
+                (
+                    format!("/people/{id}/capacity"),
+                    "Record a change in capacity".to_owned(),
+                ),
+            ]
+        } else {
+            Vec::new()
+        },
     };
     Ok(person_page(&shell, &data))
 }

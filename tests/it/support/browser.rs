@@ -175,3 +175,25 @@ pub async fn assert_accessible(browser: &WebDriver) {
         serde_json::to_string_pretty(&serious).unwrap()
     );
 }
+
+/// Runs a journey's `steps` (which drive a clone of `browser`). When a step fails or panics, the
+/// page as it was is saved to `target/browser-failures/<name>.png` (its path printed) before the
+/// test fails with the step's error or panic; the browser is closed either way.
+pub async fn journey<F>(browser: WebDriver, name: &str, steps: F)
+where
+    F: std::future::Future<Output = WebDriverResult<()>> + Send + 'static,
+{
+    let outcome = tokio::spawn(steps).await;
+    if !matches!(outcome, Ok(Ok(()))) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-failures");
+        let path = dir.join(format!("{name}.png"));
+        if std::fs::create_dir_all(&dir).is_ok() && browser.screenshot(&path).await.is_ok() {
+            eprintln!("the page when {name} failed: {}", path.display());
+        }
+    }
+    browser.quit().await.ok();
+    match outcome {
+        Ok(result) => result.expect("browser steps"),
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}

@@ -49,6 +49,8 @@ pub struct BudgetPage {
     /// Why a form on this page was refused, shown at the top.
     pub errors: Vec<String>,
     pub csrf_token: String,
+    /// `(href, text)` of further things the viewer may do with this budget (casework).
+    pub actions: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -155,6 +157,7 @@ pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
                 a href={ "/budgets/" (data.id) "/decisions" } { "Payments and decisions" }
                 " · "
                 a href={ "/budgets/" (data.id) "/agreement" } { "Decision-making agreement" }
+                @for (href, text) in &data.actions { " · " a href=(href) { (text) } }
             }
             h2 { "Personal budget statement (Care Act section 26)" }
             dl.summary {

@@ -20,11 +20,12 @@ pub struct BudgetListRow {
     pub review_overdue: bool,
 }
 
-pub fn budgets(shell: &Shell, rows: &[BudgetListRow]) -> Markup {
+pub fn budgets(shell: &Shell, rows: &[BudgetListRow], can_add: bool) -> Markup {
     page(
         shell,
         "Budgets",
         html! {
+            @if can_add { p { a href="/budgets/new" { "Add a budget" } } }
             @if rows.is_empty() {
                 p { "There are no budgets you can see." }
             } @else {

@@ -7,6 +7,7 @@ pub mod bank_changes;
 pub mod budget;
 pub mod budgets;
 pub mod cards;
+pub mod casework;
 pub mod dashboard;
 pub mod directory;
 pub mod errors;

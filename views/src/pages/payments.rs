@@ -6,7 +6,7 @@ use maud::{html, Markup};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::components::{csrf_field, error_summary};
+use crate::components::{csrf_field, error_summary, field_error_summary, Field, FieldError};
 use crate::layout::{page, Shell};
 use crate::money::Gbp;
 
@@ -155,6 +155,8 @@ pub struct PayPage {
     pub outcome: Option<(String, Vec<String>)>,
     /// The check passed (or would be held): the form may be sent.
     pub may_send: bool,
+    /// Refusals beside the fields they concern, in plain words, linked from the summary.
+    pub field_errors: Vec<FieldError>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -169,27 +171,43 @@ pub struct PayValues {
     pub stay_to: String,
 }
 
-fn select(id: &str, label: &str, choices: &[Choice], chosen: &str) -> Markup {
-    html! {
-        div.field {
-            label for=(id) { (label) }
-            select id=(id) name=(id) {
-                @for c in choices {
-                    option value=(c.value) selected[c.value == chosen] { (c.label) }
-                }
-            }
-        }
+fn select(
+    id: &str,
+    label: &str,
+    choices: &[Choice],
+    chosen: &str,
+    errors: &[FieldError],
+) -> Markup {
+    let options: Vec<(String, String)> = choices
+        .iter()
+        .map(|c| (c.value.clone(), c.label.clone()))
+        .collect();
+    Field {
+        id,
+        label,
+        value: chosen,
+        hint: None,
+        errors,
     }
+    .select(&options)
 }
 
-fn text_field(id: &str, label: &str, kind: &str, value: &str, hint: Option<&str>) -> Markup {
-    html! {
-        div.field {
-            label for=(id) { (label) }
-            @if let Some(hint) = hint { p.hint { (hint) } }
-            input type=(kind) id=(id) name=(id) value=(value);
-        }
+fn text_field(
+    id: &str,
+    label: &str,
+    kind: &str,
+    value: &str,
+    hint: Option<&str>,
+    errors: &[FieldError],
+) -> Markup {
+    Field {
+        id,
+        label,
+        value,
+        hint,
+        errors,
     }
+    .input(kind)
 }
 
 pub fn pay(shell: &Shell, data: &PayPage) -> Markup {
@@ -200,6 +218,7 @@ pub fn pay(shell: &Shell, data: &PayPage) -> Markup {
         html! {
             p { a href={ "/budgets/" (data.budget_id) } { "Back to the budget" } }
             (error_summary(&data.errors))
+            (field_error_summary(&data.field_errors))
             @if let Some((heading, sentences)) = &data.outcome {
                 section.notice aria-live="polite" {
                     h2 { (heading) }
@@ -209,14 +228,15 @@ pub fn pay(shell: &Shell, data: &PayPage) -> Markup {
             form method="post" action={ "/budgets/" (data.budget_id) "/pay" } novalidate {
                 (csrf_field(&data.csrf_token))
                 input type="hidden" name="idempotency_key" value=(data.idempotency_key);
-                (select("payee_id", "Who is paid", &data.payees, &v.payee_id))
-                (select("category", "What it is for", &data.categories, &v.category))
-                (select("deployment", "Which money", &data.deployments, &v.deployment))
-                (text_field("amount", "Amount in pounds", "text", &v.amount, Some("For example 120.50")))
-                (text_field("service_date", "Day of the care or purchase", "date", &v.service_date, None))
-                (text_field("memo", "Note (optional)", "text", &v.memo, None))
-                (text_field("stay_from", "Care-home stay: first night (respite only)", "date", &v.stay_from, None))
-                (text_field("stay_to", "Care-home stay: last night (respite only)", "date", &v.stay_to, None))
+                @let fe = data.field_errors.as_slice();
+                (select("payee_id", "Who is paid", &data.payees, &v.payee_id, fe))
+                (select("category", "What it is for", &data.categories, &v.category, fe))
+                (select("deployment", "Which money", &data.deployments, &v.deployment, fe))
+                (text_field("amount", "Amount in pounds", "text", &v.amount, Some("For example 120.50"), fe))
+                (text_field("service_date", "Day of the care or purchase", "date", &v.service_date, None, fe))
+                (text_field("memo", "Note (optional)", "text", &v.memo, None, fe))
+                (text_field("stay_from", "Care-home stay: first night (respite only)", "date", &v.stay_from, None, fe))
+                (text_field("stay_to", "Care-home stay: last night (respite only)", "date", &v.stay_to, None, fe))
                 button type="submit" name="action" value="check" { "Check the payment" }
                 @if data.may_send {
                     " "

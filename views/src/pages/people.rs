@@ -14,11 +14,12 @@ pub struct PersonRow {
     pub excluded_from_direct_payments: bool,
 }
 
-pub fn people(shell: &Shell, rows: &[PersonRow]) -> Markup {
+pub fn people(shell: &Shell, rows: &[PersonRow], can_add: bool) -> Markup {
     page(
         shell,
         "People",
         html! {
+            @if can_add { p { a href="/people/new" { "Add a person" } } }
             @if rows.is_empty() {
                 p { "There is nobody here you can see yet." }
             } @else {

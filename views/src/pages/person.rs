@@ -25,6 +25,8 @@ pub struct PersonPage {
     pub errors: Vec<crate::components::FieldError>,
     /// Assessments and carers (council staff), after the budgets.
     pub assessments: Option<Markup>,
+    /// `(href, text)` of what the viewer may do for the person (care managers' casework).
+    pub actions: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +46,11 @@ pub fn person(shell: &Shell, data: &PersonPage) -> Markup {
         &data.name,
         html! {
             (crate::components::field_error_summary(&data.errors))
+            @if !data.actions.is_empty() {
+                ul.actions {
+                    @for (href, text) in &data.actions { li { a href=(href) { (text) } } }
+                }
+            }
             dl.summary {
                 @if let Some(dob) = data.date_of_birth {
                     dt { "Date of birth" } dd { (dob.format("%-d %B %Y")) }
