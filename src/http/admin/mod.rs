@@ -9,6 +9,7 @@ mod budgets;
 mod cards;
 mod dashboard;
 mod directory;
+mod finance;
 pub mod labels;
 mod ledger;
 mod login;
@@ -156,6 +157,25 @@ pub fn router() -> Router<AppState> {
             get(provider::return_show).post(provider::return_submit),
         )
         .route("/static/allot.css", get(stylesheet))
+        // Finance officers: payees to verify, contributions, reversals.
+        .route("/payees", get(finance::payees))
+        .route("/payees/{id}/verify", post(finance::verify_payee))
+        .route(
+            "/contributions",
+            get(finance::contributions_page).post(finance::record_contribution),
+        )
+        .route(
+            "/contributions/{id}/approve",
+            post(finance::approve_contribution),
+        )
+        .route(
+            "/contributions/{id}/reject",
+            post(finance::reject_contribution),
+        )
+        .route(
+            "/payments/{id}/reverse",
+            get(finance::reverse_form).post(finance::reverse),
+        )
 }
 
 async fn stylesheet() -> Response {

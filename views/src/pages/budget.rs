@@ -45,6 +45,8 @@ pub struct BudgetPage {
     /// Why a form on this page was refused, shown at the top.
     pub errors: Vec<String>,
     pub csrf_token: String,
+    /// Spending against the plan by category, the plan year so far.
+    pub spending: Option<crate::pages::pictures::SpendingPicture>,
 }
 
 #[derive(Debug, Clone)]
@@ -234,6 +236,7 @@ pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
                     }
                 }
             }
+            @if let Some(spending) = &data.spending { (crate::pages::pictures::spending(spending)) }
             h2 { "Contributions" }
             dl.summary {
                 dt { "Expected so far" } dd { (Gbp(data.contributions_expected)) }
