@@ -32,6 +32,7 @@ mod demo_budgets;
 mod directory;
 mod evidence_api;
 mod evidence_retention;
+mod finance_pages;
 mod foundation_api;
 mod foundation_db;
 mod fuzz_input;
