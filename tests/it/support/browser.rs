@@ -175,3 +175,30 @@ pub async fn assert_accessible(browser: &WebDriver) {
         serde_json::to_string_pretty(&serious).unwrap()
     );
 }
+
+/// Runs a journey's `steps` with the browser; when they fail (an error or a panic) saves a
+/// screenshot of the page as it was to `target/screenshots/<name>.png` and says where. The
+/// browser is closed either way, then the failure is passed on.
+pub async fn journey<F, Fut>(browser: WebDriver, name: &str, steps: F)
+where
+    F: FnOnce(WebDriver) -> Fut,
+    Fut: std::future::Future<Output = WebDriverResult<()>> + Send + 'static,
+{
+    let outcome = tokio::spawn(steps(browser.clone())).await;
+    if !matches!(outcome, Ok(Ok(()))) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        let path = dir.join(format!("{name}.png"));
+        let saved = match std::fs::create_dir_all(&dir) {
+            Ok(()) => browser.screenshot(&path).await.is_ok(),
+            Err(_) => false,
+        };
+        if saved {
+            eprintln!("screenshot of the failed journey: {}", path.display());
+        }
+    }
+    browser.quit().await.ok();
+    match outcome {
+        Ok(result) => result.expect("browser steps"),
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
