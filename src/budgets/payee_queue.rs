@@ -91,5 +91,7 @@ pub async fn waiting_change(tx: &Tx<'_>, actor: &Actor, payee_id: Uuid) -> AppRe
     )
     .await?
     .map(|r| r.get(0))
-    .ok_or_else(|| AppError::conflict("This payee's bank details are not waiting for verification."))
+    .ok_or_else(|| {
+        AppError::conflict("This payee's bank details are not waiting for verification.")
+    })
 }

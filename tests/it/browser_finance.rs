@@ -96,9 +96,14 @@ async fn a_finance_officer_verifies_a_payee_and_submits_a_run_that_a_second_appr
         wait_heading(&browser, "Payees").await;
         assert_accessible(&browser).await;
         let first = browser.find(By::Css("tbody tr")).await?.text().await?;
-        assert!(first.contains("Pam Assistant") && first.contains("Not verified"), "{first}");
+        assert!(
+            first.contains("Pam Assistant") && first.contains("Not verified"),
+            "{first}"
+        );
         browser
-            .find(By::Css("button[aria-label='Verify the bank details of Pam Assistant']"))
+            .find(By::Css(
+                "button[aria-label='Verify the bank details of Pam Assistant']",
+            ))
             .await?
             .click()
             .await?;
@@ -108,7 +113,11 @@ async fn a_finance_officer_verifies_a_payee_and_submits_a_run_that_a_second_appr
         assert_accessible(&browser).await;
 
         // A contribution the person paid, recorded for their budget.
-        browser.find(By::LinkText("Contributions")).await?.click().await?;
+        browser
+            .find(By::LinkText("Contributions"))
+            .await?
+            .click()
+            .await?;
         wait_heading(&browser, "Contributions").await;
         assert_accessible(&browser).await;
         browser
@@ -116,7 +125,11 @@ async fn a_finance_officer_verifies_a_payee_and_submits_a_run_that_a_second_appr
             .await?
             .click()
             .await?;
-        browser.find(By::Id("amount")).await?.send_keys("25.00").await?;
+        browser
+            .find(By::Id("amount"))
+            .await?
+            .send_keys("25.00")
+            .await?;
         set_value(&browser, "received_on", &today).await?;
         browser
             .find(By::Css("form[action='/contributions'] button[type=submit]"))
@@ -127,7 +140,11 @@ async fn a_finance_officer_verifies_a_payee_and_submits_a_run_that_a_second_appr
         assert_accessible(&browser).await;
 
         // Draft the run, then submit it.
-        browser.find(By::LinkText("Payment runs")).await?.click().await?;
+        browser
+            .find(By::LinkText("Payment runs"))
+            .await?
+            .click()
+            .await?;
         wait_heading(&browser, "Payment runs").await;
         assert_accessible(&browser).await;
         set_value(&browser, "period_start", PERIOD).await?;
@@ -141,16 +158,23 @@ async fn a_finance_officer_verifies_a_payee_and_submits_a_run_that_a_second_appr
             .await?;
         wait_text(&browser, "main h1", "Payment run").await;
         wait_text(&browser, "dl.summary", "Draft").await;
-        let totals = browser.find(By::Css("table.run-totals")).await?.text().await?;
+        let totals = browser
+            .find(By::Css("table.run-totals"))
+            .await?
+            .text()
+            .await?;
         assert!(
-            totals.contains("Direct payment 1 £400.00") && totals.contains("Managed account 1 £200.00"),
+            totals.contains("Direct payment 1 £400.00")
+                && totals.contains("Managed account 1 £200.00"),
             "{totals}"
         );
         let chart = browser.find(By::Css("svg.run-chart")).await?;
         assert_eq!(chart.attr("role").await?.as_deref(), Some("img"));
         assert_accessible(&browser).await;
         browser
-            .find(By::XPath("//button[normalize-space()='Submit for approval']"))
+            .find(By::XPath(
+                "//button[normalize-space()='Submit for approval']",
+            ))
             .await?
             .click()
             .await?;
@@ -159,7 +183,9 @@ async fn a_finance_officer_verifies_a_payee_and_submits_a_run_that_a_second_appr
         let run_url = browser.current_url().await?.to_string();
         // The one who submitted it may not approve it.
         assert!(browser
-            .find_all(By::XPath("//button[normalize-space()='Approve and release']"))
+            .find_all(By::XPath(
+                "//button[normalize-space()='Approve and release']"
+            ))
             .await?
             .is_empty());
 
@@ -177,7 +203,9 @@ async fn a_finance_officer_verifies_a_payee_and_submits_a_run_that_a_second_appr
         wait_text(&browser, "dl.summary", "Submitted for approval").await;
         assert_accessible(&browser).await;
         browser
-            .find(By::XPath("//button[normalize-space()='Approve and release']"))
+            .find(By::XPath(
+                "//button[normalize-space()='Approve and release']",
+            ))
             .await?
             .click()
             .await?;

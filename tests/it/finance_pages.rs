@@ -206,7 +206,11 @@ async fn the_contribution_form_refuses_bad_input_keeping_what_was_typed_and_reco
         )
         .await;
     assert_eq!(later.status, StatusCode::BAD_REQUEST, "{}", later.text);
-    assert!(later.text.contains("id=\"received_on-error\""), "{}", later.text);
+    assert!(
+        later.text.contains("id=\"received_on-error\""),
+        "{}",
+        later.text
+    );
     assert!(later.text.contains("value=\"45.50\""));
     assert_eq!(s.app.snapshot().await, before, "refusals write nothing");
 
@@ -375,9 +379,10 @@ async fn a_reversal_needs_a_reason_and_keeps_what_was_typed() {
         .form(&path, &maker, &[("csrf_token", &csrf), ("reason", &long)])
         .await;
     assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
-    assert!(too_long
-        .text
-        .contains(&format!(">Paid twice &lt;{}&gt;</textarea>", "x".repeat(400))));
+    assert!(too_long.text.contains(&format!(
+        ">Paid twice &lt;{}&gt;</textarea>",
+        "x".repeat(400)
+    )));
     // The budget holder may not reverse; nothing was written by any of this.
     let (holder, holder_csrf) = s.app.session(s.council.id, t.holder.0).await;
     let theirs = s
@@ -444,7 +449,9 @@ async fn the_pictures_tables_carry_the_ledgers_figures() {
     assert_eq!(statement.status, StatusCode::OK, "{}", statement.text);
     let budget_page = s.app.page(&format!("/budgets/{}", t.budget), &maker).await;
     assert_eq!(budget_page.status, StatusCode::OK, "{}", budget_page.text);
-    assert!(budget_page.text.contains("aria-labelledby=\"spending-title spending-desc\""));
+    assert!(budget_page
+        .text
+        .contains("aria-labelledby=\"spending-title spending-desc\""));
     let spending = table(&budget_page.text, "<table class=\"spending-table\">");
     let lines = statement.json["spending"].as_array().unwrap();
     assert!(!lines.is_empty());
@@ -462,7 +469,10 @@ async fn the_pictures_tables_carry_the_ledgers_figures() {
     // The account page: twelve month ends and today, today's being the posted balance.
     let view = s.budget_view(t.budget).await;
     let dp = account(&view, "direct_payment");
-    let account_page = s.app.page(&format!("/accounts/{}", t.dp_account), &maker).await;
+    let account_page = s
+        .app
+        .page(&format!("/accounts/{}", t.dp_account), &maker)
+        .await;
     assert_eq!(account_page.status, StatusCode::OK, "{}", account_page.text);
     let history = table(&account_page.text, "<table class=\"history-table\">");
     assert_eq!(history.matches("<tr>").count(), 14, "{history}");
@@ -474,8 +484,12 @@ async fn the_pictures_tables_carry_the_ledgers_figures() {
         )),
         "{today} {posted} in {history}"
     );
-    assert!(account_page.text.contains("aria-labelledby=\"balance-title balance-desc\""));
-    assert!(account_page.text.contains("aria-labelledby=\"weeks-title weeks-desc\""));
+    assert!(account_page
+        .text
+        .contains("aria-labelledby=\"balance-title balance-desc\""));
+    assert!(account_page
+        .text
+        .contains("aria-labelledby=\"weeks-title weeks-desc\""));
 
     // The run page: the run's total by deployment, adding up to the run's total.
     let runs = s.app.get("/api/v1/payment-runs", &s.maker.token).await;
@@ -502,5 +516,28 @@ async fn the_pictures_tables_carry_the_ledgers_figures() {
         assert!(totals.contains(&Gbp(total).text()), "{total} in {totals}");
     }
     assert!(totals.contains(&gbp(run.json["total_amount"].as_str().unwrap())));
-    assert!(run_page.text.contains("aria-labelledby=\"by-deployment-title by-deployment-desc\""));
+    assert!(run_page
+        .text
+        .contains("aria-labelledby=\"by-deployment-title by-deployment-desc\""));
+}
+
+#[tokio::test]
+async fn the_auditors_pages_lead_to_sampling_payments_for_evidence() {
+    let s = Scenario::new().await;
+    let (auditor, _) = s.app.session(s.council.id, s.auditor.id).await;
+    for path in ["/evidence/missing", "/audit/chain"] {
+        let page = s.app.page(path, &auditor).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(
+            page.text.contains("<a href=\"/audit/samples\">sampl"),
+            "{path}: {}",
+            page.text
+        );
+    }
+    let samples = s.app.page("/audit/samples", &auditor).await;
+    assert_eq!(samples.status, StatusCode::OK);
+    // Finance officers do not sample: no link to a page they may not use.
+    let (maker, _) = s.app.session(s.council.id, s.maker.id).await;
+    let page = s.app.page("/evidence/missing", &maker).await;
+    assert!(!page.text.contains("href=\"/audit/samples\""));
 }

@@ -221,7 +221,10 @@ mod tests {
         assert!(svg.contains(r#"width="400.0""#), "{svg}");
         assert!(svg.contains(r#"width="200.0""#), "{svg}");
         assert!(svg.contains("Respite &lt;b&gt;"), "{svg}");
-        assert!(svg.contains(r#"x1="300.0""#), "the mark at 25 of 100: {svg}");
+        assert!(
+            svg.contains(r#"x1="300.0""#),
+            "the mark at 25 of 100: {svg}"
+        );
     }
 
     #[test]

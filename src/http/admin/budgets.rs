@@ -69,14 +69,15 @@ pub async fn render(
             Box::pin(async move {
                 let budget = view::view(tx, &actor, id, today).await?;
                 // A budget that has not started has no plan year to show yet.
-                let statement =
-                    match crate::budgets::own_statement::own_statement(tx, &actor, id, None, None, today)
-                        .await
-                    {
-                        Ok(statement) => Some(statement),
-                        Err(crate::error::AppError::Invalid { .. }) => None,
-                        Err(e) => return Err(e),
-                    };
+                let statement = match crate::budgets::own_statement::own_statement(
+                    tx, &actor, id, None, None, today,
+                )
+                .await
+                {
+                    Ok(statement) => Some(statement),
+                    Err(crate::error::AppError::Invalid { .. }) => None,
+                    Err(e) => return Err(e),
+                };
                 let names: HashMap<Uuid, String> = organisations::list(tx, council_id)
                     .await?
                     .into_iter()

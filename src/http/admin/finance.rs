@@ -33,7 +33,11 @@ use allot_views::pages::finance::{
 
 /// The refusal of a service as field errors: each detail naming a field the form has is shown
 /// beside it; anything else under `fallback`. Not found and forbidden stay error pages.
-fn field_errors(e: AppError, fields: &[&str], fallback: &str) -> Result<(StatusCode, Vec<FieldError>), AdminError> {
+fn field_errors(
+    e: AppError,
+    fields: &[&str],
+    fallback: &str,
+) -> Result<(StatusCode, Vec<FieldError>), AdminError> {
     if matches!(e, AppError::Forbidden) {
         return Err(e.into());
     }
@@ -244,9 +248,11 @@ pub async fn contributions_page(
         received_on: state.clock.today().to_string(),
         ..ContributionFields::default()
     };
-    Ok(render_contributions(&state, &session, fields, Vec::new(), None)
-        .await?
-        .into_response())
+    Ok(
+        render_contributions(&state, &session, fields, Vec::new(), None)
+            .await?
+            .into_response(),
+    )
 }
 
 /// What is wrong with the contribution form before the service is asked.
@@ -359,7 +365,8 @@ pub async fn record_contribution(
             Ok((StatusCode::NOT_FOUND, page).into_response())
         }
         Err(e) => {
-            let (status, errors) = field_errors(e, &["budget_id", "amount", "received_on"], "budget_id")?;
+            let (status, errors) =
+                field_errors(e, &["budget_id", "amount", "received_on"], "budget_id")?;
             let page = render_contributions(&state, &session, fields, errors, None).await?;
             Ok((status, page).into_response())
         }

@@ -14,10 +14,10 @@ use crate::budgets::account_history;
 use crate::budgets::ledger_view::{self, AccountStatement, EntryDetail, StatementRequest};
 use crate::http::AppState;
 use crate::ledger::{statement::MAX_LIMIT, Side};
-use allot_views::pages::pictures::{BalancePicture, BalanceRow};
 use allot_views::pages::ledger::{
     self as page, AccountPage, BudgetLink, EntryPage, LegRow, RecordValue, SealRow, StatementRow,
 };
+use allot_views::pages::pictures::{BalancePicture, BalanceRow};
 
 /// Lines on a page unless `limit` says otherwise.
 const PAGE_LINES: u32 = 50;
