@@ -351,7 +351,15 @@ async fn a_reversal_needs_a_reason_and_keeps_what_was_typed() {
     let entry = paid.json["entry_id"].as_str().unwrap().to_string();
     let (maker, csrf) = s.app.session(s.council.id, s.maker.id).await;
 
-    // The payment's entry offers the reversal; the form shows the payment.
+    // The budget's decisions and the payment's entry offer the reversal; the form shows the
+    // payment.
+    let decisions = s
+        .app
+        .page(&format!("/budgets/{}/decisions", t.budget), &maker)
+        .await;
+    assert!(decisions
+        .text
+        .contains(&format!("href=\"/payments/{payment}/reverse\"")));
     let shown = s.app.page(&format!("/entries/{entry}"), &maker).await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.text);
     assert!(shown
