@@ -1,6 +1,7 @@
 //! People, organisations, budgets, plans, deployments, payees, reviews: the records money is
 //! released against. Nothing here decides a release; `payments` does, with `rules`.
 
+pub mod account_history;
 pub mod accounts;
 pub mod agreements;
 pub mod arrears;
@@ -16,6 +17,7 @@ pub mod ledger_view;
 pub mod listing;
 pub mod organisations;
 pub mod own_statement;
+pub mod payee_queue;
 pub mod payees;
 pub mod people;
 pub mod plans;

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use thirtyfour::prelude::*;
 
 use crate::payments_api::setup;
-use crate::support::browser::{browser, serve, sign_in, wait_heading, Driver};
+use crate::support::browser::{
+    assert_accessible, browser, journey, serve, sign_in, wait_heading, Driver,
+};
 use crate::support::PASSWORD;
 
 /// Waits (up to 10 s) for the first element matching `css` to contain `needle`.
@@ -61,14 +63,16 @@ async fn an_auditor_draws_a_sample_records_a_finding_and_verifies_the_chain() {
     let driver = Driver::start();
     let profile = tempfile::tempdir().unwrap();
     let browser = browser(&driver, profile.path()).await;
-    let result = async {
+    journey(browser, "browser_auditor", move |browser| async move {
         sign_in(&browser, &base, &email, PASSWORD).await?;
+        assert_accessible(&browser).await;
         browser
             .find(By::LinkText("Audit samples"))
             .await?
             .click()
             .await?;
         wait_heading(&browser, "Audit samples").await;
+        assert_accessible(&browser).await;
         browser
             .find(By::Id("seed"))
             .await?
@@ -92,6 +96,7 @@ async fn an_auditor_draws_a_sample_records_a_finding_and_verifies_the_chain() {
             .click()
             .await?;
         wait_heading(&browser, "Audit sample").await;
+        assert_accessible(&browser).await;
         let rows = browser.find_all(By::Css("tbody tr")).await?;
         assert_eq!(rows.len(), 2);
         assert!(rows[0].text().await?.contains("None yet"));
@@ -121,6 +126,7 @@ async fn an_auditor_draws_a_sample_records_a_finding_and_verifies_the_chain() {
         )
         .await;
         assert!(row.contains("query"), "{row}");
+        assert_accessible(&browser).await;
 
         // The sample is listed with its finding.
         browser
@@ -129,6 +135,7 @@ async fn an_auditor_draws_a_sample_records_a_finding_and_verifies_the_chain() {
             .click()
             .await?;
         wait_heading(&browser, "Audit samples").await;
+        assert_accessible(&browser).await;
         let listed = browser.find(By::Css("tbody tr")).await?.text().await?;
         assert!(listed.contains("year-end 2026"), "{listed}");
         // Two payments drawn, one finding.
@@ -141,6 +148,7 @@ async fn an_auditor_draws_a_sample_records_a_finding_and_verifies_the_chain() {
             .click()
             .await?;
         wait_heading(&browser, "Verify the chain").await;
+        assert_accessible(&browser).await;
         browser
             .find(By::Css("form[action='/audit/chain'] button[type=submit]"))
             .await?
@@ -149,9 +157,8 @@ async fn an_auditor_draws_a_sample_records_a_finding_and_verifies_the_chain() {
         wait_text(&browser, "main", "The chain verifies").await;
         let shown = browser.find(By::Css("main dl")).await?.text().await?;
         assert!(shown.contains(&head_hash), "{shown}");
+        assert_accessible(&browser).await;
         WebDriverResult::Ok(())
-    }
+    })
     .await;
-    browser.quit().await.ok();
-    result.expect("browser steps");
 }

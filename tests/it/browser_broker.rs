@@ -82,7 +82,7 @@ async fn a_broker_drafts_a_plan_and_submits_it_to_the_care_manager() {
         assert_accessible(&browser).await;
         WebDriverResult::Ok(())
     };
-    journey(driven, "broker", steps).await;
+    journey(driven, "browser_broker", |_| steps).await;
 
     // The care manager sees it submitted.
     let view = s.budget_view(budget).await;

@@ -131,7 +131,7 @@ async fn a_budget_holder_is_refused_in_plain_words_then_pays_and_asks_for_their_
         assert_accessible(&browser).await;
         WebDriverResult::Ok(())
     };
-    journey(driven, "budget_holder", steps).await;
+    journey(driven, "browser_budget_holder", |_| steps).await;
 
     // The request waits for a finance officer.
     let queue =

@@ -151,5 +151,5 @@ async fn a_care_manager_adds_a_person_and_a_budget_and_approves_the_plan() {
         assert_accessible(&browser).await;
         WebDriverResult::Ok(())
     };
-    journey(driven, "care_manager", steps).await;
+    journey(driven, "browser_care_manager", |_| steps).await;
 }

@@ -13,7 +13,9 @@ use thirtyfour::prelude::*;
 use uuid::Uuid;
 
 use crate::payments_api::{bank, grant, payee};
-use crate::support::browser::{browser, serve, sign_in, wait_heading, Driver};
+use crate::support::browser::{
+    assert_accessible, browser, journey, serve, sign_in, wait_heading, Driver,
+};
 use crate::support::scenario::{id, Scenario, PERIOD};
 use crate::support::PASSWORD;
 
@@ -168,8 +170,10 @@ async fn provider_staff_pay_an_invoice_load_payroll_and_reconcile_a_statement() 
     let driver = Driver::start();
     let profile = tempfile::tempdir().unwrap();
     let browser = browser(&driver, profile.path()).await;
-    let result = async {
+    let (budget, pa, hmrc, pension) = (w.budget, w.pa, w.hmrc, w.pension);
+    journey(browser, "browser_provider", move |browser| async move {
         sign_in(&browser, &base, &email, PASSWORD).await?;
+        assert_accessible(&browser).await;
         // The worklist links the invoice to pay.
         wait_text(&browser, "main", "Invoices to pay").await;
         browser
@@ -178,6 +182,7 @@ async fn provider_staff_pay_an_invoice_load_payroll_and_reconcile_a_statement() 
             .click()
             .await?;
         wait_heading(&browser, "Invoice B-1").await;
+        assert_accessible(&browser).await;
 
         // Check first: the rules' outcome in words; then send.
         browser
@@ -186,30 +191,33 @@ async fn provider_staff_pay_an_invoice_load_payroll_and_reconcile_a_statement() 
             .click()
             .await?;
         wait_text(&browser, ".notice", "This payment can be made now").await;
+        assert_accessible(&browser).await;
         browser
             .find(By::Css("button[value=send]"))
             .await?
             .click()
             .await?;
         wait_text(&browser, "dl.summary", "Outstanding\n£0.00").await;
+        assert_accessible(&browser).await;
         let summary = browser.find(By::Css("dl.summary")).await?.text().await?;
         assert!(summary.contains("Status\nPaid"), "{summary}");
 
         // Payroll: the bureau's CSV pasted with the period and payees.
         browser.find(By::LinkText("Payroll")).await?.click().await?;
         wait_heading(&browser, "Payroll").await;
+        assert_accessible(&browser).await;
         set_value(&browser, "period_start", "2025-02-03").await?;
         set_value(&browser, "period_end", "2025-02-09").await?;
         set_value(&browser, "pay_date", "2025-02-14").await?;
         browser
-            .find(By::Css(format!("#hmrc_payee_id option[value='{}']", w.hmrc)))
+            .find(By::Css(format!("#hmrc_payee_id option[value='{}']", hmrc)))
             .await?
             .click()
             .await?;
         browser
             .find(By::Css(format!(
                 "#pension_payee_id option[value='{}']",
-                w.pension
+                pension
             )))
             .await?
             .click()
@@ -219,7 +227,7 @@ async fn provider_staff_pay_an_invoice_load_payroll_and_reconcile_a_statement() 
             .await?
             .send_keys(format!(
                 "budget_id,payee_id,gross,tax,employee_ni,employer_ni,employee_pension,employer_pension,net\n{},{},168.75,10.00,5.00,7.00,5.00,3.00,148.75",
-                w.budget, w.pa
+                budget, pa
             ))
             .await?;
         browser
@@ -228,6 +236,7 @@ async fn provider_staff_pay_an_invoice_load_payroll_and_reconcile_a_statement() 
             .click()
             .await?;
         wait_text(&browser, ".notice", "The payroll run was loaded").await;
+        assert_accessible(&browser).await;
         let results = browser.find(By::Css(".notice table")).await?.text().await?;
         assert!(
             results.contains("Sam Assistant")
@@ -243,8 +252,10 @@ async fn provider_staff_pay_an_invoice_load_payroll_and_reconcile_a_statement() 
             .click()
             .await?;
         wait_heading(&browser, "Bank statements").await;
+        assert_accessible(&browser).await;
         browser.find(By::LinkText("Rosa Client")).await?.click().await?;
         wait_text(&browser, "main h1", "Bank statements: Rosa Client").await;
+        assert_accessible(&browser).await;
         browser
             .find(By::Id("statement"))
             .await?
@@ -256,6 +267,7 @@ async fn provider_staff_pay_an_invoice_load_payroll_and_reconcile_a_statement() 
             .click()
             .await?;
         wait_heading(&browser, "Bank statement BROWSER-1").await;
+        assert_accessible(&browser).await;
         let lines = browser.find(By::Css("main table")).await?.text().await?;
         assert!(lines.contains("Unmatched"), "{lines}");
         let summary = browser.find(By::Css(".notice")).await?.text().await?;
@@ -274,9 +286,8 @@ async fn provider_staff_pay_an_invoice_load_payroll_and_reconcile_a_statement() 
         wait_text(&browser, "main table", "by hand").await;
         let summary = browser.find(By::Css("dl.summary")).await?.text().await?;
         assert!(summary.contains("Lines unmatched\n0"), "{summary}");
+        assert_accessible(&browser).await;
         WebDriverResult::Ok(())
-    }
+    })
     .await;
-    browser.quit().await.ok();
-    result.expect("browser steps");
 }

@@ -101,7 +101,7 @@ async fn a_representative_cosigns_a_held_payment_and_opens_the_person() {
         wait_heading(&browser, "Pat Payer").await;
         WebDriverResult::Ok(())
     };
-    journey(driven, "representative", steps).await;
+    journey(driven, "browser_representative", |_| steps).await;
 
     let after = s
         .app

@@ -3,6 +3,7 @@
 //!
 //! Everything is escaped by maud; `PreEscaped` is only ever used for constant markup of ours.
 
+pub mod charts;
 pub mod components;
 pub mod layout;
 pub mod money;

@@ -14,6 +14,7 @@ use allot_views::pages::budget::{
     self as page, AccountRow, BudgetPage, DeploymentGroup, PlanLineRow, PlanSummary,
 };
 use allot_views::pages::budgets::{budgets, BudgetListRow};
+use allot_views::pages::pictures::{SpendingPicture, SpendingRow};
 
 /// The budgets this user may see.
 pub async fn list(State(state): State<AppState>, session: AdminSession) -> AdminResult<Markup> {
@@ -67,16 +68,26 @@ pub async fn render(
     let actor = session.actor.clone();
     let council_id = actor.council_id;
     let today = state.clock.today();
-    let (budget, names) = state
+    let (budget, names, statement) = state
         .in_tenant_tx(council_id, |tx| {
             Box::pin(async move {
                 let budget = view::view(tx, &actor, id, today).await?;
+                // A budget that has not started has no plan year to show yet.
+                let statement = match crate::budgets::own_statement::own_statement(
+                    tx, &actor, id, None, None, today,
+                )
+                .await
+                {
+                    Ok(statement) => Some(statement),
+                    Err(crate::error::AppError::Invalid { .. }) => None,
+                    Err(e) => return Err(e),
+                };
                 let names: HashMap<Uuid, String> = organisations::list(tx, council_id)
                     .await?
                     .into_iter()
                     .map(|o| (o.id, o.name))
                     .collect();
-                Ok((budget, names))
+                Ok((budget, names, statement))
             })
         })
         .await?;
@@ -175,6 +186,19 @@ pub async fn render(
             )],
             _ => Vec::new(),
         },
+        spending: statement.map(|statement| SpendingPicture {
+            from: statement.from,
+            to: statement.to,
+            rows: statement
+                .spending
+                .iter()
+                .map(|l| SpendingRow {
+                    label: l.label.clone(),
+                    planned: l.planned_value,
+                    spent: l.spent_value,
+                })
+                .collect(),
+        }),
     };
     Ok(page::budget(&shell, &data))
 }

@@ -10,12 +10,14 @@ use uuid::Uuid;
 
 use super::session::AdminSession;
 use super::{labels, AdminPath, AdminQuery, AdminResult};
+use crate::budgets::account_history;
 use crate::budgets::ledger_view::{self, AccountStatement, EntryDetail, StatementRequest};
 use crate::http::AppState;
 use crate::ledger::{statement::MAX_LIMIT, Side};
 use allot_views::pages::ledger::{
     self as page, AccountPage, BudgetLink, EntryPage, LegRow, RecordValue, SealRow, StatementRow,
 };
+use allot_views::pages::pictures::{BalancePicture, BalanceRow};
 
 /// Lines on a page unless `limit` says otherwise.
 const PAGE_LINES: u32 = 50;
@@ -120,9 +122,14 @@ pub async fn account(
     };
     let actor = session.actor.clone();
     let wanted = request.clone();
-    let statement = state
+    let today = state.clock.today();
+    let (statement, history) = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { ledger_view::account_statement(tx, &actor, id, &wanted).await })
+            Box::pin(async move {
+                let statement = ledger_view::account_statement(tx, &actor, id, &wanted).await?;
+                let history = account_history::history(tx, &actor, id, today).await?;
+                Ok((statement, history))
+            })
         })
         .await?;
     let status = if errors.is_empty() {
@@ -130,7 +137,19 @@ pub async fn account(
     } else {
         StatusCode::BAD_REQUEST
     };
-    let data = account_page(id, &request, statement, &params, errors);
+    let mut data = account_page(id, &request, statement, &params, errors);
+    data.history = Some(BalancePicture {
+        weekly_amount: history.weekly_amount,
+        rows: history
+            .points
+            .into_iter()
+            .map(|p| BalanceRow {
+                date: p.date,
+                balance: p.balance,
+                weeks: p.weeks_of_funding,
+            })
+            .collect(),
+    });
     Ok((status, page::account(&shell, &data)).into_response())
 }
 
@@ -196,6 +215,7 @@ fn account_page(
             .cursor
             .is_some()
             .then(|| statement_href(id, request, None)),
+        history: None,
     }
 }
 
@@ -207,12 +227,19 @@ pub async fn entry(
 ) -> AdminResult<Response> {
     let shell = session.shell(&state, "/budgets").await?;
     let actor = session.actor.clone();
-    let detail = state
+    let (detail, reversible) = state
         .in_tenant_tx(actor.council_id, |tx| {
-            Box::pin(async move { ledger_view::entry_detail(tx, &actor, id).await })
+            Box::pin(async move {
+                let detail = ledger_view::entry_detail(tx, &actor, id).await?;
+                let reversible =
+                    crate::payments::reversals::reversible_payment_of_entry(tx, &actor, id).await?;
+                Ok((detail, reversible))
+            })
         })
         .await?;
-    Ok(page::entry(&shell, &entry_page(detail)).into_response())
+    let mut data = entry_page(detail);
+    data.reversible_payment = reversible;
+    Ok(page::entry(&shell, &data).into_response())
 }
 
 fn entry_page(detail: EntryDetail) -> EntryPage {
@@ -244,6 +271,7 @@ fn entry_page(detail: EntryDetail) -> EntryPage {
             prev_hash: hex::encode(&link.prev_hash),
             sealed_at: link.sealed_at,
         }),
+        reversible_payment: None,
     }
 }
 

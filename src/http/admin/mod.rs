@@ -11,6 +11,7 @@ mod cards;
 mod casework;
 mod dashboard;
 mod directory;
+mod finance;
 pub mod labels;
 mod ledger;
 mod login;
@@ -193,6 +194,25 @@ pub fn router() -> Router<AppState> {
         .route(
             "/payee-requests/new",
             get(casework::pa_request_form).post(casework::pa_request_submit),
+        )
+        // Finance officers: payees to verify, contributions, reversals.
+        .route("/payees", get(finance::payees))
+        .route("/payees/{id}/verify", post(finance::verify_payee))
+        .route(
+            "/contributions",
+            get(finance::contributions_page).post(finance::record_contribution),
+        )
+        .route(
+            "/contributions/{id}/approve",
+            post(finance::approve_contribution),
+        )
+        .route(
+            "/contributions/{id}/reject",
+            post(finance::reject_contribution),
+        )
+        .route(
+            "/payments/{id}/reverse",
+            get(finance::reverse_form).post(finance::reverse),
         )
 }
 

@@ -173,6 +173,10 @@ pub async fn decisions(
             budget_id: id,
             budget_reference: reference,
             items: items.iter().map(row).collect(),
+            can_reverse: matches!(
+                session.actor.role,
+                crate::auth::Role::FinanceOfficer | crate::auth::Role::ProviderStaff
+            ),
         },
     ))
 }

@@ -111,6 +111,14 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             href: "/bank-details",
         });
         nav.push(NavItem {
+            label: "Payees",
+            href: "/payees",
+        });
+        nav.push(NavItem {
+            label: "Contributions",
+            href: "/contributions",
+        });
+        nav.push(NavItem {
             label: "Cards",
             href: "/cards",
         });

@@ -176,19 +176,24 @@ pub async fn assert_accessible(browser: &WebDriver) {
     );
 }
 
-/// Runs a journey's `steps` (which drive a clone of `browser`). When a step fails or panics, the
-/// page as it was is saved to `target/browser-failures/<name>.png` (its path printed) before the
-/// test fails with the step's error or panic; the browser is closed either way.
-pub async fn journey<F>(browser: WebDriver, name: &str, steps: F)
+/// Runs a journey's `steps` with the browser; when they fail (an error or a panic) saves a
+/// screenshot of the page as it was to `target/screenshots/<name>.png` and says where. The
+/// browser is closed either way, then the failure is passed on.
+pub async fn journey<F, Fut>(browser: WebDriver, name: &str, steps: F)
 where
-    F: std::future::Future<Output = WebDriverResult<()>> + Send + 'static,
+    F: FnOnce(WebDriver) -> Fut,
+    Fut: std::future::Future<Output = WebDriverResult<()>> + Send + 'static,
 {
-    let outcome = tokio::spawn(steps).await;
+    let outcome = tokio::spawn(steps(browser.clone())).await;
     if !matches!(outcome, Ok(Ok(()))) {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-failures");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         let path = dir.join(format!("{name}.png"));
-        if std::fs::create_dir_all(&dir).is_ok() && browser.screenshot(&path).await.is_ok() {
-            eprintln!("the page when {name} failed: {}", path.display());
+        let saved = match std::fs::create_dir_all(&dir) {
+            Ok(()) => browser.screenshot(&path).await.is_ok(),
+            Err(_) => false,
+        };
+        if saved {
+            eprintln!("screenshot of the failed journey: {}", path.display());
         }
     }
     browser.quit().await.ok();

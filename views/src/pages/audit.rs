@@ -162,6 +162,9 @@ pub fn missing_evidence(shell: &Shell, rows: &[MissingRow], threshold: &str) -> 
         "Missing evidence",
         html! {
             p { "Posted payments above " (threshold) " with no receipt, invoice, timesheet or other evidence 30 days after they were posted. Evidence attached later takes a payment off this list." }
+            @if shell.nav.iter().any(|n| n.href == "/audit/samples") {
+                p { "To check the evidence behind payments, " a href="/audit/samples" { "sample payments for evidence" } "." }
+            }
             @if rows.is_empty() {
                 p { "No payment is missing its evidence." }
             } @else {

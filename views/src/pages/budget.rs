@@ -51,6 +51,8 @@ pub struct BudgetPage {
     pub csrf_token: String,
     /// `(href, text)` of further things the viewer may do with this budget (casework).
     pub actions: Vec<(String, String)>,
+    /// Spending against the plan by category, the plan year so far.
+    pub spending: Option<crate::pages::pictures::SpendingPicture>,
 }
 
 #[derive(Debug, Clone)]
@@ -243,6 +245,7 @@ pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
                     }
                 }
             }
+            @if let Some(spending) = &data.spending { (crate::pages::pictures::spending(spending)) }
             h2 { "Contributions" }
             dl.summary {
                 dt { "Expected so far" } dd { (Gbp(data.contributions_expected)) }

@@ -61,6 +61,8 @@ pub struct AccountPage {
     pub next_href: Option<String>,
     /// The first page, when this is a later one.
     pub first_href: Option<String>,
+    /// Balance and weeks of funding at each month end.
+    pub history: Option<crate::pages::pictures::BalancePicture>,
 }
 
 fn day(date: NaiveDate) -> String {
@@ -100,6 +102,7 @@ pub fn account(shell: &Shell, data: &AccountPage) -> Markup {
                 dt { "Including pending" } dd { (Gbp(data.pending)) }
                 dt { "Available to spend" } dd { (Gbp(data.available)) }
             }
+            @if let Some(history) = &data.history { (crate::pages::pictures::balance(history)) }
             h2 { "Statement" }
             form.filter method="get" action={ "/accounts/" (data.id) } {
                 div.field {
@@ -199,6 +202,8 @@ pub struct EntryPage {
     pub posted_by: Option<Uuid>,
     pub expires_at: Option<DateTime<Utc>>,
     pub seal: Option<SealRow>,
+    /// The payment this entry posted, when the signed-in user may reverse it.
+    pub reversible_payment: Option<Uuid>,
 }
 
 fn status_label(status: &str, is_hold: bool) -> &'static str {
@@ -275,6 +280,9 @@ pub fn entry(shell: &Shell, data: &EntryPage) -> Markup {
                 @if let Some(id) = data.reversed_by { (entry_link("Reversed by", id)) }
                 @if let Some(id) = data.hold_id { (entry_link("Pays the hold", id)) }
                 @if let Some(id) = data.posted_by { (entry_link("Paid by", id)) }
+            }
+            @if let Some(payment) = data.reversible_payment {
+                p { a href={ "/payments/" (payment) "/reverse" } { "Reverse this payment" } }
             }
             h2 { "Where the money went" }
             table.legs {

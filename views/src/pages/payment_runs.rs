@@ -143,6 +143,25 @@ fn action(id: Uuid, verb: &str, label: &str, class: &str, csrf: &str) -> Markup 
     }
 }
 
+/// The run's lines added up by the kind of money they release, in the order first met.
+fn by_deployment(lines: &[RunLineRow]) -> Vec<crate::pages::pictures::DeploymentTotal> {
+    let mut totals: Vec<crate::pages::pictures::DeploymentTotal> = Vec::new();
+    for line in lines {
+        match totals.iter_mut().find(|t| t.label == line.deployment) {
+            Some(t) => {
+                t.lines += 1;
+                t.total += line.amount;
+            }
+            None => totals.push(crate::pages::pictures::DeploymentTotal {
+                label: line.deployment.to_string(),
+                lines: 1,
+                total: line.amount,
+            }),
+        }
+    }
+    totals
+}
+
 pub fn run(shell: &Shell, data: &RunPage) -> Markup {
     let title = match (data.period_start, data.period_end) {
         (Some(start), Some(end)) => format!("Payment run {} to {}", day(start), day(end)),
@@ -174,6 +193,7 @@ pub fn run(shell: &Shell, data: &RunPage) -> Markup {
                     li { a href={ "/payment-runs/" (data.id) "/pain001" } download { "ISO 20022 pain.001 file" } }
                 }
             }
+            (crate::pages::pictures::run_totals(&by_deployment(&data.lines)))
             h2 { "Lines" }
             @if data.lines.is_empty() {
                 p { "Nothing is released in this run." }

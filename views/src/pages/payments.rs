@@ -96,6 +96,8 @@ pub struct DecisionsPage {
     pub budget_id: Uuid,
     pub budget_reference: String,
     pub items: Vec<PaymentRow>,
+    /// Finance officers (and provider staff) may reverse posted payments.
+    pub can_reverse: bool,
 }
 
 pub fn decisions(shell: &Shell, data: &DecisionsPage) -> Markup {
@@ -122,7 +124,14 @@ pub fn decisions(shell: &Shell, data: &DecisionsPage) -> Markup {
                                 td { (p.payee) }
                                 td { (p.category) }
                                 td.num { (Gbp(p.amount)) }
-                                td { span.tag { (status_words(&p.status)) } }
+                                td {
+                                    span.tag { (status_words(&p.status)) }
+                                    @if data.can_reverse && p.status == "posted" {
+                                        " " a href={ "/payments/" (p.id) "/reverse" } {
+                                            "Reverse" span.visually-hidden { " the payment of " (Gbp(p.amount).text()) " to " (p.payee) }
+                                        }
+                                    }
+                                }
                                 td { @for r in &p.reasons { p { (r) } } }
                             }
                         }

@@ -177,6 +177,9 @@ pub fn chain(shell: &Shell, data: &ChainPage) -> Markup {
         "Verify the chain",
         html! {
             p { "Recomputes the council's hash chain under the chain key — every entry with its legs, every hold's resolution, every grant, policy version and bank-detail change — and checks every account's totals against its legs." }
+            @if shell.nav.iter().any(|n| n.href == "/audit/samples") {
+                p { "The chain shows the ledger is as it was written; whether payments were for the person's support is checked by " a href="/audit/samples" { "sampling payments for evidence" } "." }
+            }
             form method="post" action="/audit/chain" {
                 (csrf_field(&data.csrf_token))
                 button.primary type="submit" { "Verify the chain" }

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use maud::{html, Markup, PreEscaped};
 use uuid::Uuid;
 
+use crate::charts::{bar_chart, Bar, BarChart, BarRow};
 use crate::components::error_summary;
 use crate::layout::{page, Shell};
 use crate::static_files::icons;
@@ -82,49 +83,52 @@ fn is_zero(amount: &str) -> bool {
         .all(|c| c == '0' || c == '.')
 }
 
-const LABEL_WIDTH: u32 = 230;
-const BAR_WIDTH: u32 = 380;
-const ROW_HEIGHT: u32 = 56;
-
 /// Planned and spent per category as horizontal bars (planned pale, spent dark).
 fn chart(data: &StatementPage) -> Markup {
-    let max = data
+    let rows: Vec<BarRow> = data
         .spending
         .iter()
-        .map(|r| r.planned_value.max(r.spent_value))
-        .fold(0.0_f64, f64::max);
-    let scale = |v: f64| -> f64 {
-        if max <= 0.0 {
-            0.0
-        } else {
-            (v.max(0.0) / max) * f64::from(BAR_WIDTH)
-        }
-    };
-    let rows = u32::try_from(data.spending.len()).unwrap_or(0);
-    let height = ROW_HEIGHT * rows + 8;
-    let width = LABEL_WIDTH + BAR_WIDTH + 120;
-    html! {
-        svg.chart.spend-chart role="img" aria-labelledby="spend-title spend-desc"
-            viewBox={ "0 0 " (width) " " (height) } width=(width) height=(height)
-            xmlns="http://www.w3.org/2000/svg" {
-            title #spend-title { "Planned and spent, by kind of support" }
-            desc #spend-desc {
-                @for r in &data.spending {
-                    (r.label) ": planned " (gbp(&r.planned)) ", spent " (gbp(&r.spent)) ". "
-                }
-            }
-            @for (i, r) in data.spending.iter().enumerate() {
-                @let y = u32::try_from(i).unwrap_or(0) * ROW_HEIGHT + 4;
-                @let p = scale(r.planned_value);
-                @let s = scale(r.spent_value);
-                text x="0" y=(y + 26) { (r.label) }
-                rect.bar.planned x=(LABEL_WIDTH) y=(y) width=(format!("{p:.1}")) height="20" {}
-                text x=(format!("{:.1}", f64::from(LABEL_WIDTH) + p + 6.0)) y=(y + 16) { "Planned " (gbp(&r.planned)) }
-                rect.bar.spent x=(LABEL_WIDTH) y=(y + 24) width=(format!("{s:.1}")) height="20" {}
-                text x=(format!("{:.1}", f64::from(LABEL_WIDTH) + s + 6.0)) y=(y + 40) { "Spent " (gbp(&r.spent)) }
-            }
-        }
-    }
+        .map(|r| BarRow {
+            label: r.label.clone(),
+            bars: vec![
+                Bar {
+                    value: r.planned_value,
+                    text: format!("Planned {}", gbp(&r.planned)),
+                    class: "planned",
+                },
+                Bar {
+                    value: r.spent_value,
+                    text: format!("Spent {}", gbp(&r.spent)),
+                    class: "spent",
+                },
+            ],
+            mark: None,
+        })
+        .collect();
+    let description: String = data
+        .spending
+        .iter()
+        .map(|r| {
+            format!(
+                "{}: planned {}, spent {}. ",
+                r.label,
+                gbp(&r.planned),
+                gbp(&r.spent)
+            )
+        })
+        .collect();
+    bar_chart(&BarChart {
+        id: "spend",
+        class: "spend-chart",
+        title: "Planned and spent, by kind of support",
+        description,
+        rows: &rows,
+        label_width: 230,
+        bar_width: 380,
+        bar_height: 20,
+        axis: None,
+        max: None,
+    })
 }
 
 fn table(data: &StatementPage) -> Markup {

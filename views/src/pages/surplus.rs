@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use maud::{html, Markup};
 use uuid::Uuid;
 
+use crate::charts::{bar_chart, Bar, BarChart, BarRow};
 use crate::components::{csrf_field, error_summary};
 use crate::layout::{page, Shell};
 
@@ -46,10 +47,6 @@ pub struct SurplusPage {
     pub can_issue: bool,
 }
 
-const ROW_HEIGHT: u32 = 28;
-const LABEL_WIDTH: u32 = 220;
-const BAR_WIDTH: u32 = 460;
-
 /// A horizontal bar per account: its weeks of funding, with a mark at its threshold.
 fn chart(rows: &[SurplusRow]) -> Markup {
     let charted: Vec<&SurplusRow> = rows.iter().filter(|r| r.weeks.is_some()).collect();
@@ -58,40 +55,45 @@ fn chart(rows: &[SurplusRow]) -> Markup {
         .map(|r| r.weeks.unwrap_or(0.0).max(f64::from(r.threshold_weeks)))
         .fold(1.0_f64, f64::max)
         .ceil();
-    let scale = |weeks: f64| -> f64 { (weeks.max(0.0) / max) * f64::from(BAR_WIDTH) };
-    let height = ROW_HEIGHT * u32::try_from(charted.len()).unwrap_or(0) + 30;
-    let width = LABEL_WIDTH + BAR_WIDTH + 90;
     let over = charted.iter().filter(|r| r.has_surplus).count();
+    let mut description = format!(
+        "{} accounts charted; {over} above their threshold. ",
+        charted.len()
+    );
+    for r in &charted {
+        description.push_str(&format!(
+            "{} {}: {} weeks, threshold {} weeks. ",
+            r.reference, r.deployment, r.weeks_text, r.threshold_weeks
+        ));
+    }
+    let bars: Vec<BarRow> = charted
+        .iter()
+        .map(|r| BarRow {
+            label: format!("{} {}", r.reference, r.deployment),
+            bars: vec![Bar {
+                value: r.weeks.unwrap_or(0.0),
+                text: r.weeks_text.clone(),
+                class: if r.has_surplus { "over" } else { "" },
+            }],
+            mark: Some(f64::from(r.threshold_weeks)),
+        })
+        .collect();
     html! {
         @if charted.is_empty() {
             p { "No account has a weekly amount to chart." }
         } @else {
-            svg.chart role="img" aria-labelledby="chart-title chart-desc"
-                viewBox={ "0 0 " (width) " " (height) } width=(width) height=(height)
-                xmlns="http://www.w3.org/2000/svg" {
-                title #chart-title { "Weeks of funding per account" }
-                desc #chart-desc {
-                    (charted.len()) " accounts charted; " (over) " above their threshold. "
-                    @for r in &charted {
-                        (r.reference) " " (r.deployment) ": " (r.weeks_text) " weeks, threshold "
-                        (r.threshold_weeks) " weeks. "
-                    }
-                }
-                @for (i, r) in charted.iter().enumerate() {
-                    @let y = u32::try_from(i).unwrap_or(0) * ROW_HEIGHT + 4;
-                    @let w = scale(r.weeks.unwrap_or(0.0));
-                    @let t = scale(f64::from(r.threshold_weeks));
-                    text x="0" y=(y + 16) { (r.reference) " " (r.deployment) }
-                    rect class=(if r.has_surplus { "bar over" } else { "bar" })
-                        x=(LABEL_WIDTH) y=(y) width=(format!("{w:.1}")) height=(ROW_HEIGHT - 8) {}
-                    line.threshold x1=(format!("{:.1}", f64::from(LABEL_WIDTH) + t)) y1=(y - 2)
-                        x2=(format!("{:.1}", f64::from(LABEL_WIDTH) + t)) y2=(y + ROW_HEIGHT - 6) {}
-                    text x=(format!("{:.1}", f64::from(LABEL_WIDTH) + w + 6.0)) y=(y + 16) { (r.weeks_text) }
-                }
-                line.axis x1=(LABEL_WIDTH) y1=(height - 24) x2=(LABEL_WIDTH + BAR_WIDTH) y2=(height - 24) {}
-                text x=(LABEL_WIDTH) y=(height - 6) { "0 weeks" }
-                text x=(LABEL_WIDTH + BAR_WIDTH - 60) y=(height - 6) { (max) " weeks" }
-            }
+            (bar_chart(&BarChart {
+                id: "chart",
+                class: "",
+                title: "Weeks of funding per account",
+                description,
+                rows: &bars,
+                label_width: 220,
+                bar_width: 460,
+                bar_height: 20,
+                axis: Some(("0 weeks".to_string(), format!("{max} weeks"))),
+                max: Some(max),
+            }))
             p.hint { "Bars in red are above their threshold (the black mark)." }
         }
     }
