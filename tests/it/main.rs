@@ -27,6 +27,7 @@ mod cli_lifecycle;
 mod clock;
 mod coalesce;
 mod contribution_controls;
+mod council_admin_pages;
 mod council_emails;
 mod demo_budgets;
 mod directory;

@@ -7,6 +7,7 @@ mod audit;
 mod bank_changes;
 mod budgets;
 mod cards;
+mod council;
 mod dashboard;
 mod directory;
 pub mod labels;
@@ -156,6 +157,30 @@ pub fn router() -> Router<AppState> {
             get(provider::return_show).post(provider::return_submit),
         )
         .route("/static/allot.css", get(stylesheet))
+        // The council administrator's pages: organisations, users, policy, banking, charging.
+        .route(
+            "/council/organisations",
+            get(council::organisations_list).post(council::organisations_add),
+        )
+        .route(
+            "/council/organisations/{id}",
+            get(council::organisation_show),
+        )
+        .route(
+            "/council/users",
+            get(council::users_list).post(council::users_add),
+        )
+        .route("/council/users/{id}", get(council::user_show))
+        .route(
+            "/council/policy",
+            get(council::policy_show).post(council::policy_change),
+        )
+        .route("/council/policy/versions", get(council::policy_versions))
+        .route(
+            "/council/banking",
+            get(council::banking_show).post(council::banking_change),
+        )
+        .route("/council/charging", get(council::charging_show))
 }
 
 async fn stylesheet() -> Response {

@@ -6,6 +6,7 @@ pub mod bank_changes;
 pub mod budget;
 pub mod budgets;
 pub mod cards;
+pub mod council;
 pub mod dashboard;
 pub mod directory;
 pub mod errors;
