@@ -29,6 +29,7 @@ mod coalesce;
 mod contribution_controls;
 mod council_admin_pages;
 mod council_emails;
+mod dashboards;
 mod demo_budgets;
 mod directory;
 mod evidence_api;
