@@ -254,11 +254,12 @@ async fn run() -> anyhow::Result<()> {
         Command::Demo { addr } => {
             let key = chain_key()?;
             let database = allot::demo::open_fresh(&target, 16).await?;
-            let settings = Settings::default();
+            let mut settings = Settings::default();
             let now = allot::clock::Clock::system().now();
             let signins =
                 allot::demo::load(&database.pool, settings.password_iterations, now).await?;
             println!("{}", allot::demo::describe(&signins, addr));
+            settings.demo_sign_ins = Some(std::sync::Arc::new(allot::demo::sign_ins(&signins)));
             serve(
                 database,
                 cli.app_database_url.as_deref(),

@@ -31,6 +31,7 @@ mod council_admin_pages;
 mod council_emails;
 mod dashboards;
 mod demo_budgets;
+mod demo_sign_in;
 mod directory;
 mod evidence_api;
 mod evidence_retention;
