@@ -23,6 +23,7 @@ mod card_holds;
 mod card_pages;
 mod cards;
 mod chain_records;
+mod cli_errors;
 mod cli_lifecycle;
 mod clock;
 mod coalesce;
