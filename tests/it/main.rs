@@ -14,6 +14,7 @@ mod bank_visibility;
 mod broker_plans;
 mod browser;
 mod browser_auditor;
+mod browser_council_admin;
 mod browser_provider;
 mod browser_statement;
 mod budgets_admin;
