@@ -15,6 +15,7 @@ mod broker_plans;
 mod browser;
 mod browser_auditor;
 mod browser_council_admin;
+mod browser_keyboard;
 mod browser_provider;
 mod browser_statement;
 mod budgets_admin;
