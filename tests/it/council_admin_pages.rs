@@ -295,6 +295,12 @@ async fn a_policy_change_is_a_new_version_with_what_changed() {
         "{}",
         refused.text
     );
+    assert!(
+        select(&refused.text, "#evidence_retention_years-error")[0]
+            .contains("Years evidence is kept after its payment: "),
+        "{}",
+        refused.text
+    );
     let versions = app
         .get("/api/v1/policy/versions", &council.admin_token)
         .await;

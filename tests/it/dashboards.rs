@@ -256,3 +256,61 @@ async fn a_broker_sees_only_their_drafts_and_an_administrator_what_is_left_to_se
     );
     assert!(text_of(&page.text, "p.lead")[0].contains("2 things are waiting"));
 }
+
+#[tokio::test]
+async fn a_held_contribution_waits_on_the_finance_officers_dashboard_until_decided() {
+    let s = Scenario::new().await;
+    let mut body = Scenario::budget_body(s.person("Cora Contributes", true, false).await);
+    body["weekly_contribution"] = json!("30.00");
+    let budget = s
+        .approved_budget(
+            body,
+            json!([
+                Scenario::line("personal_care", "100.00", "direct_payment", None),
+                Scenario::line(
+                    "domestic_support",
+                    "50.00",
+                    "managed_account",
+                    Some(s.ma_provider)
+                )
+            ]),
+        )
+        .await;
+    s.release(crate::support::scenario::PERIOD).await;
+    let empty = dashboard(&s, s.maker.id).await;
+    assert!(items(&empty, "contributions").is_empty());
+    assert!(text_of(&empty, "section#contributions p.hint")[0].contains("No contributions"));
+
+    let held = s
+        .app
+        .post_with_key(
+            &format!("/api/v1/budgets/{budget}/contributions"),
+            &s.ma_staff.token,
+            "big",
+            json!({"amount": "50000.00", "received_on": "2025-02-10"}),
+        )
+        .await;
+    assert_eq!(held.status, StatusCode::ACCEPTED, "{}", held.text);
+    let page = dashboard(&s, s.maker.id).await;
+    let waiting = items(&page, "contributions");
+    assert_eq!(waiting.len(), 1, "{page}");
+    assert!(
+        waiting[0].0.starts_with("£50,000.00 into budget"),
+        "{waiting:?}"
+    );
+    assert_eq!(waiting[0].1, format!("/budgets/{budget}"));
+    // Not on a care manager's.
+    let cm = dashboard(&s, s.care_manager.id).await;
+    assert!(!cm.contains("£50,000.00"));
+
+    let decided = s
+        .app
+        .post(
+            &format!("/api/v1/contributions/{}/reject", id(&held)),
+            &s.maker.token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.text);
+    assert!(items(&dashboard(&s, s.maker.id).await, "contributions").is_empty());
+}

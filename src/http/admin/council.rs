@@ -989,7 +989,12 @@ pub async fn policy_change(
             let (status, mut errors) = refusal(e)?;
             for e in &mut errors {
                 if POLICY_FIELDS.iter().any(|(id, ..)| *id == e.field) {
-                    e.message = format!("{}: {}", policy_label(&e.field), e.message);
+                    let mut chars = e.message.chars();
+                    let rest: String = match chars.next() {
+                        Some(first) => first.to_lowercase().chain(chars).collect(),
+                        None => String::new(),
+                    };
+                    e.message = format!("{}: {rest}", policy_label(&e.field));
                 }
             }
             let page = policy_page(
