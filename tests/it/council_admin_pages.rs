@@ -453,3 +453,74 @@ async fn only_the_administrator_reaches_the_council_pages() {
         assert!(nav.contains(&link.to_string()), "{nav:?}");
     }
 }
+
+#[tokio::test]
+async fn an_organisations_name_and_bank_details_change_on_its_page() {
+    let app = TestApp::new().await;
+    let council = app.council("Borsetshire").await;
+    let (cookie, csrf) = app.session(council.id, council.admin_id).await;
+    let created = app
+        .post(
+            "/api/v1/organisations",
+            &council.admin_token,
+            serde_json::json!({"name": "Old Name", "kind": "care_provider"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let org = created.json["id"].as_str().unwrap().to_string();
+    let path = format!("/council/organisations/{org}");
+    let page = app.page(&path, &cookie).await;
+    assert_eq!(
+        attr(&page.text, "#name", "value").as_deref(),
+        Some("Old Name")
+    );
+
+    let before = app.snapshot().await;
+    let refused = app
+        .form(
+            &path,
+            &cookie,
+            &[
+                ("csrf_token", &csrf),
+                ("name", "New Name"),
+                ("bank_sort_code", "12-34-56"),
+                ("bank_account_number", "1234"),
+                ("bank_account_name", "New Name"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert!(select(&refused.text, "#bank_account_number-error")[0].contains("eight digits"));
+    assert_eq!(
+        attr(&refused.text, "#name", "value").as_deref(),
+        Some("New Name")
+    );
+    assert_eq!(app.snapshot().await, before);
+
+    let saved = app
+        .form(
+            &path,
+            &cookie,
+            &[
+                ("csrf_token", &csrf),
+                ("name", "New Name"),
+                ("bank_sort_code", "12-34-56"),
+                ("bank_account_number", "12345678"),
+                ("bank_account_name", "New Name"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    assert!(saved.text.contains("has been changed"));
+    let listed = app.get("/api/v1/organisations", &council.admin_token).await;
+    assert_eq!(listed.json["items"][0]["name"], "New Name");
+    assert_eq!(listed.json["items"][0]["bank_verified"], false);
+    let missing = app
+        .form(
+            &format!("/council/organisations/{}", uuid::Uuid::new_v4()),
+            &cookie,
+            &[("csrf_token", &csrf), ("name", "X")],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}

@@ -255,13 +255,15 @@ pub async fn organisations_add(
     }
 }
 
-pub async fn organisation_show(
-    State(state): State<AppState>,
-    session: AdminSession,
-    AdminPath(id): AdminPath<Uuid>,
+async fn organisation_page(
+    state: &AppState,
+    session: &AdminSession,
+    id: Uuid,
+    form: Option<views::OrganisationForm>,
+    errors: Vec<FieldError>,
+    saved: bool,
 ) -> AdminResult<Markup> {
-    admin_only(&session)?;
-    let shell = session.shell(&state, "/council/organisations").await?;
+    let shell = session.shell(state, "/council/organisations").await?;
     let actor = session.actor.clone();
     let council_id = actor.council_id;
     let (organisation, staff) = state
@@ -282,9 +284,14 @@ pub async fn organisation_show(
         })
         .await?;
     let name = organisation.name.clone();
+    let form = form.unwrap_or_else(|| views::OrganisationForm {
+        name: name.clone(),
+        ..Default::default()
+    });
     Ok(views::organisation(
         &shell,
         &views::OrganisationPage {
+            id: id.to_string(),
             name: organisation.name,
             kind: kind_label(organisation.kind).to_owned(),
             bank: organisation.bank.map(|b| {
@@ -296,8 +303,73 @@ pub async fn organisation_show(
                 .into_iter()
                 .map(|u| user_row(u, &BTreeMap::from([(id, name.clone())])))
                 .collect(),
+            form,
+            errors,
+            saved,
+            csrf_token: session.csrf_token.clone(),
         },
     ))
+}
+
+pub async fn organisation_show(
+    State(state): State<AppState>,
+    session: AdminSession,
+    AdminPath(id): AdminPath<Uuid>,
+) -> AdminResult<Markup> {
+    admin_only(&session)?;
+    organisation_page(&state, &session, id, None, Vec::new(), false).await
+}
+
+/// Changes an organisation's name and, when any is given, its bank details
+/// (`organisations::update`, as `PATCH /api/v1/organisations/{id}`).
+pub async fn organisation_change(
+    State(state): State<AppState>,
+    AdminPath(id): AdminPath<Uuid>,
+    CsrfForm { session, form }: CsrfForm<OrganisationFields>,
+) -> AdminResult<Response> {
+    admin_only(&session)?;
+    let typed = views::OrganisationForm {
+        name: form.name.clone(),
+        kind: String::new(),
+        bank_sort_code: form.bank_sort_code.clone(),
+        bank_account_number: form.bank_account_number.clone(),
+        bank_account_name: form.bank_account_name.clone(),
+    };
+    let bank_given = [
+        &form.bank_sort_code,
+        &form.bank_account_number,
+        &form.bank_account_name,
+    ]
+    .iter()
+    .any(|v| !v.trim().is_empty());
+    let changes = organisations::OrganisationChanges {
+        name: Some(form.name.clone()),
+        bank: bank_given.then(|| BankDetails {
+            sort_code: form.bank_sort_code.trim().to_owned(),
+            account_number: form.bank_account_number.trim().to_owned(),
+            account_name: form.bank_account_name.clone(),
+        }),
+    };
+    let actor = session.actor.clone();
+    let done = state
+        .write(actor.council_id, |tx| {
+            let (actor, changes) = (actor.clone(), changes.clone());
+            Box::pin(async move { organisations::update(tx, &actor, id, &changes).await })
+        })
+        .await;
+    match done {
+        Ok(_) => Ok(
+            organisation_page(&state, &session, id, None, Vec::new(), true)
+                .await?
+                .into_response(),
+        ),
+        Err(AppError::NotFound) => Err(AppError::NotFound.into()),
+        Err(e) => {
+            let (status, errors) = refusal(e)?;
+            let page = organisation_page(&state, &session, id, Some(typed), errors, false).await?;
+            Ok(with_status(status, page))
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -164,7 +164,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/council/organisations/{id}",
-            get(council::organisation_show),
+            get(council::organisation_show).post(council::organisation_change),
         )
         .route(
             "/council/users",

@@ -108,18 +108,30 @@ fn user_table(caption: &str, users: &[UserRow]) -> Markup {
 }
 
 pub struct OrganisationPage {
+    pub id: String,
     pub name: String,
     pub kind: String,
     pub bank: Option<(String, String, String)>,
     pub bank_verified: bool,
     pub users: Vec<UserRow>,
+    /// The change form as typed (the name, and new bank details if any).
+    pub form: OrganisationForm,
+    pub errors: Vec<FieldError>,
+    pub saved: bool,
+    pub csrf_token: String,
 }
 
 pub fn organisation(shell: &Shell, data: &OrganisationPage) -> Markup {
+    let errors = &data.errors;
+    let f = &data.form;
     page(
         shell,
         &data.name,
         html! {
+            (field_error_summary(errors))
+            @if data.saved {
+                div.notice role="status" { p { "The organisation has been changed." } }
+            }
             dl.summary {
                 dt { "Kind" } dd { (data.kind) }
                 dt { "Bank details" }
@@ -138,6 +150,19 @@ pub fn organisation(shell: &Shell, data: &OrganisationPage) -> Markup {
                 p { "Nobody from this organisation can sign in yet. " a href="/council/users#add-user" { "Add a user" } " with the role of broker or provider staff." }
             } @else {
                 (user_table("Users of this organisation", &data.users))
+            }
+            h2 id="change-organisation" { "Change its name or bank details" }
+            form method="post" action={ "/council/organisations/" (data.id) } novalidate {
+                (csrf_field(&data.csrf_token))
+                (Field { id: "name", label: "Name", value: &f.name, hint: None, errors }.input("text"))
+                fieldset {
+                    legend { "New bank details" }
+                    p.hint { "Leave these empty to keep the details on file. New details are not paid until a finance officer verifies them." }
+                    (Field { id: "bank_sort_code", label: "Sort code", value: &f.bank_sort_code, hint: Some("Six digits, like 12-34-56"), errors }.input("text"))
+                    (Field { id: "bank_account_number", label: "Account number", value: &f.bank_account_number, hint: Some("Eight digits"), errors }.input("text"))
+                    (Field { id: "bank_account_name", label: "Name on the account", value: &f.bank_account_name, hint: None, errors }.input("text"))
+                }
+                button.primary type="submit" { "Save the changes" }
             }
             p { a href="/council/organisations" { "All organisations" } }
         },
