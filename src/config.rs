@@ -32,6 +32,23 @@ pub struct Settings {
     /// How long a card authorisation may take before the council's timeout decision answers
     /// for it (processors give up after about two seconds).
     pub card_decision_budget: Duration,
+    /// The demo's sign-ins, listed on the sign-in page (only when allot runs the demo).
+    pub demo_sign_ins: Option<std::sync::Arc<DemoSignIns>>,
+}
+
+/// The demo council's users with what each can try, and their shared password.
+#[derive(Debug, Clone, Default)]
+pub struct DemoSignIns {
+    pub password: String,
+    pub users: Vec<DemoUser>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoUser {
+    pub role: &'static str,
+    pub name: String,
+    pub email: String,
+    pub try_this: &'static str,
 }
 
 impl Default for Settings {
@@ -50,6 +67,7 @@ impl Default for Settings {
             body_limit: 256 * 1024,
             webhook_allow_private: false,
             card_decision_budget: crate::cards::events::DECISION_BUDGET,
+            demo_sign_ins: None,
         }
     }
 }

@@ -1,6 +1,9 @@
 //! The `allot` command: serve, demo, migrate, council create, import invoices and statements,
 //! directory import, audit verify. Thin: each command opens the database and calls into the library. A failure is
-//! printed as one `Error: ...` line (with its causes) and exit status 1, never as a backtrace.
+//! printed as one `Error: ...` line (with its causes) and a `Hint: ...` line saying what to try,
+//! with exit status 1, never as a backtrace. Long work (opening the database and applying its
+//! migrations, imports, `audit verify`) draws a progress bar on standard error, hidden when that
+//! is not a terminal.
 //!
 //! The ledger chain's key never goes on the command line (where `ps` shows it): it comes from
 //! `ALLOT_CHAIN_KEY_FILE`, `ALLOT_CHAIN_KEY`, or for the embedded PostgreSQL the data directory.
@@ -190,9 +193,67 @@ async fn main() -> ExitCode {
             // `{:#}` is the message and its causes on one line; `Debug` (what returning the
             // error from main prints) would add a backtrace when RUST_BACKTRACE is set.
             eprintln!("Error: {e:#}");
+            eprintln!("Hint: {}", hint(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// What to try after an error, from what kind of error it is.
+fn hint(e: &anyhow::Error) -> &'static str {
+    let text = format!("{e:#}");
+    if let Some(io) = e.chain().find_map(|c| c.downcast_ref::<std::io::Error>()) {
+        if text.starts_with("reading ") {
+            return match io.kind() {
+                std::io::ErrorKind::NotFound => {
+                    "check the file's path (relative paths start from the current directory)"
+                }
+                std::io::ErrorKind::PermissionDenied => {
+                    "the file is not readable by this user; check its permissions"
+                }
+                _ => "check that the path names a readable file",
+            };
+        }
+    }
+    if text.contains("ALLOT_TOKEN") {
+        "get an API token with POST /api/v1/auth/token and set ALLOT_TOKEN to it"
+    } else if text.contains("chain key") || text.contains("ALLOT_CHAIN_KEY") {
+        "set ALLOT_CHAIN_KEY_FILE to a file holding the key (openssl rand -hex 32 makes one)"
+    } else if e
+        .chain()
+        .any(|c| c.downcast_ref::<tokio_postgres::Error>().is_some())
+        || text.contains("connect")
+    {
+        "check DATABASE_URL (or leave it unset to use the embedded PostgreSQL) and that the server is running"
+    } else {
+        "run `allot --help`, or `allot <command> --help`, for the commands and their options"
+    }
+}
+
+/// A spinner on standard error while `work` runs (hidden when standard error is not a terminal).
+async fn with_spinner<T>(
+    message: &'static str,
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    let spinner = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        spinner.set_style(style);
+    }
+    spinner.set_message(message);
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let done = work.await;
+    spinner.finish_and_clear();
+    done
+}
+
+/// Opens the database (starting the embedded server if needed) and applies pending migrations,
+/// with a spinner.
+async fn open_database(target: &DbTarget, pool_size: usize) -> anyhow::Result<Database> {
+    with_spinner(
+        "Opening the database and applying pending migrations",
+        Database::open(target, pool_size),
+    )
+    .await
 }
 
 async fn run() -> anyhow::Result<()> {
@@ -236,7 +297,7 @@ async fn run() -> anyhow::Result<()> {
             webhook_allow_private,
         } => {
             let key = chain_key()?;
-            let database = Database::open(&target, 16).await?;
+            let database = open_database(&target, 16).await?;
             let settings = Settings {
                 secure_cookies,
                 webhook_allow_private,
@@ -254,11 +315,12 @@ async fn run() -> anyhow::Result<()> {
         Command::Demo { addr } => {
             let key = chain_key()?;
             let database = allot::demo::open_fresh(&target, 16).await?;
-            let settings = Settings::default();
+            let mut settings = Settings::default();
             let now = allot::clock::Clock::system().now();
             let signins =
                 allot::demo::load(&database.pool, settings.password_iterations, now).await?;
             println!("{}", allot::demo::describe(&signins, addr));
+            settings.demo_sign_ins = Some(std::sync::Arc::new(allot::demo::sign_ins(&signins)));
             serve(
                 database,
                 cli.app_database_url.as_deref(),
@@ -269,7 +331,7 @@ async fn run() -> anyhow::Result<()> {
             .await
         }
         Command::Migrate => {
-            let database = Database::open(&target, 2).await?;
+            let database = open_database(&target, 2).await?;
             drop(database);
             println!("Migrations are up to date.");
             Ok(())
@@ -278,7 +340,7 @@ async fn run() -> anyhow::Result<()> {
             command: CouncilCommand::Create { name, admin_email },
         } => {
             let password = read_password()?;
-            let database = Database::open(&target, 2).await?;
+            let database = open_database(&target, 2).await?;
             let (council_id, admin_id) = allot::auth::councils::create(
                 &database.pool,
                 &name,
@@ -296,7 +358,7 @@ async fn run() -> anyhow::Result<()> {
         } => {
             let csv =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let database = Database::open(&target, 2).await?;
+            let database = open_database(&target, 2).await?;
             let pool = database.serving_pool(cli.app_database_url.as_deref(), 2)?;
             let actor = import_actor(&pool).await?;
             import_invoices(&pool, &actor, &csv, partial).await
@@ -319,7 +381,7 @@ async fn run() -> anyhow::Result<()> {
                 opening_balance.as_deref(),
                 closing_balance.as_deref(),
             )?;
-            let database = Database::open(&target, 2).await?;
+            let database = open_database(&target, 2).await?;
             let pool = database.serving_pool(cli.app_database_url.as_deref(), 2)?;
             let actor = import_actor(&pool).await?;
             import_statement(&pool, &actor, account, &bytes, &source).await
@@ -327,7 +389,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Directory {
             command: DirectoryCommand::Import { url, file },
         } => {
-            let database = Database::open(&target, 2).await?;
+            let database = open_database(&target, 2).await?;
             let pool = database.serving_pool(cli.app_database_url.as_deref(), 2)?;
             let actor = import_actor(&pool).await?;
             allot::directory::import::require_importer(&actor)
@@ -337,7 +399,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Processor {
             command: ProcessorCommand::Create { name },
         } => {
-            let database = Database::open(&target, 2).await?;
+            let database = open_database(&target, 2).await?;
             let created = allot::cards::processors::create(&database.pool, &name)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -351,7 +413,7 @@ async fn run() -> anyhow::Result<()> {
             command: AuditCommand::Verify { head },
         } => {
             let key = chain_key()?;
-            let database = Database::open(&target, 2).await?;
+            let database = open_database(&target, 2).await?;
             audit_verify(&database, &key, head).await
         }
     }
@@ -362,18 +424,33 @@ async fn run() -> anyhow::Result<()> {
 async fn audit_verify(database: &Database, key: &ChainKey, head: bool) -> anyhow::Result<()> {
     let councils = allot::ledger::maintenance::council_ids(&database.pool).await?;
     let mut failed = 0;
+    let bar = ProgressBar::new(councils.len() as u64).with_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} councils ({elapsed})")
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .progress_chars("=> "),
+    );
+    bar.set_message("Verifying");
     for council_id in &councils {
-        let report = allot::ledger::verify(&database.pool, *council_id, key).await?;
-        if let (true, Some(signed)) = (head, &report.signed_head) {
-            println!("{signed}");
+        let report = allot::ledger::verify(&database.pool, *council_id, key).await;
+        bar.inc(1);
+        let report = match report {
+            Ok(report) => report,
+            Err(e) => {
+                bar.finish_and_clear();
+                return Err(e.into());
+            }
+        };
+        // Lines go to standard output with the bar (on standard error) lifted out of the way.
+        let line = if let (true, Some(signed)) = (head, &report.signed_head) {
+            signed.to_string()
         } else if report.ok {
-            println!(
+            format!(
                 "council {council_id}: ok, {} entries checked ({} not yet sealed); head {} {}",
                 report.entries_checked, report.unsealed, report.head_position, report.head_hash
-            );
+            )
         } else {
             failed += 1;
-            println!(
+            format!(
                 "council {council_id}: NOT OK: {}; first bad entry {}; first bad account {}",
                 report.problem.as_deref().unwrap_or("unknown problem"),
                 report
@@ -382,9 +459,12 @@ async fn audit_verify(database: &Database, key: &ChainKey, head: bool) -> anyhow
                 report
                     .first_bad_account
                     .map_or("none".into(), |id| id.to_string()),
-            );
-        }
+            )
+        };
+        // The line goes to standard output with the bar (on standard error) lifted out of the way.
+        bar.suspend(|| println!("{line}"));
     }
+    bar.finish_and_clear();
     if failed > 0 {
         anyhow::bail!(
             "the ledger of {failed} of {} council(s) failed verification",

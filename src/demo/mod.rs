@@ -20,6 +20,7 @@ use crate::db::{self, Database, DbPool, DbTarget};
 
 pub mod budgets;
 pub mod payments;
+pub mod tour;
 
 const FIXTURE: &str = include_str!("../../fixtures/demo.json");
 
@@ -85,6 +86,8 @@ pub struct SignIn {
     pub email: String,
     pub role: Role,
     pub name: String,
+    /// What they can try ([`tour::what_to_try`]).
+    pub try_this: &'static str,
 }
 
 /// What was loaded: the council, the shared password and the sign-ins.
@@ -204,6 +207,7 @@ pub async fn load(
         email: demo.council.admin_email.clone(),
         role: Role::CouncilAdmin,
         name: demo.council.admin_name.clone(),
+        try_this: tour::what_to_try(&demo.council.admin_email, Role::CouncilAdmin),
     }];
     let mut user_ids = HashMap::new();
     for user in &demo.users {
@@ -233,6 +237,7 @@ pub async fn load(
             email: user.email.clone(),
             role: user.role,
             name: user.name.clone(),
+            try_this: tour::what_to_try(&user.email, user.role),
         });
     }
     let cast = budgets::Cast {
@@ -288,6 +293,23 @@ pub async fn load(
 }
 
 /// The text printed when the demo starts.
+/// The sign-ins as the sign-in page lists them.
+pub fn sign_ins(loaded: &Loaded) -> crate::config::DemoSignIns {
+    crate::config::DemoSignIns {
+        password: loaded.password.clone(),
+        users: loaded
+            .signins
+            .iter()
+            .map(|s| crate::config::DemoUser {
+                role: s.role.label(),
+                name: s.name.clone(),
+                email: s.email.clone(),
+                try_this: s.try_this,
+            })
+            .collect(),
+    }
+}
+
 pub fn describe(loaded: &Loaded, addr: SocketAddr) -> String {
     let mut text = String::new();
     let _ = writeln!(
@@ -298,10 +320,12 @@ pub fn describe(loaded: &Loaded, addr: SocketAddr) -> String {
     for signin in &loaded.signins {
         let _ = writeln!(
             text,
-            "  {:<24} {:<22} {}",
+            "  {:<24} {:<22} {}\n  {:<24} {}",
             signin.role.label(),
             signin.name,
-            signin.email
+            signin.email,
+            "",
+            signin.try_this
         );
     }
     let _ = writeln!(

@@ -48,10 +48,12 @@ impl FieldError {
 
 /// The error summary for a form whose refusals name their fields: each
 /// message links to its field. Messages without a field are listed as text.
+/// It takes the focus when the page loads, so keyboard and screen-reader users
+/// start from what went wrong.
 pub fn field_error_summary(errors: &[FieldError]) -> Markup {
     html! {
         @if !errors.is_empty() {
-            div.error-summary role="alert" tabindex="-1" {
+            div.error-summary role="alert" tabindex="-1" autofocus {
                 h2 { "There is a problem" }
                 ul {
                     @for e in errors {

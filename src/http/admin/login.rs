@@ -14,7 +14,26 @@ use crate::auth::sessions::{self, Attempt, LoginError, TokenKind};
 use crate::auth::token;
 use crate::http::auth::PeerAddress;
 use crate::http::AppState;
-use allot_views::pages::login::{login, LoginForm};
+use allot_views::pages::login::{login, DemoList, LoginForm};
+
+/// The demo's users and what each can try, when allot runs the demo.
+fn demo_list(state: &AppState) -> Option<DemoList> {
+    state.settings.demo_sign_ins.as_ref().map(|demo| DemoList {
+        password: demo.password.clone(),
+        users: demo
+            .users
+            .iter()
+            .map(|u| {
+                (
+                    u.role.to_owned(),
+                    u.name.clone(),
+                    u.email.clone(),
+                    u.try_this.to_owned(),
+                )
+            })
+            .collect(),
+    })
+}
 
 /// The sign-in form, with a fresh double-submit CSRF cookie.
 pub async fn show(State(state): State<AppState>, jar: CookieJar) -> Response {
@@ -26,6 +45,7 @@ pub async fn show(State(state): State<AppState>, jar: CookieJar) -> Response {
     ));
     let form = LoginForm {
         csrf_token: csrf,
+        demo: demo_list(&state),
         ..Default::default()
     };
     (jar, login(&form)).into_response()
@@ -57,6 +77,7 @@ pub async fn submit(
             councils,
             errors: vec![message],
             csrf_token: sent_csrf.clone(),
+            demo: demo_list(&state),
         };
         Ok((status, login(&form)).into_response())
     };

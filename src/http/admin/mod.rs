@@ -9,6 +9,7 @@ mod bank_changes;
 mod budgets;
 mod cards;
 mod casework;
+mod council;
 mod dashboard;
 mod directory;
 mod finance;
@@ -214,6 +215,30 @@ pub fn router() -> Router<AppState> {
             "/payments/{id}/reverse",
             get(finance::reverse_form).post(finance::reverse),
         )
+        // The council administrator's pages: organisations, users, policy, banking, charging.
+        .route(
+            "/council/organisations",
+            get(council::organisations_list).post(council::organisations_add),
+        )
+        .route(
+            "/council/organisations/{id}",
+            get(council::organisation_show).post(council::organisation_change),
+        )
+        .route(
+            "/council/users",
+            get(council::users_list).post(council::users_add),
+        )
+        .route("/council/users/{id}", get(council::user_show))
+        .route(
+            "/council/policy",
+            get(council::policy_show).post(council::policy_change),
+        )
+        .route("/council/policy/versions", get(council::policy_versions))
+        .route(
+            "/council/banking",
+            get(council::banking_show).post(council::banking_change),
+        )
+        .route("/council/charging", get(council::charging_show))
 }
 
 async fn stylesheet() -> Response {

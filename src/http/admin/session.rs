@@ -163,6 +163,17 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             href: "/audit/chain",
         });
     }
+    if role == Role::CouncilAdmin {
+        for (label, href) in [
+            ("Organisations", "/council/organisations"),
+            ("Users", "/council/users"),
+            ("Policy", "/council/policy"),
+            ("Banking", "/council/banking"),
+            ("Charging", "/council/charging"),
+        ] {
+            nav.push(NavItem { label, href });
+        }
+    }
     if crate::reports::REPORT_ROLES.contains(&role) {
         nav.push(NavItem {
             label: "Returns",

@@ -3,29 +3,44 @@ use maud::{html, Markup};
 use crate::components::stat;
 use crate::layout::{page, Shell};
 
-/// Figures for the council dashboard.
+/// The dashboard: what is waiting for this user, section by section, and (for the council's
+/// staff only) the council's headline figures.
 #[derive(Debug, Default)]
 pub struct Dashboard {
+    /// One line saying whose work this is ("What is waiting for you, …").
+    pub intro: String,
+    /// Council staff: people, organisations and users of the council. Never shown to budget
+    /// holders, representatives, brokers or provider staff.
+    pub council_figures: Option<CouncilFigures>,
+    pub sections: Vec<WorkSection>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CouncilFigures {
     pub people: i64,
     pub organisations: i64,
     pub users: i64,
-    /// Role-specific lines of guidance ("what needs you today").
-    pub notes: Vec<String>,
-    /// Care managers and council administrators: open reviews past their date or due now
-    /// (budget id, reference, person, due date in words, why).
-    pub reviews_due: Vec<DueReview>,
-    /// Whether each review links to its completion form (care managers) or to the budget.
-    pub can_complete_reviews: bool,
 }
 
-/// A review on the care manager's dashboard.
+/// One thing waiting, linked to the page where it is done.
 #[derive(Debug, Clone)]
-pub struct DueReview {
-    pub budget_id: uuid::Uuid,
-    pub reference: String,
-    pub person_name: String,
-    pub due: String,
-    pub why: Vec<String>,
+pub struct WorkItem {
+    pub label: String,
+    pub detail: String,
+    pub href: String,
+    /// Needs doing soon (a hold about to expire, a review overdue).
+    pub urgent: bool,
+}
+
+/// A heading of the worklist, its items and what to say when there are none.
+#[derive(Debug, Clone)]
+pub struct WorkSection {
+    pub id: &'static str,
+    pub heading: &'static str,
+    pub empty: &'static str,
+    pub items: Vec<WorkItem>,
+    /// A link to the page listing them all, with its words.
+    pub more: Option<(&'static str, &'static str)>,
 }
 
 pub fn dashboard(shell: &Shell, data: &Dashboard) -> Markup {
@@ -33,32 +48,42 @@ pub fn dashboard(shell: &Shell, data: &Dashboard) -> Markup {
         shell,
         "Dashboard",
         html! {
-            dl.stats {
-                (stat("People", html! { (data.people) }, Some("/people")))
-                (stat("Organisations", html! { (data.organisations) }, None))
-                (stat("Users", html! { (data.users) }, None))
-            }
-            @if !data.reviews_due.is_empty() {
-                h2 { "Reviews overdue or due now" }
-                table {
-                    caption.visually-hidden { "Reviews overdue" }
-                    thead { tr { th scope="col" { "Due" } th scope="col" { "Person" } th scope="col" { "Budget" } th scope="col" { "Why" } } }
-                    tbody { @for r in &data.reviews_due { tr {
-                        td { (r.due) } td { (r.person_name) }
-                        td {
-                            @if data.can_complete_reviews {
-                                a href={ "/budgets/" (r.budget_id) "/review" } { (r.reference) }
-                            } @else {
-                                a href={ "/budgets/" (r.budget_id) } { (r.reference) }
-                            }
-                        }
-                        td { @for w in &r.why { (w) br; } }
-                    } } }
+            p.lead { (data.intro) }
+            @if let Some(f) = data.council_figures {
+                dl.stats aria-label="The council at a glance" {
+                    (stat("People", html! { (f.people) }, Some("/people")))
+                    (stat("Organisations", html! { (f.organisations) }, None))
+                    (stat("Users", html! { (f.users) }, None))
                 }
             }
-            @if !data.notes.is_empty() {
-                h2 { "For you" }
-                ul { @for note in &data.notes { li { (note) } } }
+            @for section in &data.sections {
+                section.worklist id=(section.id) aria-labelledby={ (section.id) "-heading" } {
+                    h2 id={ (section.id) "-heading" } {
+                        (section.heading) " "
+                        span.tag.warn[!section.items.is_empty()] {
+                            (section.items.len())
+                            span.visually-hidden { @if section.items.len() == 1 { " item" } @else { " items" } }
+                        }
+                    }
+                    @if section.items.is_empty() {
+                        p.hint { (section.empty) }
+                    } @else {
+                        ul.worklist {
+                            @for item in &section.items {
+                                li {
+                                    a href=(item.href) { (item.label) }
+                                    @if !item.detail.is_empty() {
+                                        " — "
+                                        @if item.urgent { strong.urgent { (item.detail) } } @else { (item.detail) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some((href, words)) = section.more {
+                        p { a href=(href) { (words) } }
+                    }
+                }
             }
         },
     )

@@ -14,6 +14,14 @@ pub struct LoginForm {
     pub councils: Vec<(String, String)>,
     pub errors: Vec<String>,
     pub csrf_token: String,
+    /// The demo: its shared password and each user (role, name, email, what to try).
+    pub demo: Option<DemoList>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DemoList {
+    pub password: String,
+    pub users: Vec<(String, String, String, String)>,
 }
 
 pub fn login(form: &LoginForm) -> Markup {
@@ -49,6 +57,21 @@ pub fn login(form: &LoginForm) -> Markup {
                     }
                 }
                 button.primary type="submit" { "Sign in" }
+            }
+            @if let Some(demo) = &form.demo {
+                section.demo aria-labelledby="demo-users" {
+                    h2 id="demo-users" { "Try the demo" }
+                    p { "Every demo user's password is " code { (demo.password) } ". Sign in as any of them:" }
+                    table {
+                        caption.visually-hidden { "Demo users and what each can try" }
+                        thead { tr { th scope="col" { "Who" } th scope="col" { "Email address" } th scope="col" { "What to try" } } }
+                        tbody { @for (role, name, email, try_this) in &demo.users { tr {
+                            td { (name) br; span.hint { (role) } }
+                            td { code { (email) } }
+                            td { (try_this) }
+                        } } }
+                    }
+                }
             }
         },
     )

@@ -8,6 +8,7 @@ pub mod budget;
 pub mod budgets;
 pub mod cards;
 pub mod casework;
+pub mod council;
 pub mod dashboard;
 pub mod directory;
 pub mod errors;
