@@ -9,6 +9,7 @@ pub mod bank_changes;
 pub mod budget;
 pub mod charging;
 pub mod family_approvals;
+pub mod funding;
 pub mod interim;
 pub mod ledger_view;
 pub mod listing;

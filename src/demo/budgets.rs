@@ -326,6 +326,8 @@ async fn load_budget(
             .transpose()?,
         bank: item.bank.clone(),
         direct_payment: terms,
+        funding: None,
+        nhs_dp_separate_account: false,
     };
     let created = budget::create::create(tx, care_manager, &new)
         .await

@@ -5,7 +5,8 @@ use chrono::Days;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::statement::statement;
+use super::statement::{funded_statement, weekly_cost};
+use crate::budgets::funding::{self, FundingPart, FundingSource};
 use super::{disclosure, Budget, BudgetKind, DirectPaymentTerms, DpRecipient, NewBudget};
 use crate::auth::{Actor, Role};
 use crate::budgets::bank_changes::{self, Subject};
@@ -32,6 +33,7 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewBudget) -> AppResult<Bu
     }
     let terms = new.direct_payment.clone().unwrap_or_default();
     check_terms(tx, council_id, &terms, &person, new.start_date).await?;
+    let funding = check_funding(new)?;
 
     let id = Uuid::new_v4();
     let bank = new.bank.as_ref().map(|b| b.normalised());
@@ -44,9 +46,9 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewBudget) -> AppResult<Bu
                                   weekly_contribution, contribution_basis, start_date, end_date,
                                   broker_organisation_id, bank_sort_code, bank_account_number, bank_account_name,
                                   dp_consent_recorded, dp_recipient, dp_recipient_user_id, dp_recipient_agreed,
-                                  created_by, bank_verified)
+                                  created_by, bank_verified, nhs_dp_separate_account)
              VALUES ($1, $2, 'PB' || lpad(next_council_counter($1, 'budget_reference')::text, 6, '0'), $3, $4, $5, $6,
-                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
              RETURNING reference",
             &[
                 &council_id,
@@ -69,16 +71,19 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewBudget) -> AppResult<Bu
                 &terms.recipient_agreed,
                 &created_by,
                 &bank_verified,
+                &new.nhs_dp_separate_account,
             ],
         )
         .await?;
+    funding::store(tx, council_id, id, &funding).await?;
     if let Some(bank) = bank {
         bank_changes::created(tx, actor, Subject::Budget(id), bank, bank_verified).await?;
     }
-    let s26 = statement(
+    let s26 = funded_statement(
         new.annual_cost.amount(),
         new.weekly_contribution.amount(),
         new.kind == BudgetKind::Reablement,
+        &funding,
     );
     let mut budget = Budget {
         id,
@@ -98,6 +103,9 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewBudget) -> AppResult<Bu
         cost: s26.cost,
         person_amount: s26.person_amount,
         council_amount: s26.council_amount,
+        paid_by: s26.paid_by,
+        funding,
+        nhs_dp_separate_account: new.nhs_dp_separate_account,
     };
     disclosure::disclose(actor, &mut budget);
     Ok(budget)
@@ -164,6 +172,33 @@ fn check_amounts_and_dates(new: &NewBudget) -> AppResult<()> {
         }
     }
     Ok(())
+}
+
+/// The budget's funding: as given (checked against the weekly cost), or `funder` paying it all.
+/// A contribution needs a council share to apply to (NHS money is never charged for).
+fn check_funding(new: &NewBudget) -> AppResult<Vec<FundingPart>> {
+    let weekly = weekly_cost(new.annual_cost.amount());
+    let parts = match &new.funding {
+        None => funding::single(new.funder.source(), weekly),
+        Some(parts) => {
+            let parts = funding::validate(parts, weekly)?;
+            let lead = new.funder.source();
+            let lead_ok = parts.iter().any(|p| p.funder == lead)
+                || lead == FundingSource::Council
+                    && parts.iter().all(|p| p.funder == FundingSource::Other);
+            if !lead_ok {
+                return Err(AppError::invalid(
+                    "funder",
+                    "must be one of the funders in `funding`",
+                ));
+            }
+            parts
+        }
+    };
+    if new.kind != BudgetKind::Reablement {
+        funding::check_contribution(&parts, new.weekly_contribution.amount())?;
+    }
+    Ok(parts)
 }
 
 pub(crate) async fn check_broker(tx: &Tx<'_>, council_id: Uuid, broker: Uuid) -> AppResult<()> {
