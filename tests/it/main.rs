@@ -34,6 +34,7 @@ mod evidence_api;
 mod evidence_retention;
 mod foundation_api;
 mod foundation_db;
+mod funders;
 mod fuzz_input;
 mod hardening_http;
 mod hardening_input;
