@@ -478,8 +478,9 @@ mod tests {
         assert_eq!(text, ["33.34", "33.33", "33.33"]);
         let parts = apportion(m("300.00"), &[d("200.00"), d("100.00")]);
         assert_eq!(parts, vec![m("200.00"), m("100.00")]);
+        // 0.5, 1 and 3.5 pence: the penny left goes to the earlier of the two halves.
         let parts = apportion(m("0.05"), &[d("1"), d("2"), d("7")]);
-        assert_eq!(parts, vec![m("0.00"), m("0.01"), m("0.04")]);
+        assert_eq!(parts, vec![m("0.01"), m("0.01"), m("0.03")]);
         let parts = apportion(m("10.00"), &[d("0"), d("0")]);
         assert_eq!(parts, vec![m("10.00"), m("0.00")]);
         let parts = apportion(m("-1.00"), &[d("1"), d("2")]);
