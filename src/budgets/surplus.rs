@@ -1039,7 +1039,10 @@ pub async fn recover(
             FundingSource::Council => to_account,
             _ => funding::funder_account(tx, council_id, part).await?,
         };
-        match legs.iter_mut().find(|l| l.account_id == account_id && l.side == Side::Credit) {
+        match legs
+            .iter_mut()
+            .find(|l| l.account_id == account_id && l.side == Side::Credit)
+        {
             Some(leg) => leg.amount += share.amount.amount(),
             None => legs.push(NewLeg {
                 account_id,

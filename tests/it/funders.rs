@@ -58,7 +58,7 @@ async fn funder_balances(s: &Scenario) -> HashMap<String, Decimal> {
     .expect("funder balances")
 }
 
-fn skip<'a>(run: &'a Value, budget: Uuid) -> Option<&'a Value> {
+fn skip(run: &Value, budget: Uuid) -> Option<&Value> {
     run["skipped"]
         .as_array()
         .unwrap()
@@ -157,7 +157,10 @@ async fn funding_must_add_up_to_the_weekly_cost_and_bad_funding_writes_nothing()
     assert_eq!(s.app.snapshot().await, before);
 
     // Added up, the budget is recorded with its funding and the s.26 figures per funder.
-    let created = s.app.post("/api/v1/budgets", token, joint_body(person)).await;
+    let created = s
+        .app
+        .post("/api/v1/budgets", token, joint_body(person))
+        .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let budget = s.budget_view(id(&created)).await;
     assert_eq!(
@@ -201,7 +204,12 @@ async fn funding_must_add_up_to_the_weekly_cost_and_bad_funding_writes_nothing()
             json!({"funding": [{"funder": "council", "weekly_amount": "400.00"}]}),
         )
         .await;
-    assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", mismatch.text);
+    assert_eq!(
+        mismatch.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        mismatch.text
+    );
     assert_eq!(mismatch.code(), "funding_mismatch");
     let nhs_only = s
         .app
@@ -211,7 +219,12 @@ async fn funding_must_add_up_to_the_weekly_cost_and_bad_funding_writes_nothing()
             json!({"funding": [{"funder": "nhs", "weekly_amount": "500.00"}]}),
         )
         .await;
-    assert_eq!(nhs_only.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nhs_only.text);
+    assert_eq!(
+        nhs_only.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        nhs_only.text
+    );
     assert_eq!(nhs_only.code(), "nhs_no_charging");
     assert_eq!(s.app.snapshot().await, before);
     let after = s.budget_view(id(&created)).await;
@@ -226,7 +239,10 @@ async fn funding_must_add_up_to_the_weekly_cost_and_bad_funding_writes_nothing()
         )
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
-    assert_eq!(changed.json["funding"][1]["name"], "Independent Living Fund");
+    assert_eq!(
+        changed.json["funding"][1]["name"],
+        "Independent Living Fund"
+    );
     assert_eq!(changed.json["paid_by"][1]["amount"], "5200.00");
 }
 
@@ -242,7 +258,12 @@ async fn an_nhs_budget_is_never_charged_for() {
         .app
         .post("/api/v1/budgets", &s.care_manager.token, body.clone())
         .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
     assert_eq!(refused.code(), "nhs_no_charging");
     // The same with the funding spelt out.
     body["funding"] = json!([{"funder": "nhs", "weekly_amount": "500.00"}]);
@@ -250,7 +271,12 @@ async fn an_nhs_budget_is_never_charged_for() {
         .app
         .post("/api/v1/budgets", &s.care_manager.token, body.clone())
         .await;
-    assert_eq!(spelt.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", spelt.text);
+    assert_eq!(
+        spelt.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        spelt.text
+    );
     assert_eq!(spelt.code(), "nhs_no_charging");
     assert_eq!(s.app.snapshot().await, before);
 
@@ -275,7 +301,12 @@ async fn a_run_over_a_jointly_funded_budget_draws_each_funders_share_to_the_penn
         .approved_budget(
             joint_body(person),
             json!([
-                Scenario::line("personal_care", "300.01", "managed_account", Some(s.ma_provider)),
+                Scenario::line(
+                    "personal_care",
+                    "300.01",
+                    "managed_account",
+                    Some(s.ma_provider)
+                ),
                 Scenario::line("day_activities", "199.99", "isf", Some(s.isf_provider)),
             ]),
         )
@@ -365,7 +396,11 @@ async fn a_run_over_a_jointly_funded_budget_draws_each_funders_share_to_the_penn
         .page(&format!("/budgets/{budget}/statement"), &cookie)
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
-    assert!(page.text.contains("Where the money came from"), "{}", page.text);
+    assert!(
+        page.text.contains("Where the money came from"),
+        "{}",
+        page.text
+    );
     assert!(page.text.contains("the NHS (Borsetshire ICB)"));
     assert!(page.text.contains("£666.68"));
 }
@@ -380,14 +415,27 @@ async fn an_nhs_direct_payment_goes_only_to_an_account_of_its_own() {
         body["bank"]["account_number"] = json!(account_number);
         body
     };
-    let dp = || json!([Scenario::line("personal_assistant", "500.00", "direct_payment", None)]);
+    let dp = || {
+        json!([Scenario::line(
+            "personal_assistant",
+            "500.00",
+            "direct_payment",
+            None
+        )])
+    };
     // Not said to be an account of its own: skipped.
     let undeclared = s
-        .approved_budget(nhs(s.person("Iolo", true, false).await, false, "10000001"), dp())
+        .approved_budget(
+            nhs(s.person("Iolo", true, false).await, false, "10000001"),
+            dp(),
+        )
         .await;
     // An account of its own: paid.
     let separate = s
-        .approved_budget(nhs(s.person("Jac", true, false).await, true, "10000002"), dp())
+        .approved_budget(
+            nhs(s.person("Jac", true, false).await, true, "10000002"),
+            dp(),
+        )
         .await;
     // Jointly funded: the direct payment would mix NHS and council money.
     let mut joint = joint_body(s.person("Kai", true, false).await);
@@ -397,7 +445,10 @@ async fn an_nhs_direct_payment_goes_only_to_an_account_of_its_own() {
     let joint = s.approved_budget(joint, dp()).await;
     // Said to be its own, but a council-funded direct payment goes to the same bank account.
     let shared = s
-        .approved_budget(nhs(s.person("Lowri", true, false).await, true, "10000004"), dp())
+        .approved_budget(
+            nhs(s.person("Lowri", true, false).await, true, "10000004"),
+            dp(),
+        )
         .await;
     let mut council = Scenario::budget_body(s.person("Mali", true, false).await);
     council["bank"]["account_number"] = json!("10000004");
@@ -432,7 +483,10 @@ async fn an_nhs_direct_payment_goes_only_to_an_account_of_its_own() {
     assert_eq!(balances["nhs"], d("-2000.00"), "{balances:?}");
     assert_eq!(balances["council"], d("-2000.00"), "{balances:?}");
     let view = s.budget_view(separate).await;
-    assert_eq!(account(&view, "direct_payment")["posted_balance"], "2000.00");
+    assert_eq!(
+        account(&view, "direct_payment")["posted_balance"],
+        "2000.00"
+    );
 }
 
 #[tokio::test]
@@ -440,11 +494,16 @@ async fn the_s26_statement_names_each_funder_and_never_the_council_for_an_nhs_bu
     let s = Scenario::new().await;
     let mut nhs = Scenario::budget_body(s.person("Nerys", true, false).await);
     nhs["funder"] = json!("nhs");
-    nhs["funding"] = json!([{"funder": "nhs", "name": "Borsetshire ICB", "weekly_amount": "500.00"}]);
+    nhs["funding"] =
+        json!([{"funder": "nhs", "name": "Borsetshire ICB", "weekly_amount": "500.00"}]);
     let nhs = s.budget(nhs).await;
-    let joint = s.budget(joint_body(s.person("Owain", true, false).await)).await;
+    let joint = s
+        .budget(joint_body(s.person("Owain", true, false).await))
+        .await;
     let council = s
-        .budget(Scenario::budget_body(s.person("Pryderi", true, false).await))
+        .budget(Scenario::budget_body(
+            s.person("Pryderi", true, false).await,
+        ))
         .await;
     let (cookie, _) = s.app.session(s.council.id, s.care_manager.id).await;
     let page = |budget: Uuid| {
@@ -458,7 +517,10 @@ async fn the_s26_statement_names_each_funder_and_never_the_council_for_an_nhs_bu
     };
     let text = page(nhs).await;
     assert!(!text.contains("Paid by the council"), "{text}");
-    assert!(text.contains("Paid by the NHS (Borsetshire ICB), a year"), "{text}");
+    assert!(
+        text.contains("Paid by the NHS (Borsetshire ICB), a year"),
+        "{text}"
+    );
     assert!(text.contains("£26,000.00"));
     assert!(text.contains("No account used only for NHS direct payments is recorded"));
     let text = page(joint).await;
@@ -486,7 +548,12 @@ async fn surplus_is_worked_out_and_recovered_per_funder() {
         .approved_budget(
             joint_body(person),
             json!([
-                Scenario::line("personal_care", "300.01", "managed_account", Some(s.ma_provider)),
+                Scenario::line(
+                    "personal_care",
+                    "300.01",
+                    "managed_account",
+                    Some(s.ma_provider)
+                ),
                 Scenario::line("day_activities", "199.99", "isf", Some(s.isf_provider)),
             ]),
         )
@@ -500,7 +567,10 @@ async fn surplus_is_worked_out_and_recovered_per_funder() {
     };
     clock(2025, 3, 3);
     let view = s.budget_view(budget).await;
-    let ma = account(&view, "managed_account")["id"].as_str().unwrap().to_owned();
+    let ma = account(&view, "managed_account")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Balance 1,200.04, one week (300.01) kept: 900.03 surplus, split by the weights
     // 333.33 : 166.67 as 600.01 council and 300.02 NHS (the NHS's remainder is the larger).
     let list = s
@@ -568,5 +638,9 @@ async fn surplus_is_worked_out_and_recovered_per_funder() {
             &s.auditor.token,
         )
         .await;
-    assert_eq!(entries.json["account"]["posted_balance"], "400.00", "{}", entries.text);
+    assert_eq!(
+        entries.json["account"]["posted_balance"], "400.00",
+        "{}",
+        entries.text
+    );
 }

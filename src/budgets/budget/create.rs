@@ -6,10 +6,10 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::statement::{funded_statement, weekly_cost};
-use crate::budgets::funding::{self, FundingPart, FundingSource};
 use super::{disclosure, Budget, BudgetKind, DirectPaymentTerms, DpRecipient, NewBudget};
 use crate::auth::{Actor, Role};
 use crate::budgets::bank_changes::{self, Subject};
+use crate::budgets::funding::{self, FundingPart, FundingSource};
 use crate::budgets::organisations::{self, OrganisationKind};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};

@@ -9,10 +9,10 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 use super::statement::funded_statement;
-use crate::budgets::funding::FundingPart;
 use super::{Budget, BudgetKind, DirectPaymentTerms, DpRecipient, Funder};
 use crate::auth::Actor;
 use crate::budgets::bank::BankDetails;
+use crate::budgets::funding::FundingPart;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::money::Money;

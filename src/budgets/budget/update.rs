@@ -10,10 +10,10 @@ use super::create::{check_broker, check_terms, person_facts};
 use super::load::visible_for_update;
 use super::statement::{funded_statement, weekly_cost};
 use super::{disclosure, Budget, DirectPaymentTerms};
-use crate::budgets::funding::{self, FundingPart};
 use crate::auth::{Actor, Role};
 use crate::budgets::bank::BankDetails;
 use crate::budgets::bank_changes::{self, Subject};
+use crate::budgets::funding::{self, FundingPart};
 use crate::db::Tx;
 use crate::error::AppResult;
 

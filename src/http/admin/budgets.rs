@@ -305,7 +305,12 @@ pub async fn statement(
         } else {
             s.money_in_by_funder
                 .iter()
-                .map(|f| (funder_words(f.funder, f.name.as_deref()), f.amount.to_string()))
+                .map(|f| {
+                    (
+                        funder_words(f.funder, f.name.as_deref()),
+                        f.amount.to_string(),
+                    )
+                })
                 .collect()
         },
         spending: s

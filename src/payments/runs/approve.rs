@@ -20,10 +20,10 @@ use crate::auth::Actor;
 use crate::budgets::accounts::{self, CouncilPurpose};
 use crate::budgets::funding::{self, FundingPart, FundingSource};
 use crate::budgets::policy;
-use crate::money::Money;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::ledger::{self, NewEntry, NewLeg, Side};
+use crate::money::Money;
 use crate::rules::{Deployment, RULESET_VERSION};
 
 pub async fn submit(tx: &Tx<'_>, actor: &Actor, run_id: Uuid) -> AppResult<PaymentRun> {
@@ -324,6 +324,11 @@ pub fn drawn_from_funders(
     parts
         .into_iter()
         .zip(drawn)
-        .map(|(p, d)| Ok((p, Money::new(d).map_err(|e| AppError::Internal(e.to_string()))?)))
+        .map(|(p, d)| {
+            Ok((
+                p,
+                Money::new(d).map_err(|e| AppError::Internal(e.to_string()))?,
+            ))
+        })
         .collect()
 }

@@ -90,7 +90,11 @@ pub async fn compute(
 /// An NHS direct payment goes to an account used only for it (NHS Direct Payments Regulations
 /// 2013 reg 10): a wholly NHS-funded direct payment whose bank account also receives a direct
 /// payment of other money in the run is skipped with `nhs_account_mixed`.
-fn separate_nhs_accounts(budgets: &[BudgetFacts], lines: &mut Vec<DraftLine>, skips: &mut Vec<Skip>) {
+fn separate_nhs_accounts(
+    budgets: &[BudgetFacts],
+    lines: &mut Vec<DraftLine>,
+    skips: &mut Vec<Skip>,
+) {
     let nhs: HashSet<Uuid> = budgets
         .iter()
         .filter(|b| funding::wholly_nhs(&b.funding))

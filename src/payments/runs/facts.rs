@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::compute::{BudgetFacts, HoldingFacts, InterimFacts, Period};
 use crate::budgets::bank::BankDetails;
-use crate::budgets::funding;
 use crate::budgets::budget::{DirectPaymentTerms, DpRecipient};
+use crate::budgets::funding;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::rules::{ContributionBasis, Deployment, PersonFacts};
