@@ -327,7 +327,8 @@ async fn load_budget(
         bank: item.bank.clone(),
         direct_payment: terms,
         funding: None,
-        nhs_dp_separate_account: false,
+        // The demo's personal health budgets are paid into accounts kept for NHS money only.
+        nhs_dp_separate_account: item.funder == Funder::Nhs,
     };
     let created = budget::create::create(tx, care_manager, &new)
         .await
