@@ -199,6 +199,8 @@ async fn setup(pool: &DbPool) -> (Uuid, Uuid, Vec<(Uuid, String)>) {
                             account_number: format!("{:08}", index),
                             account_name: format!("Person {index}"),
                         }),
+                        funding: None,
+                        nhs_dp_separate_account: false,
                         direct_payment: Some(DirectPaymentTerms {
                             consent_recorded: true,
                             ..Default::default()

@@ -12,6 +12,7 @@ pub mod budget;
 pub mod carers;
 pub mod charging;
 pub mod family_approvals;
+pub mod funding;
 pub mod interim;
 pub mod ledger_view;
 pub mod listing;

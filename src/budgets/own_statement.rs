@@ -13,6 +13,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::budget::load;
+use super::funding::{self, FunderAmount, FundingPart, FundingSource};
 use super::plans;
 use crate::auth::Actor;
 use crate::db::Tx;
@@ -80,6 +81,10 @@ pub struct OwnStatement {
     /// Money paid into the budget's accounts in the period.
     #[schema(example = "1200.00")]
     pub money_in: String,
+    /// The money in drawn from each funder of the budget (the council, the NHS, other funds), in
+    /// the budget's funder order. What came in from elsewhere (the person's own payments, say) is
+    /// the rest of `money_in`.
+    pub money_in_by_funder: Vec<FunderAmount>,
     /// Spending by plan category, against the plan (payments net of their reversals).
     pub spending: Vec<CategoryLine>,
     #[schema(example = "400.00")]
@@ -173,6 +178,7 @@ pub async fn own_statement(
     }
     let (mut opening, mut money_in, mut other_out) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     let mut spent: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut money_in_entries: Vec<Uuid> = Vec::new();
     for account_id in &accounts {
         let mut cursor: Option<String> = None;
         let mut first = true;
@@ -196,7 +202,10 @@ pub async fn own_statement(
                 match (categories.get(&line.entry_id), line.side) {
                     (Some(c), Side::Debit) => *spent.entry(c.clone()).or_default() += line.amount,
                     (Some(c), Side::Credit) => *spent.entry(c.clone()).or_default() -= line.amount,
-                    (None, Side::Credit) => money_in += line.amount,
+                    (None, Side::Credit) => {
+                        money_in += line.amount;
+                        money_in_entries.push(line.entry_id);
+                    }
                     (None, Side::Debit) => other_out += line.amount,
                 }
             }
@@ -206,6 +215,7 @@ pub async fn own_statement(
             }
         }
     }
+    let money_in_by_funder = by_funder(tx, council_id, &budget.funding, &money_in_entries).await?;
     let plan = plans::load::approved(tx, council_id, budget_id).await?;
     let days = (to - from).num_days() + 1;
     let weeks = Decimal::from(days) / Decimal::from(7);
@@ -290,6 +300,7 @@ pub async fn own_statement(
         to,
         opening_balance: pounds(opening),
         money_in: pounds(money_in),
+        money_in_by_funder,
         spending,
         spent_total: pounds(spent_total),
         other_out: pounds(other_out),
@@ -304,6 +315,61 @@ pub async fn own_statement(
             email: policy.contact_email.clone(),
         },
     })
+}
+
+/// What the entries bringing money in drew from each funder's account: the budget's funders in
+/// order (each shown, if only with nothing), then any other funder an entry drew from.
+async fn by_funder(
+    tx: &Tx<'_>,
+    council_id: Uuid,
+    funding: &[FundingPart],
+    entries: &[Uuid],
+) -> AppResult<Vec<FunderAmount>> {
+    let accounts = funding::funder_accounts(tx, council_id).await?;
+    let ids: Vec<Uuid> = accounts.keys().copied().collect();
+    let mut entries = entries.to_vec();
+    entries.sort_unstable();
+    entries.dedup();
+    let rows = tx
+        .query(
+            "SELECT account_id, sum(amount) FROM ledger_legs
+             WHERE council_id = $1 AND entry_id = ANY($2) AND account_id = ANY($3) AND side = 'D'
+             GROUP BY account_id",
+            &[&council_id, &entries, &ids],
+        )
+        .await?;
+    let mut drawn: Vec<((FundingSource, String), Option<String>, Decimal)> = funding
+        .iter()
+        .map(|p| (p.key(), p.name.clone(), Decimal::ZERO))
+        .collect();
+    for row in &rows {
+        let account: Uuid = row.try_get(0)?;
+        let amount: Decimal = row.try_get(1)?;
+        let Some((source, name)) = accounts.get(&account) else {
+            continue;
+        };
+        let key = FundingPart {
+            funder: *source,
+            name: name.clone(),
+            weekly_amount: crate::money::Money::ZERO,
+        }
+        .key();
+        match drawn.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, _, total)) => *total += amount,
+            None => drawn.push((key, name.clone(), amount)),
+        }
+    }
+    drawn
+        .into_iter()
+        .map(|((funder, _), name, amount)| {
+            Ok(FunderAmount {
+                funder,
+                name,
+                amount: crate::money::Money::new(amount)
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            })
+        })
+        .collect()
 }
 
 fn label(code: &str) -> String {
@@ -341,6 +407,21 @@ pub fn to_csv(s: &OwnStatement) -> AppResult<String> {
         ),
         row("money_in", "", "Money in", "", &s.money_in),
     ];
+    for f in &s.money_in_by_funder {
+        let label = match (f.funder, f.name.as_deref()) {
+            (FundingSource::Council, _) => "From the council".to_string(),
+            (FundingSource::Nhs, _) => "From the NHS".to_string(),
+            (FundingSource::Other, Some(name)) => format!("From {name}"),
+            (FundingSource::Other, None) => "From another fund".to_string(),
+        };
+        rows.push(row(
+            "money_in_by_funder",
+            f.funder.as_str(),
+            &label,
+            "",
+            &f.amount.to_string(),
+        ));
+    }
     for l in &s.spending {
         rows.push(row("spent", &l.category, &l.label, &l.planned, &l.spent));
     }

@@ -21,6 +21,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::accounts::{council_account, CouncilPurpose};
+use super::funding::{self, FunderAmount, FundingPart, FundingSource};
 use crate::auth::{Actor, Role};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
@@ -54,6 +55,10 @@ pub struct SurplusItem {
     /// Balance − commitments − threshold × weekly amount, never below zero.
     #[schema(value_type = String)]
     pub surplus: Money,
+    /// The surplus apportioned between the budget's funders (in proportion to their weekly
+    /// amounts, to the penny).
+    #[serde(default)]
+    pub by_funder: Vec<FunderAmount>,
 }
 
 /// The commitments of an account, part by part.
@@ -132,8 +137,10 @@ async fn items(
             &[&council_id, &account_id, &as_of],
         )
         .await?;
+    let funders = funding::all(tx, council_id).await?;
     rows.iter()
         .map(|row| {
+            let budget_id: Uuid = row.try_get(1)?;
             let deployment: String = row.try_get(2)?;
             let balance: Decimal = row.try_get(5)?;
             let weekly: Decimal = row.try_get(6)?;
@@ -144,10 +151,12 @@ async fn items(
             };
             let threshold = threshold_weeks(&policy, &deployment);
             let assessed = assess(balance, weekly, threshold, commitments.total());
+            let surplus = money(assessed.surplus)?;
             Ok((
                 SurplusItem {
+                    by_funder: split(surplus, funders.get(&budget_id)),
                     account_id: row.try_get(0)?,
-                    budget_id: row.try_get(1)?,
+                    budget_id,
                     deployment,
                     budget_reference: row.try_get(3)?,
                     person_name: row.try_get(4)?,
@@ -156,10 +165,27 @@ async fn items(
                     weeks_of_funding: assessed.weeks_of_funding,
                     commitments: money(commitments.total())?,
                     threshold_weeks: threshold,
-                    surplus: money(assessed.surplus)?,
+                    surplus,
                 },
                 commitments,
             ))
+        })
+        .collect()
+}
+
+/// An amount apportioned between a budget's funders (the council alone without recorded funding).
+fn split(amount: Money, parts: Option<&Vec<FundingPart>>) -> Vec<FunderAmount> {
+    let parts = match parts {
+        Some(parts) if !parts.is_empty() => parts.clone(),
+        _ => funding::single(FundingSource::Council, Decimal::ZERO),
+    };
+    funding::apportion(amount, &funding::shares(&parts))
+        .into_iter()
+        .zip(parts)
+        .map(|(amount, p)| FunderAmount {
+            funder: p.funder,
+            name: p.name,
+            amount,
         })
         .collect()
 }
@@ -923,6 +949,10 @@ pub struct Recovery {
     /// The account's commitments at the moment of recovery.
     #[schema(value_type = String)]
     pub commitments: Money,
+    /// What was taken, apportioned between the budget's funders: the council's share goes to the
+    /// council's recovered-funds account, the NHS's and other funds' back to their funding
+    /// accounts.
+    pub by_funder: Vec<FunderAmount>,
     pub status: NoticeStatus,
     pub effective_date: NaiveDate,
 }
@@ -991,30 +1021,50 @@ pub async fn recover(
     }
     let shortfall = owed - take;
     let to_account = council_account(tx, council_id, CouncilPurpose::RecoveredFunds).await?;
+    let mut parts = funding::of_budget(tx, council_id, notice.budget_id).await?;
+    if parts.is_empty() {
+        parts = funding::single(FundingSource::Council, Decimal::ZERO);
+    }
+    let by_funder = split(money(take)?, Some(&parts));
+    let mut legs = vec![NewLeg {
+        account_id: notice.account_id,
+        side: Side::Debit,
+        amount: take,
+    }];
+    for (share, part) in by_funder.iter().zip(&parts) {
+        if share.amount.amount() <= Decimal::ZERO {
+            continue;
+        }
+        let account_id = match share.funder {
+            FundingSource::Council => to_account,
+            _ => funding::funder_account(tx, council_id, part).await?,
+        };
+        match legs
+            .iter_mut()
+            .find(|l| l.account_id == account_id && l.side == Side::Credit)
+        {
+            Some(leg) => leg.amount += share.amount.amount(),
+            None => legs.push(NewLeg {
+                account_id,
+                side: Side::Credit,
+                amount: share.amount.amount(),
+            }),
+        }
+    }
     let entry = ledger::post_in_tx(
         tx,
         council_id,
         &NewEntry {
             effective_date: today,
             description: format!("Surplus recovered under notice {id}"),
-            legs: vec![
-                NewLeg {
-                    account_id: notice.account_id,
-                    side: Side::Debit,
-                    amount: take,
-                },
-                NewLeg {
-                    account_id: to_account,
-                    side: Side::Credit,
-                    amount: take,
-                },
-            ],
+            legs,
             metadata: json!({
                 "requested_by": {"user_id": actor.user_id, "role": actor.role, "name": actor.name},
                 "decision": {"outcome": "allowed", "action": "surplus_recovery"},
                 "surplus_notice_id": id,
                 "commitments": commitments.total().to_string(),
                 "shortfall": shortfall.to_string(),
+                "funders": by_funder,
             }),
             reverses: None,
         },
@@ -1058,6 +1108,7 @@ pub async fn recover(
         amount: money(take)?,
         shortfall: money(shortfall)?,
         commitments: money(commitments.total())?,
+        by_funder,
         status,
         effective_date: today,
     })

@@ -328,6 +328,9 @@ async fn load_budget(
         direct_payment: terms,
         assessment_id: None,
         cost_reason: None,
+        funding: None,
+        // The demo's personal health budgets are paid into accounts kept for NHS money only.
+        nhs_dp_separate_account: item.funder == Funder::Nhs,
     };
     let created = budget::create::create(tx, care_manager, &new)
         .await

@@ -48,6 +48,7 @@ mod evidence_retention;
 mod finance_pages;
 mod foundation_api;
 mod foundation_db;
+mod funders;
 mod fuzz_input;
 mod hardening_http;
 mod hardening_input;

@@ -5,11 +5,12 @@ use chrono::Days;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::statement::statement;
+use super::statement::{funded_statement, weekly_cost};
 use super::{disclosure, Budget, BudgetKind, DirectPaymentTerms, DpRecipient, NewBudget};
 use crate::auth::{Actor, Role};
 use crate::budgets::assessments::{self, AssessmentKind};
 use crate::budgets::bank_changes::{self, Subject};
+use crate::budgets::funding::{self, FundingPart, FundingSource};
 use crate::budgets::organisations::{self, OrganisationKind};
 use crate::budgets::policy;
 use crate::db::Tx;
@@ -35,6 +36,7 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewBudget) -> AppResult<Bu
     let terms = new.direct_payment.clone().unwrap_or_default();
     check_terms(tx, council_id, &terms, &person, new.start_date).await?;
     let cited = check_assessment(tx, actor, new).await?;
+    let funding = check_funding(new)?;
 
     let id = Uuid::new_v4();
     let bank = new.bank.as_ref().map(|b| b.normalised());
@@ -47,9 +49,10 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewBudget) -> AppResult<Bu
                                   weekly_contribution, contribution_basis, start_date, end_date,
                                   broker_organisation_id, bank_sort_code, bank_account_number, bank_account_name,
                                   dp_consent_recorded, dp_recipient, dp_recipient_user_id, dp_recipient_agreed,
-                                  created_by, bank_verified, assessment_id, cost_reason, is_carer_budget)
+                                  created_by, bank_verified, assessment_id, cost_reason, is_carer_budget,
+                                  nhs_dp_separate_account)
              VALUES ($1, $2, 'PB' || lpad(next_council_counter($1, 'budget_reference')::text, 6, '0'), $3, $4, $5, $6,
-                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
              RETURNING reference",
             &[
                 &council_id,
@@ -75,16 +78,19 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewBudget) -> AppResult<Bu
                 &new.assessment_id,
                 &cited.cost_reason,
                 &cited.is_carer_budget,
+                &new.nhs_dp_separate_account,
             ],
         )
         .await?;
+    funding::store(tx, council_id, id, &funding).await?;
     if let Some(bank) = bank {
         bank_changes::created(tx, actor, Subject::Budget(id), bank, bank_verified).await?;
     }
-    let s26 = statement(
+    let s26 = funded_statement(
         new.annual_cost.amount(),
         new.weekly_contribution.amount(),
         new.kind == BudgetKind::Reablement,
+        &funding,
     );
     let mut budget = Budget {
         id,
@@ -107,6 +113,9 @@ pub async fn create(tx: &Tx<'_>, actor: &Actor, new: &NewBudget) -> AppResult<Bu
         assessment_id: new.assessment_id,
         cost_reason: cited.cost_reason,
         is_carer_budget: cited.is_carer_budget,
+        paid_by: s26.paid_by,
+        funding,
+        nhs_dp_separate_account: new.nhs_dp_separate_account,
     };
     disclosure::disclose(actor, &mut budget);
     Ok(budget)
@@ -237,6 +246,33 @@ fn check_amounts_and_dates(new: &NewBudget) -> AppResult<()> {
         }
     }
     Ok(())
+}
+
+/// The budget's funding: as given (checked against the weekly cost), or `funder` paying it all.
+/// A contribution needs a council share to apply to (NHS money is never charged for).
+fn check_funding(new: &NewBudget) -> AppResult<Vec<FundingPart>> {
+    let weekly = weekly_cost(new.annual_cost.amount());
+    let parts = match &new.funding {
+        None => funding::single(new.funder.source(), weekly),
+        Some(parts) => {
+            let parts = funding::validate(parts, weekly)?;
+            let lead = new.funder.source();
+            let lead_ok = parts.iter().any(|p| p.funder == lead)
+                || lead == FundingSource::Council
+                    && parts.iter().all(|p| p.funder == FundingSource::Other);
+            if !lead_ok {
+                return Err(AppError::invalid(
+                    "funder",
+                    "must be one of the funders in `funding`",
+                ));
+            }
+            parts
+        }
+    };
+    if new.kind != BudgetKind::Reablement {
+        funding::check_contribution(&parts, new.weekly_contribution.amount())?;
+    }
+    Ok(parts)
 }
 
 pub(crate) async fn check_broker(tx: &Tx<'_>, council_id: Uuid, broker: Uuid) -> AppResult<()> {

@@ -8,10 +8,11 @@ use std::str::FromStr;
 
 use uuid::Uuid;
 
-use super::statement::statement;
+use super::statement::funded_statement;
 use super::{Budget, BudgetKind, DirectPaymentTerms, DpRecipient, Funder};
 use crate::auth::Actor;
 use crate::budgets::bank::BankDetails;
+use crate::budgets::funding::FundingPart;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
@@ -21,8 +22,12 @@ const COLUMNS: &str =
     "b.id, b.reference, b.person_id, b.funder, b.kind, b.annual_cost, b.weekly_contribution,
      b.contribution_basis, b.start_date, b.end_date, b.broker_organisation_id, b.bank_sort_code,
      b.bank_account_number, b.bank_account_name, b.dp_consent_recorded, b.dp_recipient,
-     b.dp_recipient_user_id, b.dp_recipient_agreed, b.bank_verified, b.assessment_id,
-     b.cost_reason, b.is_carer_budget";
+     b.dp_recipient_user_id, b.dp_recipient_agreed, b.bank_verified, b.nhs_dp_separate_account,
+     (SELECT coalesce(json_agg(json_build_object('funder', f.funder, 'name', f.name,
+                                                 'weekly_amount', f.weekly_amount::text)
+                               ORDER BY f.position), '[]'::json)
+      FROM budget_funders f WHERE f.council_id = b.council_id AND f.budget_id = b.id),
+     b.assessment_id, b.cost_reason, b.is_carer_budget";
 
 /// A budget the actor may see.
 pub async fn visible(tx: &Tx<'_>, actor: &Actor, id: Uuid) -> AppResult<Budget> {
@@ -91,10 +96,13 @@ pub(crate) fn from_row(row: &tokio_postgres::Row) -> AppResult<Budget> {
         }),
         _ => None,
     };
-    let s26 = statement(
+    let funding: Vec<FundingPart> = serde_json::from_value(row.get(20))
+        .map_err(|e| AppError::Internal(format!("budget funding: {e}")))?;
+    let s26 = funded_statement(
         annual_cost,
         weekly_contribution,
         kind == BudgetKind::Reablement,
+        &funding,
     );
     let money = |value| Money::new(value).map_err(|e| AppError::Internal(e.to_string()));
     Ok(Budget {
@@ -120,8 +128,11 @@ pub(crate) fn from_row(row: &tokio_postgres::Row) -> AppResult<Budget> {
         cost: s26.cost,
         person_amount: s26.person_amount,
         council_amount: s26.council_amount,
-        assessment_id: row.get(19),
-        cost_reason: row.get(20),
-        is_carer_budget: row.get(21),
+        assessment_id: row.get(21),
+        cost_reason: row.get(22),
+        is_carer_budget: row.get(23),
+        paid_by: s26.paid_by,
+        funding,
+        nhs_dp_separate_account: row.get(19),
     })
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::bank::BankDetails;
+use super::funding::{FunderAmount, FundingPart, FundingSource};
 use crate::error::AppError;
 use crate::money::Money;
 use crate::rules::{ActingAs, ContributionBasis, Deployment, GrantFacts, Power};
@@ -31,6 +32,13 @@ impl Funder {
         match self {
             Funder::Council => "council",
             Funder::Nhs => "nhs",
+        }
+    }
+    /// The funding source this lead funder is.
+    pub fn source(self) -> FundingSource {
+        match self {
+            Funder::Council => FundingSource::Council,
+            Funder::Nhs => FundingSource::Nhs,
         }
     }
     pub fn parse(text: &str) -> Result<Self, AppError> {
@@ -180,6 +188,15 @@ pub struct NewBudget {
     /// 422 `reason_required`).
     #[serde(default)]
     pub cost_reason: Option<String>,
+    /// How the weekly cost (annual cost over 52 weeks) is split between funders; the parts add up
+    /// to it (422 `funding_mismatch`). Default: `funder` pays it all. `funder` must be one of
+    /// them (or `council` when only other funds pay).
+    #[serde(default)]
+    pub funding: Option<Vec<FundingPart>>,
+    /// The direct payment goes to an account used only for NHS direct payments (NHS Direct
+    /// Payments Regulations 2013 reg 10). An NHS-funded direct payment is not paid without it.
+    #[serde(default)]
+    pub nhs_dp_separate_account: bool,
 }
 
 /// A budget as stored, with its s.26 statement.
@@ -218,6 +235,13 @@ pub struct Budget {
     /// A carer's own budget (from a carer's assessment): no contribution unless the policy
     /// charges carers, and the carer service type in the returns.
     pub is_carer_budget: bool,
+    /// The weekly cost split between the funders (they add up to it).
+    pub funding: Vec<FundingPart>,
+    /// Care Act s.26: what each funder pays, a year (the council's part less the person's
+    /// contribution, which applies to the council's share only).
+    pub paid_by: Vec<FunderAmount>,
+    /// The direct payment goes to an account used only for NHS direct payments (reg 10).
+    pub nhs_dp_separate_account: bool,
 }
 
 impl Budget {
@@ -226,6 +250,7 @@ impl Budget {
             cost: self.cost,
             person_amount: self.person_amount,
             council_amount: self.council_amount,
+            paid_by: self.paid_by.clone(),
         }
     }
 

@@ -5,13 +5,14 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::budgets::funding::{apportion, shares, FunderAmount, FundingPart, FundingSource};
 use crate::money::Money;
 
 /// Weekly amounts are annualised over 52 weeks, as councils' charging policies do.
 pub const WEEKS_PER_YEAR: i64 = 52;
 
 /// The s.26 figures for a year.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Statement {
     /// The cost to the council of meeting the needs (the budget).
     pub cost: Money,
@@ -19,6 +20,9 @@ pub struct Statement {
     pub person_amount: Money,
     /// What the council (or the NHS body) pays.
     pub council_amount: Money,
+    /// What each funder pays: the council's share less the person's contribution (NHS money is
+    /// never charged for), the NHS body's and other funds' shares as they are.
+    pub paid_by: Vec<FunderAmount>,
 }
 
 /// Computes the statement. A free service (reablement) carries no contribution.
@@ -32,6 +36,56 @@ pub fn statement(annual_cost: Decimal, weekly_contribution: Decimal, free: bool)
         cost: pence(annual_cost),
         person_amount: pence(contribution),
         council_amount: pence(annual_cost - contribution),
+        paid_by: vec![FunderAmount {
+            funder: FundingSource::Council,
+            name: None,
+            amount: pence(annual_cost - contribution),
+        }],
+    }
+}
+
+/// The statement of a budget with several funders: the annual cost split between them in
+/// proportion to their weekly amounts (to the penny); the contribution applies to the council's
+/// share only, and never exceeds it.
+pub fn funded_statement(
+    annual_cost: Decimal,
+    weekly_contribution: Decimal,
+    free: bool,
+    funding: &[FundingPart],
+) -> Statement {
+    if funding.is_empty() {
+        return statement(annual_cost, weekly_contribution, free);
+    }
+    let yearly = apportion(pence(annual_cost), &shares(funding));
+    let council_share: Decimal = funding
+        .iter()
+        .zip(&yearly)
+        .filter(|(p, _)| p.funder == FundingSource::Council)
+        .map(|(_, y)| y.amount())
+        .sum();
+    let contribution = if free {
+        Decimal::ZERO
+    } else {
+        (weekly_contribution.max(Decimal::ZERO) * Decimal::from(WEEKS_PER_YEAR)).min(council_share)
+    };
+    let paid_by = funding
+        .iter()
+        .zip(&yearly)
+        .map(|(p, y)| FunderAmount {
+            funder: p.funder,
+            name: p.name.clone(),
+            amount: if p.funder == FundingSource::Council {
+                pence(y.amount() - contribution)
+            } else {
+                *y
+            },
+        })
+        .collect();
+    Statement {
+        cost: pence(annual_cost),
+        person_amount: pence(contribution),
+        council_amount: pence(annual_cost - contribution),
+        paid_by,
     }
 }
 
@@ -83,6 +137,31 @@ mod tests {
         let s = statement(d("1200.00"), d("30.00"), true);
         assert_eq!(s.person_amount.to_string(), "0.00");
         assert_eq!(s.council_amount.to_string(), "1200.00");
+    }
+
+    #[test]
+    fn the_contribution_comes_off_the_council_share_only() {
+        let funding = vec![
+            FundingPart {
+                funder: FundingSource::Council,
+                name: None,
+                weekly_amount: Money::parse("200.00").unwrap(),
+            },
+            FundingPart {
+                funder: FundingSource::Nhs,
+                name: None,
+                weekly_amount: Money::parse("100.00").unwrap(),
+            },
+        ];
+        // 300 a week for 52 weeks; a contribution of 250 a week is capped at the council's share.
+        let s = funded_statement(d("15600.00"), d("250.00"), false, &funding);
+        assert_eq!(s.person_amount.to_string(), "10400.00");
+        assert_eq!(s.paid_by[0].amount.to_string(), "0.00");
+        assert_eq!(s.paid_by[1].amount.to_string(), "5200.00");
+        let s = funded_statement(d("15600.00"), d("50.00"), false, &funding);
+        assert_eq!(s.person_amount.to_string(), "2600.00");
+        assert_eq!(s.paid_by[0].amount.to_string(), "7800.00");
+        assert_eq!(s.paid_by[1].amount.to_string(), "5200.00");
     }
 
     #[test]

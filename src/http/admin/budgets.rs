@@ -105,6 +105,19 @@ pub async fn render(
         cost: budget.budget.cost.amount(),
         person_amount: budget.budget.person_amount.amount(),
         council_amount: budget.budget.council_amount.amount(),
+        funders: budget
+            .budget
+            .funding
+            .iter()
+            .zip(&budget.budget.paid_by)
+            .map(|(part, paid)| page::FunderRow {
+                who: funder_words(part.funder, part.name.as_deref()),
+                nhs: part.funder == crate::budgets::funding::FundingSource::Nhs,
+                weekly: part.weekly_amount.amount(),
+                yearly: paid.amount.amount(),
+            })
+            .collect(),
+        nhs_dp_separate_account: budget.budget.nhs_dp_separate_account,
         weekly_contribution: budget.budget.weekly_contribution.amount(),
         contribution_basis: match budget.budget.contribution_basis {
             crate::rules::ContributionBasis::Net => "net: paid into the person's account",
@@ -334,6 +347,23 @@ pub async fn statement(
         today,
         opening_balance: s.opening_balance,
         money_in: s.money_in,
+        money_in_by_funder: if s
+            .money_in_by_funder
+            .iter()
+            .all(|f| f.funder == crate::budgets::funding::FundingSource::Council)
+        {
+            Vec::new()
+        } else {
+            s.money_in_by_funder
+                .iter()
+                .map(|f| {
+                    (
+                        funder_words(f.funder, f.name.as_deref()),
+                        f.amount.to_string(),
+                    )
+                })
+                .collect()
+        },
         spending: s
             .spending
             .into_iter()
@@ -366,4 +396,19 @@ pub async fn statement(
         errors,
     };
     Ok(views::statement(&shell, &data))
+}
+
+/// A funder in plain words, as the person's statement and the budget page name it.
+pub(crate) fn funder_words(
+    funder: crate::budgets::funding::FundingSource,
+    name: Option<&str>,
+) -> String {
+    use crate::budgets::funding::FundingSource;
+    match (funder, name) {
+        (FundingSource::Council, _) => "the council".to_string(),
+        (FundingSource::Nhs, Some(name)) => format!("the NHS ({name})"),
+        (FundingSource::Nhs, None) => "the NHS".to_string(),
+        (FundingSource::Other, Some(name)) => name.to_string(),
+        (FundingSource::Other, None) => "another fund".to_string(),
+    }
 }

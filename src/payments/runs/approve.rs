@@ -18,10 +18,12 @@ use super::create::{compute, lock_runs};
 use super::{store, PaymentRun, RunLine, RunStatus};
 use crate::auth::Actor;
 use crate::budgets::accounts::{self, CouncilPurpose};
+use crate::budgets::funding::{self, FundingPart, FundingSource};
 use crate::budgets::policy;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::ledger::{self, NewEntry, NewLeg, Side};
+use crate::money::Money;
 use crate::rules::{Deployment, RULESET_VERSION};
 
 pub async fn submit(tx: &Tx<'_>, actor: &Actor, run_id: Uuid) -> AppResult<PaymentRun> {
@@ -194,18 +196,34 @@ async fn entries(
 ) -> AppResult<Vec<(i32, NewEntry)>> {
     let funding = accounts::council_account(tx, council_id, CouncilPurpose::Funding).await?;
     let owed_accounts = accounts::contribution_accounts(tx, council_id).await?;
+    let funders = funding::all(tx, council_id).await?;
+    let mut funder_accounts: HashMap<(FundingSource, String), Uuid> = HashMap::new();
     let policy = policy::current(tx, council_id).await?;
     let mut entries = Vec::with_capacity(run.lines.len());
     for line in &run.lines {
         let amount = line.amount.amount();
         let owed = line.contribution_owed.amount();
-        let mut legs = Vec::with_capacity(4);
+        let mut legs = Vec::with_capacity(6);
+        let parts = drawn_from_funders(line, funders.get(&line.budget_id))?;
         if amount > Decimal::ZERO {
-            legs.push(NewLeg {
-                account_id: funding,
-                side: Side::Debit,
-                amount,
-            });
+            for (part, drawn) in &parts {
+                if drawn.amount() <= Decimal::ZERO {
+                    continue;
+                }
+                let account_id = match funder_accounts.get(&part.key()) {
+                    Some(id) => *id,
+                    None => {
+                        let id = funding::funder_account(tx, council_id, part).await?;
+                        funder_accounts.insert(part.key(), id);
+                        id
+                    }
+                };
+                legs.push(NewLeg {
+                    account_id,
+                    side: Side::Debit,
+                    amount: drawn.amount(),
+                });
+            }
             legs.push(NewLeg {
                 account_id: line.account_id,
                 side: Side::Credit,
@@ -251,6 +269,9 @@ async fn entries(
                 "weeks": line.weeks,
                 "contribution_owed": line.contribution_owed,
                 "contribution_to_pay_in": line.contribution_to_pay_in,
+                "funders": parts.iter().map(|(p, drawn)| json!({
+                    "funder": p.funder, "name": p.name, "amount": drawn,
+                })).collect::<Vec<_>>(),
                 "requested_by": run.created_by,
                 "approved_by": approved_by,
                 "decision": {"outcome": "allowed", "rules": "release_eligibility",
@@ -261,4 +282,53 @@ async fn entries(
         entries.push((line.line_no, entry));
     }
     Ok(entries)
+}
+
+/// What each funder pays of a line's release: the line's cost (release plus what the person pays
+/// in themselves) apportioned between the funders in proportion to their weekly amounts, the
+/// council's part less the person's contribution (NHS money and other funds are never charged
+/// for). The parts add up to the release exactly. Without recorded funding: the council.
+pub fn drawn_from_funders(
+    line: &RunLine,
+    parts: Option<&Vec<FundingPart>>,
+) -> AppResult<Vec<(FundingPart, Money)>> {
+    let amount = line.amount.amount();
+    let to_pay_in = line.contribution_to_pay_in.amount();
+    let parts: Vec<FundingPart> = match parts {
+        Some(parts) if !parts.is_empty() => parts.clone(),
+        _ => vec![FundingPart {
+            funder: FundingSource::Council,
+            name: None,
+            weekly_amount: line.amount,
+        }],
+    };
+    let gross = Money::new(amount + to_pay_in).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut drawn: Vec<Decimal> = funding::apportion(gross, &funding::shares(&parts))
+        .into_iter()
+        .map(Money::amount)
+        .collect();
+    let mut left = to_pay_in;
+    for (part, value) in parts.iter().zip(drawn.iter_mut()) {
+        if part.funder == FundingSource::Council && left > Decimal::ZERO {
+            let take = left.min(*value);
+            *value -= take;
+            left -= take;
+        }
+    }
+    if left > Decimal::ZERO {
+        return Err(AppError::Internal(format!(
+            "{}: the contribution is more than the council's share",
+            line.budget_reference
+        )));
+    }
+    parts
+        .into_iter()
+        .zip(drawn)
+        .map(|(p, d)| {
+            Ok((
+                p,
+                Money::new(d).map_err(|e| AppError::Internal(e.to_string()))?,
+            ))
+        })
+        .collect()
 }

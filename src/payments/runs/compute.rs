@@ -10,10 +10,12 @@
 //! recorded as owed, as under the gross basis.
 
 use chrono::{Days, NaiveDate};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use uuid::Uuid;
 
 use crate::budgets::bank::BankDetails;
+use crate::budgets::funding::{self, FundingPart, FundingSource};
+use crate::money::Money;
 use crate::rules::{
     release_amount, release_eligibility, ContributionBasis, CouncilPolicy, Deployment, GrantFacts,
     PersonFacts, Refusal, ReleaseFacts,
@@ -26,6 +28,16 @@ pub const BANK_DETAILS_MISSING: &str = "bank_details_missing";
 /// RULES.md `bank_details_unverified`: changed bank details are not paid until a finance officer
 /// other than the one who changed them verifies them.
 pub const BANK_DETAILS_UNVERIFIED: &str = "bank_details_unverified";
+
+/// NHS Direct Payments Regulations 2013 reg 10: an NHS direct payment goes to an account used
+/// only for it. A direct payment carrying NHS money is skipped when it would share an account
+/// with other money (part of a jointly funded budget, or the same bank account as a direct payment
+/// of other money in the run).
+pub const NHS_ACCOUNT_MIXED: &str = "nhs_account_mixed";
+
+/// A direct payment carrying NHS money whose budget does not say its account is used only for NHS
+/// direct payments.
+pub const NHS_SEPARATE_ACCOUNT_REQUIRED: &str = "nhs_separate_account_required";
 
 /// The period a run pays for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +105,10 @@ pub struct BudgetFacts {
     /// The approved plan's holdings (empty without an approved plan).
     pub holdings: Vec<HoldingFacts>,
     pub interim: Option<InterimFacts>,
+    /// The funders' split of the weekly cost (the release is drawn from them in proportion).
+    pub funding: Vec<FundingPart>,
+    /// The direct payment goes to an account used only for NHS direct payments (reg 10).
+    pub nhs_dp_separate_account: bool,
 }
 
 /// A line of the run.
@@ -191,7 +207,33 @@ pub fn plan_budget(
             });
             continue;
         }
-        let applied = contribution_left.min(holding.weekly);
+        if holding.deployment == Deployment::DirectPayment && funding::has_nhs(&facts.funding) {
+            let refusal = if !funding::wholly_nhs(&facts.funding) {
+                Some((
+                    NHS_ACCOUNT_MIXED,
+                    "The direct payment would put NHS money and other money in one account; an NHS direct payment is paid into an account used only for it (NHS Direct Payments Regulations 2013 reg 10).",
+                ))
+            } else if !facts.nhs_dp_separate_account {
+                Some((
+                    NHS_SEPARATE_ACCOUNT_REQUIRED,
+                    "The budget does not say that the direct payment goes to an account used only for NHS direct payments (NHS Direct Payments Regulations 2013 reg 10).",
+                ))
+            } else {
+                None
+            };
+            if let Some((reason, message)) = refusal {
+                skips.push(Skip {
+                    budget_id: facts.budget_id,
+                    deployment: Some(holding.deployment),
+                    reason: reason.into(),
+                    message: message.into(),
+                });
+                continue;
+            }
+        }
+        // The contribution applies to the council's share of this holding only (NHS money and
+        // other funds are never charged for), whole pennies a week.
+        let applied = contribution_left.min(council_weekly_cap(facts, holding.weekly, weeks));
         contribution_left -= applied;
         let basis = match (facts.basis, holding.deployment.is_direct_payment()) {
             (ContributionBasis::Net, true) => ContributionBasis::Net,
@@ -216,6 +258,38 @@ pub fn plan_budget(
         });
     }
     (lines, skips)
+}
+
+/// The most contribution a week a holding can carry: its council share over `weeks` weeks (as the
+/// release is apportioned), a week, rounded down to the penny. The whole holding when the council
+/// is the only funder.
+pub fn council_weekly_cap(facts: &BudgetFacts, weekly: Decimal, weeks: u32) -> Decimal {
+    if facts.funding.is_empty()
+        || facts
+            .funding
+            .iter()
+            .all(|p| p.funder == FundingSource::Council)
+    {
+        return weekly;
+    }
+    let Ok(gross) = Money::new(
+        (weekly.max(Decimal::ZERO) * Decimal::from(weeks))
+            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
+    ) else {
+        return Decimal::ZERO;
+    };
+    let parts = funding::apportion(gross, &funding::shares(&facts.funding));
+    let council: Decimal = facts
+        .funding
+        .iter()
+        .zip(&parts)
+        .filter(|(p, _)| p.funder == FundingSource::Council)
+        .map(|(_, m)| m.amount())
+        .sum();
+    if weeks == 0 {
+        return Decimal::ZERO;
+    }
+    (council / Decimal::from(weeks)).round_dp_with_strategy(2, RoundingStrategy::ToZero)
 }
 
 /// The approved plan's holdings in contribution order, or the interim support's council-managed

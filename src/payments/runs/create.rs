@@ -6,12 +6,15 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::compute::{plan_budget, DraftLine, Period, Skip};
+use std::collections::HashSet;
+
+use super::compute::{plan_budget, BudgetFacts, DraftLine, Period, Skip, NHS_ACCOUNT_MIXED};
 use super::{facts, store, PaymentRun};
 use crate::auth::Actor;
-use crate::budgets::policy;
+use crate::budgets::{funding, policy};
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
+use crate::rules::Deployment;
 
 /// Most weeks one run may pay for (a quarter).
 pub const MAX_WEEKS: u32 = 13;
@@ -80,7 +83,50 @@ pub async fn compute(
         lines.append(&mut budget_lines);
         skips.append(&mut budget_skips);
     }
+    separate_nhs_accounts(&budgets, &mut lines, &mut skips);
     Ok((lines, skips))
+}
+
+/// An NHS direct payment goes to an account used only for it (NHS Direct Payments Regulations
+/// 2013 reg 10): a wholly NHS-funded direct payment whose bank account also receives a direct
+/// payment of other money in the run is skipped with `nhs_account_mixed`.
+fn separate_nhs_accounts(
+    budgets: &[BudgetFacts],
+    lines: &mut Vec<DraftLine>,
+    skips: &mut Vec<Skip>,
+) {
+    let nhs: HashSet<Uuid> = budgets
+        .iter()
+        .filter(|b| funding::wholly_nhs(&b.funding))
+        .map(|b| b.budget_id)
+        .collect();
+    if nhs.is_empty() {
+        return;
+    }
+    let account = |line: &DraftLine| {
+        line.bank
+            .as_ref()
+            .filter(|_| line.deployment == Deployment::DirectPayment)
+            .map(|b| (b.sort_code_digits(), b.account_number.clone()))
+    };
+    let other_money: HashSet<(String, String)> = lines
+        .iter()
+        .filter(|l| !nhs.contains(&l.budget_id))
+        .filter_map(account)
+        .collect();
+    lines.retain(|line| {
+        let mixed = nhs.contains(&line.budget_id)
+            && account(line).is_some_and(|a| other_money.contains(&a));
+        if mixed {
+            skips.push(Skip {
+                budget_id: line.budget_id,
+                deployment: Some(line.deployment),
+                reason: NHS_ACCOUNT_MIXED.into(),
+                message: "The direct payment's bank account also receives a direct payment of other money; an NHS direct payment is paid into an account used only for it (NHS Direct Payments Regulations 2013 reg 10).".into(),
+            });
+        }
+        !mixed
+    });
 }
 
 async fn refuse_overlap(

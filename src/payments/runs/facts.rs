@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::compute::{BudgetFacts, HoldingFacts, InterimFacts, Period};
 use crate::budgets::bank::BankDetails;
 use crate::budgets::budget::{DirectPaymentTerms, DpRecipient};
+use crate::budgets::funding;
 use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::rules::{ContributionBasis, Deployment, PersonFacts};
@@ -53,7 +54,8 @@ pub async fn load(tx: &Tx<'_>, council_id: Uuid, period: Period) -> AppResult<Ve
                     u.weekly_amount, u.start_date,
                     (SELECT ua.account_id FROM budget_accounts ua
                      WHERE ua.council_id = b.council_id AND ua.budget_id = b.id AND ua.purpose = 'deployment'
-                       AND ua.deployment = 'council_managed' AND ua.holder_organisation_id IS NULL)
+                       AND ua.deployment = 'council_managed' AND ua.holder_organisation_id IS NULL),
+                    b.nhs_dp_separate_account
              FROM budgets b
              JOIN people p ON p.council_id = b.council_id AND p.id = b.person_id
              LEFT JOIN LATERAL (SELECT weekly_amount, start_date FROM urgent_interim_support i
@@ -64,6 +66,7 @@ pub async fn load(tx: &Tx<'_>, council_id: Uuid, period: Period) -> AppResult<Ve
         )
         .await?;
     let mut holdings = load_holdings(tx, council_id, period.start, last_day).await?;
+    let mut funding = funding::all(tx, council_id).await?;
     let mut budgets = Vec::with_capacity(rows.len());
     for row in &rows {
         let budget_id: Uuid = row.get(0);
@@ -103,6 +106,8 @@ pub async fn load(tx: &Tx<'_>, council_id: Uuid, period: Period) -> AppResult<Ve
             plan_approved: plan_id.is_some(),
             holdings: holdings.remove(&budget_id).unwrap_or_default(),
             interim,
+            funding: funding.remove(&budget_id).unwrap_or_default(),
+            nhs_dp_separate_account: row.get(21),
         });
     }
     Ok(budgets)

@@ -61,6 +61,8 @@ fn budget(holdings: Vec<HoldingFacts>) -> BudgetFacts {
         plan_approved: true,
         holdings,
         interim: None,
+        funding: Vec::new(),
+        nhs_dp_separate_account: false,
     }
 }
 

@@ -21,6 +21,10 @@ pub struct BudgetPage {
     pub cost: Decimal,
     pub person_amount: Decimal,
     pub council_amount: Decimal,
+    /// The funders: who, what they pay a week, and (s.26) a year after the person's contribution.
+    pub funders: Vec<FunderRow>,
+    /// The direct payment goes to an account used only for NHS direct payments (reg 10).
+    pub nhs_dp_separate_account: bool,
     pub weekly_contribution: Decimal,
     pub contribution_basis: &'static str,
     /// Why the cost differs from the assessment it cites.
@@ -53,6 +57,17 @@ pub struct BudgetPage {
     pub actions: Vec<(String, String)>,
     /// Spending against the plan by category, the plan year so far.
     pub spending: Option<crate::pages::pictures::SpendingPicture>,
+}
+
+/// One funder of a budget.
+#[derive(Debug, Clone)]
+pub struct FunderRow {
+    /// In words: `the council`, `the NHS (…)`, a fund's name.
+    pub who: String,
+    pub nhs: bool,
+    pub weekly: Decimal,
+    /// What the funder pays a year (the council's share less the person's contribution).
+    pub yearly: Decimal,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +160,18 @@ fn plan_section(plan: &PlanSummary, caption: &str) -> Markup {
     }
 }
 
+/// The funders in words: the lead funder alone, or every funder ("the council and the NHS").
+fn funded_by(data: &BudgetPage) -> String {
+    if data.funders.len() < 2 {
+        return data.funder.to_string();
+    }
+    let names: Vec<&str> = data.funders.iter().map(|f| f.who.as_str()).collect();
+    match names.split_last() {
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
     let title = format!("Budget {} — {}", data.reference, data.person_name);
     page(
@@ -152,7 +179,7 @@ pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
         &title,
         html! {
             (error_summary(&data.errors))
-            p { "For " a href={ "/people/" (data.person_id) } { (data.person_name) } ". " (data.kind) ", funded by " (data.funder) "." }
+            p { "For " a href={ "/people/" (data.person_id) } { (data.person_name) } ". " (data.kind) ", funded by " (funded_by(data)) "." }
             p.actions {
                 a href={ "/budgets/" (data.id) "/pay" } { "Make a payment" }
                 " · "
@@ -165,7 +192,12 @@ pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
             dl.summary {
                 dt { "Cost of meeting needs, a year" } dd { (Gbp(data.cost)) }
                 dt { "Paid by the person, a year" } dd { (Gbp(data.person_amount)) " (" (Gbp(data.weekly_contribution)) " a week, " (data.contribution_basis) ")" }
-                dt { "Paid by the council, a year" } dd { (Gbp(data.council_amount)) }
+                @if data.funders.is_empty() {
+                    dt { "Paid by the council, a year" } dd { (Gbp(data.council_amount)) }
+                }
+                @for f in &data.funders {
+                    dt { "Paid by " (f.who) ", a year" } dd { (Gbp(f.yearly)) }
+                }
                 @if data.is_carer_budget { dt { "Whose budget" } dd { "A carer's own budget (from a carer's assessment)" } }
                 @if let Some(reason) = &data.cost_reason { dt { "Why the cost differs from the assessment" } dd { (reason) } }
                 @if let Some(start) = data.start_date { dt { "From" } dd { (day(start)) } }
@@ -175,6 +207,26 @@ pub fn budget(shell: &Shell, data: &BudgetPage) -> Markup {
                     dd {
                         (bank)
                         @if data.dp_bank_unverified { " — waiting for a finance officer to verify it; not paid until then" }
+                    }
+                }
+            }
+            @if data.funders.len() > 1 || data.funders.iter().any(|f| f.nhs || f.who != "the council") {
+                h2 { "Funders" }
+                table.funders {
+                    caption { "Who pays for this budget" }
+                    thead { tr { th scope="col" { "Funder" } th.num scope="col" { "A week" } th.num scope="col" { "A year" } } }
+                    tbody {
+                        @for f in &data.funders {
+                            tr { th scope="row" { (f.who) } td.num { (Gbp(f.weekly)) } td.num { (Gbp(f.yearly)) } }
+                        }
+                    }
+                }
+                p { "The person's contribution applies to the council's share only: NHS money is never charged for." }
+                @if data.funders.iter().any(|f| f.nhs) {
+                    @if data.nhs_dp_separate_account {
+                        p { "The direct payment goes to an account used only for NHS direct payments." }
+                    } @else {
+                        p { "No account used only for NHS direct payments is recorded: a direct payment of NHS money is not paid until one is." }
                     }
                 }
             }

@@ -40,6 +40,9 @@ pub struct StatementPage {
     pub today: NaiveDate,
     pub opening_balance: String,
     pub money_in: String,
+    /// Who the money came from, in words (`the council`, `the NHS`, a fund's name), with the
+    /// amount; shown when someone other than the council pays part of the budget.
+    pub money_in_by_funder: Vec<(String, String)>,
     pub spending: Vec<SpendRow>,
     pub spent_total: String,
     pub other_out: String,
@@ -234,6 +237,24 @@ fn left_lines(data: &StatementPage, easy: bool) -> Markup {
     }
 }
 
+/// Where the money came from, funder by funder (a budget paid for by the council alone shows
+/// nothing more).
+fn funder_table(data: &StatementPage) -> Markup {
+    html! {
+        @if !data.money_in_by_funder.is_empty() {
+            table.funders {
+                caption { "Where the money came from" }
+                thead { tr { th scope="col" { "Paid by" } th.num scope="col" { "Amount" } } }
+                tbody {
+                    @for (who, amount) in &data.money_in_by_funder {
+                        tr { th scope="row" { (who) } td.num { (gbp(amount)) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn standard(data: &StatementPage) -> Markup {
     html! {
         div.statement {
@@ -243,6 +264,7 @@ fn standard(data: &StatementPage) -> Markup {
             h2 { "Money in" }
             p { "At the start you had " (gbp(&data.opening_balance)) "." }
             p.big-figure { (gbp(&data.money_in)) " came into your budget." }
+            (funder_table(data))
             h2 { "What the money was spent on" }
             p { "You spent " (gbp(&data.spent_total)) ". The chart and the table compare it with your plan." }
             (chart(data))
@@ -272,6 +294,9 @@ fn easy(data: &StatementPage) -> Markup {
             (icon_heading(icons::MONEY_IN, "Money in"))
             p { "You had " (gbp(&data.opening_balance)) " at the start." }
             p.big-figure { (gbp(&data.money_in)) " came in." }
+            @for (who, amount) in &data.money_in_by_funder {
+                p { (gbp(amount)) " came from " (who) "." }
+            }
             (icon_heading(icons::SPENT, "Money spent"))
             p.big-figure { "You spent " (gbp(&data.spent_total)) "." }
             p { "The picture shows what you spent." }
