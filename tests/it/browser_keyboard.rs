@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use thirtyfour::prelude::*;
 
-use crate::browser_council_admin::run_journey;
+use crate::support::browser::journey;
 use crate::support::browser::{assert_accessible, browser, serve, wait_heading, Driver};
 use crate::support::{TestApp, PASSWORD};
 
@@ -101,7 +101,7 @@ async fn an_organisation_is_added_by_keyboard_alone() {
     let profile = tempfile::tempdir().unwrap();
     let browser = browser(&driver, profile.path()).await;
 
-    run_journey(browser, "keyboard", move |browser| async move {
+    journey(browser, "browser_keyboard", move |browser| async move {
         browser.goto(&format!("{base}/login")).await?;
         wait_heading(&browser, "Sign in").await;
         assert_accessible(&browser).await;

@@ -151,6 +151,13 @@ async fn a_care_manager_adds_a_person_as_the_api_would() {
                    "excluded_from_direct_payments": false, "contact": {"email": "ada@example.org"}}),
         )
         .await;
+    let by_api = s
+        .app
+        .get(
+            &format!("/api/v1/people/{}", by_api.json["id"].as_str().unwrap()),
+            &s.care_manager.token,
+        )
+        .await;
     let mut page_json = person.json.clone();
     let mut api_json = by_api.json.clone();
     page_json["id"] = json!(null);
