@@ -760,3 +760,126 @@ async fn a_representative_sees_the_people_whose_budgets_they_act_on() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// The budget form cites the person's assessment (a cost that differs needs a reason, shown beside
+/// the reason's box) and splits the cost between funders (parts that do not add up are refused
+/// beside the council's part, what was typed kept, nothing written).
+#[tokio::test]
+async fn the_budget_form_cites_an_assessment_and_splits_the_cost_between_funders() {
+    let s = Scenario::new().await;
+    let person = s.person("Fay Funded", true, false).await;
+    let assessed = s
+        .app
+        .post(
+            &format!("/api/v1/people/{person}/assessments"),
+            &s.care_manager.token,
+            json!({"kind": "needs", "domains": {"nutrition": 10, "dressing": 10}, "notes": "Two domains"}),
+        )
+        .await;
+    assert_eq!(assessed.status, StatusCode::CREATED, "{}", assessed.text);
+    let assessment = assessed.json["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        assessed.json["indicative_weekly"], "200.00",
+        "{}",
+        assessed.text
+    );
+    let (cookie, csrf) = s.app.session(s.council.id, s.care_manager.id).await;
+    let form = s
+        .app
+        .page(&format!("/budgets/new?person_id={person}"), &cookie)
+        .await;
+    assert!(
+        form.text
+            .contains(&format!("<option value=\"{assessment}\"")),
+        "{}",
+        form.text
+    );
+    let person_s = person.to_string();
+    let fields = |reason: &str, council: &str| {
+        vec![
+            ("csrf_token".to_string(), csrf.clone()),
+            ("person_id".into(), person_s.clone()),
+            ("funder".into(), "council".into()),
+            ("kind".into(), "standard".into()),
+            ("annual_cost".into(), "15600.00".into()),
+            ("weekly_contribution".into(), "0".into()),
+            ("contribution_basis".into(), "net".into()),
+            ("start_date".into(), START.into()),
+            ("assessment_id".into(), assessment.clone()),
+            ("cost_reason".into(), reason.to_owned()),
+            ("council_weekly".into(), council.to_owned()),
+            ("nhs_weekly".into(), "100.00".into()),
+            ("other_weekly".into(), String::new()),
+            ("other_name".into(), String::new()),
+            ("nhs_dp_separate_account".into(), "yes".into()),
+            ("direct_payment_consent_recorded".into(), "no".into()),
+            ("direct_payment_recipient".into(), "person".into()),
+            ("direct_payment_recipient_agreed".into(), "no".into()),
+        ]
+    };
+    let post = |fields: Vec<(String, String)>| {
+        let cookie = cookie.clone();
+        let app = &s.app;
+        async move {
+            let borrowed: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            app.form("/budgets/new", &cookie, &borrowed).await
+        }
+    };
+    // 300.00 a week against an indicative 200.00, and no reason.
+    let refused = post(fields("", "200.00")).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert_field_error(&refused, "cost_reason");
+    // Parts of 190.00 and 100.00 against 300.00 a week.
+    let refused = post(fields("Needs two carers at times", "190.00")).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert_field_error(&refused, "council_weekly");
+    assert!(
+        refused.text.contains("value=\"190.00\""),
+        "{}",
+        refused.text
+    );
+    assert_eq!(count(&s, "budgets").await, 0);
+
+    let added = post(fields("Needs two carers at times", "200.00")).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text);
+    let path = location(&added);
+    let budget = s.app.get(&format!("/api/v1{path}"), &s.maker.token).await;
+    let b = &budget.json["budget"];
+    let b = if b.is_null() { &budget.json } else { b };
+    assert_eq!(b["assessment_id"], json!(assessment), "{}", budget.text);
+    assert_eq!(b["cost_reason"], "Needs two carers at times");
+    assert_eq!(b["nhs_dp_separate_account"], true);
+    let funders: Vec<(String, String)> = b["funding"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["funder"].as_str().unwrap().to_owned(),
+                f["weekly_amount"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        funders,
+        vec![
+            ("council".to_owned(), "200.00".to_owned()),
+            ("nhs".to_owned(), "100.00".to_owned())
+        ],
+        "{}",
+        budget.text
+    );
+}

@@ -468,9 +468,15 @@ struct BudgetChoices {
     people: Vec<(String, String)>,
     brokers: Vec<(String, String)>,
     recipients: Vec<(String, String)>,
+    /// The chosen person's assessments (none before a person is chosen).
+    assessments: Vec<(String, String)>,
 }
 
-async fn budget_choices(state: &AppState, session: &AdminSession) -> AdminResult<BudgetChoices> {
+async fn budget_choices(
+    state: &AppState,
+    session: &AdminSession,
+    person: Option<Uuid>,
+) -> AdminResult<BudgetChoices> {
     let actor = session.actor.clone();
     let choices = state
         .in_tenant_tx(actor.council_id, |tx| {
@@ -507,10 +513,34 @@ async fn budget_choices(state: &AppState, session: &AdminSession) -> AdminResult
                     let (id, name, email): (Uuid, String, String) = (r.get(0), r.get(1), r.get(2));
                     (id.to_string(), format!("{name} ({email})"))
                 }));
+                let mut assessments = vec![(String::new(), "None".to_owned())];
+                if let Some(person) = person {
+                    // Another council's or an unknown person: no assessments to offer.
+                    if let Ok(found) =
+                        crate::budgets::assessments::of_person(tx, &actor, person).await
+                    {
+                        assessments.extend(found.into_iter().map(|a| {
+                            (
+                                a.id.to_string(),
+                                format!(
+                                    "{} assessment of {}: £{} a week",
+                                    if a.kind.as_str() == "carer" {
+                                        "Carer's"
+                                    } else {
+                                        "Needs"
+                                    },
+                                    a.created_at.format("%-d %B %Y"),
+                                    a.indicative_weekly.amount()
+                                ),
+                            )
+                        }));
+                    }
+                }
                 Ok(BudgetChoices {
                     people,
                     brokers,
                     recipients,
+                    assessments,
                 })
             })
         })
@@ -575,6 +605,37 @@ fn budget_form(session: &AdminSession, c: &BudgetChoices, form: &Typed) -> CaseF
             ],
         },
         FieldGroup {
+            legend: Some("Assessment (optional)".into()),
+            fields: vec![
+                FormField::new(
+                    "assessment_id",
+                    "The assessment the budget comes from",
+                    Input::Select(c.assessments.clone()),
+                    &v("assessment_id"),
+                )
+                .hint("The person's assessments are offered once the person is chosen (from their page)"),
+                FormField::new("cost_reason", "Why the cost differs from the assessment", Input::TextArea, &v("cost_reason"))
+                    .hint("Needed when the weekly cost (a year's cost divided by 52) is not the indicative amount"),
+            ],
+        },
+        FieldGroup {
+            legend: Some("Funders, when more than one pays (optional)".into()),
+            fields: vec![
+                FormField::new("council_weekly", "The council pays, a week, in pounds", Input::Money, &v("council_weekly"))
+                    .hint("Leave the three amounts empty when the funder above pays it all; given, they add up to the weekly cost"),
+                FormField::new("nhs_weekly", "The NHS pays, a week, in pounds", Input::Money, &v("nhs_weekly")),
+                FormField::new("other_weekly", "Another fund pays, a week, in pounds", Input::Money, &v("other_weekly")),
+                FormField::new("other_name", "The other fund's name", Input::Text, &v("other_name")),
+                FormField::new(
+                    "nhs_dp_separate_account",
+                    "NHS money is paid into an account used only for it",
+                    yes_no("Yes", "No"),
+                    &v("nhs_dp_separate_account"),
+                )
+                .hint("Required before an NHS-funded direct payment is paid (NHS Direct Payments Regulations 2013, regulation 10)"),
+            ],
+        },
+        FieldGroup {
             legend: Some("Direct payment".into()),
             fields: vec![
                 FormField::new(
@@ -627,7 +688,7 @@ pub async fn budget_new_form(
     AdminQuery(query): AdminQuery<NewBudgetQuery>,
 ) -> AdminResult<Response> {
     session.actor.require(&[Role::CareManager])?;
-    let c = budget_choices(&state, &session).await?;
+    let c = budget_choices(&state, &session, query.person_id).await?;
     let mut form = Typed::new();
     if let Some(person) = query.person_id {
         form.insert("person_id".into(), person.to_string());
@@ -639,6 +700,7 @@ pub async fn budget_new_form(
     );
     form.insert("direct_payment_consent_recorded".into(), "no".into());
     form.insert("direct_payment_recipient_agreed".into(), "no".into());
+    form.insert("nhs_dp_separate_account".into(), "no".into());
     let page = budget_form(&session, &c, &form);
     render(
         &state,
@@ -664,9 +726,35 @@ fn budget_body(form: &Typed) -> Value {
         "start_date",
         "end_date",
         "broker_organisation_id",
+        "assessment_id",
+        "cost_reason",
     ] {
         put(&mut body, key, typed(form, key));
     }
+    let mut funding = Vec::new();
+    for (funder, key) in [
+        ("council", "council_weekly"),
+        ("nhs", "nhs_weekly"),
+        ("other", "other_weekly"),
+    ] {
+        let amount = typed(form, key);
+        if !amount.trim().is_empty() {
+            let mut part = Map::new();
+            part.insert("funder".into(), json!(funder));
+            part.insert("weekly_amount".into(), json!(amount.trim()));
+            if funder == "other" {
+                put(&mut part, "name", typed(form, "other_name"));
+            }
+            funding.push(Value::Object(part));
+        }
+    }
+    if !funding.is_empty() {
+        body.insert("funding".into(), Value::Array(funding));
+    }
+    body.insert(
+        "nhs_dp_separate_account".into(),
+        flag(form, "nhs_dp_separate_account"),
+    );
     let mut bank = Map::new();
     for key in ["sort_code", "account_number", "account_name"] {
         put(&mut bank, key, typed(form, &format!("bank_{key}")));
@@ -706,7 +794,8 @@ pub async fn budget_new(
     CsrfForm { session, form }: CsrfForm<Typed>,
 ) -> AdminResult<Response> {
     session.actor.require(&[Role::CareManager])?;
-    let c = budget_choices(&state, &session).await?;
+    let person = typed(&form, "person_id").parse::<Uuid>().ok();
+    let c = budget_choices(&state, &session, person).await?;
     let mut page = budget_form(&session, &c, &form);
     let errors = missing(
         &page.groups,
@@ -754,6 +843,10 @@ pub async fn budget_new(
                 ("capacity_role", "direct_payment_recipient"),
                 ("not_found", "person_id"),
                 ("invalid_amount", "annual_cost"),
+                ("reason_required", "cost_reason"),
+                ("funding_mismatch", "council_weekly"),
+                ("nhs_no_charging", "weekly_contribution"),
+                ("carer_not_charged", "weekly_contribution"),
             ];
             page.errors = field_errors(&page.groups, &e, &by_code, "person_id");
             render(
