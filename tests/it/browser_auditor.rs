@@ -2,33 +2,13 @@
 //! sampled payment and sees it listed, then verifies the chain on its page. The payments are made
 //! through the API first.
 
-use std::time::{Duration, Instant};
-
 use thirtyfour::prelude::*;
 
 use crate::payments_api::setup;
 use crate::support::browser::{
-    assert_accessible, browser, journey, serve, sign_in, wait_heading, Driver,
+    assert_accessible, browser, journey, serve, sign_in, wait_heading, wait_text, Driver,
 };
 use crate::support::PASSWORD;
-
-/// Waits (up to 10 s) for the first element matching `css` to contain `needle`.
-async fn wait_text(browser: &WebDriver, css: &str, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut seen = String::new();
-    while Instant::now() < deadline {
-        if let Ok(element) = browser.find(By::Css(css)).await {
-            if let Ok(text) = element.text().await {
-                if text.contains(needle) {
-                    return text;
-                }
-                seen = text;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("expected {needle:?} in {css}, saw {seen:?}");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_auditor_draws_a_sample_records_a_finding_and_verifies_the_chain() {

@@ -3,32 +3,12 @@
 //! changed; looks at the banking and charging pages. axe-core on every page visited; a screenshot
 //! is saved under target/screenshots when a step fails.
 
-use std::time::{Duration, Instant};
-
 use thirtyfour::prelude::*;
 
 use crate::support::browser::{
-    assert_accessible, browser, journey, serve, sign_in, wait_heading, Driver,
+    assert_accessible, browser, journey, serve, sign_in, wait_heading, wait_text, Driver,
 };
 use crate::support::{TestApp, PASSWORD};
-
-/// Waits (up to 10 s) for the first element matching `css` to contain `needle`.
-async fn wait_text(browser: &WebDriver, css: &str, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut seen = String::new();
-    while Instant::now() < deadline {
-        if let Ok(element) = browser.find(By::Css(css)).await {
-            if let Ok(text) = element.text().await {
-                if text.contains(needle) {
-                    return text;
-                }
-                seen = text;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("expected {needle:?} in {css}, saw {seen:?}");
-}
 
 async fn follow(browser: &WebDriver, link: &str, heading: &str) -> WebDriverResult<()> {
     browser.find(By::LinkText(link)).await?.click().await?;

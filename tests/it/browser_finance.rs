@@ -2,35 +2,15 @@
 //! details the second gave, records a contribution, drafts a payment run and submits it, and
 //! signs out; the second signs in and approves the run. Every page visited is checked with axe.
 
-use std::time::{Duration, Instant};
-
 use serde_json::json;
 use thirtyfour::prelude::*;
 
 use crate::payments_api::bank;
 use crate::support::browser::{
-    assert_accessible, browser, journey, serve, sign_in, wait_heading, Driver,
+    assert_accessible, browser, journey, serve, sign_in, wait_heading, wait_text, Driver,
 };
 use crate::support::scenario::{id, Scenario, PERIOD};
 use crate::support::PASSWORD;
-
-/// Waits (up to 10 s) until the element's text contains `expected`.
-async fn wait_text(browser: &WebDriver, css: &str, expected: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut seen = String::new();
-    while Instant::now() < deadline {
-        if let Ok(element) = browser.find(By::Css(css)).await {
-            if let Ok(text) = element.text().await {
-                if text.contains(expected) {
-                    return text;
-                }
-                seen = text;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("expected {css} to contain {expected:?}, saw {seen:?}");
-}
 
 async fn set_value(browser: &WebDriver, id: &str, value: &str) -> WebDriverResult<()> {
     let element = browser.find(By::Id(id)).await?;

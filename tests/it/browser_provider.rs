@@ -4,8 +4,6 @@
 //! line by hand. The data is set up through the API first; the clock is set so the invoice is paid
 //! on 20 February 2025, five banking days before the bank books it.
 
-use std::time::{Duration, Instant};
-
 use axum::http::StatusCode;
 use chrono::{TimeZone, Utc};
 use serde_json::json;
@@ -14,7 +12,7 @@ use uuid::Uuid;
 
 use crate::payments_api::{bank, grant, payee};
 use crate::support::browser::{
-    assert_accessible, browser, journey, serve, sign_in, wait_heading, Driver,
+    assert_accessible, browser, journey, serve, sign_in, wait_heading, wait_text, Driver,
 };
 use crate::support::scenario::{id, Scenario, PERIOD};
 use crate::support::PASSWORD;
@@ -113,24 +111,6 @@ pub(crate) async fn workspace() -> Workspace {
         hmrc,
         pension,
     }
-}
-
-/// Waits (up to 10 s) until the element's text contains `expected`.
-async fn wait_text(browser: &WebDriver, css: &str, expected: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut seen = String::new();
-    while Instant::now() < deadline {
-        if let Ok(element) = browser.find(By::Css(css)).await {
-            if let Ok(text) = element.text().await {
-                if text.contains(expected) {
-                    return;
-                }
-                seen = text;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("expected {css} to contain {expected:?}, saw {seen:?}");
 }
 
 async fn set_value(browser: &WebDriver, id: &str, value: &str) -> WebDriverResult<()> {
