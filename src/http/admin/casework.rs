@@ -516,25 +516,26 @@ async fn budget_choices(
                 let mut assessments = vec![(String::new(), "None".to_owned())];
                 if let Some(person) = person {
                     // Another council's or an unknown person: no assessments to offer.
-                    if let Ok(found) =
-                        crate::budgets::assessments::of_person(tx, &actor, person).await
-                    {
-                        assessments.extend(found.into_iter().map(|a| {
-                            (
-                                a.id.to_string(),
-                                format!(
-                                    "{} assessment of {}: £{} a week",
-                                    if a.kind.as_str() == "carer" {
-                                        "Carer's"
-                                    } else {
-                                        "Needs"
-                                    },
-                                    a.created_at.format("%-d %B %Y"),
-                                    a.indicative_weekly.amount()
-                                ),
-                            )
-                        }));
-                    }
+                    let found =
+                        match crate::budgets::assessments::of_person(tx, &actor, person).await {
+                            Err(AppError::NotFound) => Vec::new(),
+                            other => other?,
+                        };
+                    assessments.extend(found.into_iter().map(|a| {
+                        let kind = if a.kind.as_str() == "carer" {
+                            "Carer's"
+                        } else {
+                            "Needs"
+                        };
+                        (
+                            a.id.to_string(),
+                            format!(
+                                "{kind} assessment of {}: £{} a week",
+                                a.created_at.format("%-d %B %Y"),
+                                a.indicative_weekly.amount()
+                            ),
+                        )
+                    }));
                 }
                 Ok(BudgetChoices {
                     people,
